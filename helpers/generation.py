@@ -1,0 +1,134 @@
+"""Talk to a chat model: generate answers, in batches, and score candidate labels.
+
+Everything goes through the tokenizer's chat template, exactly as the model saw
+conversations during its instruction tuning. Greedy decoding (temperature 0) is
+deterministic; sampling is reproducible with a seed.
+"""
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .errors import CourseError
+
+MAX_NEW_TOKENS_LIMIT = 2048
+
+
+@dataclass
+class Generation:
+    """One answer, with what it cost: tokens in and out, and wall-clock seconds."""
+    text: str
+    prompt_tokens: int
+    output_tokens: int
+    seconds: float
+
+
+def to_messages(prompt, system: str | None = None) -> list[dict]:
+    """A prompt string or a list of chat messages -> a list of chat messages."""
+    if isinstance(prompt, str):
+        if not prompt.strip():
+            raise CourseError("The prompt is empty: type a question or an instruction for the model.")
+        messages = [{"role": "user", "content": prompt}]
+    else:
+        messages = [dict(message) for message in prompt]
+        if not messages or not any(str(m.get("content", "")).strip() for m in messages if m.get("role") == "user"):
+            raise CourseError("The conversation has no user message with text: add one, e.g. {'role': 'user', 'content': 'Hello'}.")
+    if system is not None and system.strip():
+        messages = [{"role": "system", "content": system}] + [m for m in messages if m["role"] != "system"]
+    return messages
+
+
+def check_sampling(max_new_tokens: int, temperature: float, top_p: float, top_k: int) -> None:
+    """Refuse settings that make no sense, with a message that says the valid range."""
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or not 1 <= max_new_tokens <= MAX_NEW_TOKENS_LIMIT:
+        raise CourseError(f"max_new_tokens must be a whole number from 1 to {MAX_NEW_TOKENS_LIMIT} (got {max_new_tokens!r}); 32-128 suits short answers.")
+    if not 0 <= temperature <= 5:
+        raise CourseError(f"temperature must be between 0 (greedy) and 5 (got {temperature!r}); 0.7 is a common choice for sampling.")
+    if not 0 < top_p <= 1:
+        raise CourseError(f"top_p must be above 0 and at most 1 (got {top_p!r}); 1 keeps every token.")
+    if top_k < 0:
+        raise CourseError(f"top_k must be 0 (off) or a positive number of tokens (got {top_k!r}).")
+
+
+def chat_text(tokenizer, prompt, system: str | None = None) -> str:
+    """The exact text the model reads: the chat template applied, ready for the answer."""
+    return tokenizer.apply_chat_template(to_messages(prompt, system), tokenize=False, add_generation_prompt=True)
+
+
+def count_tokens(tokenizer, prompt, system: str | None = None) -> int:
+    """How many tokens a request costs before the model writes anything."""
+    return len(tokenizer(chat_text(tokenizer, prompt, system), add_special_tokens=False).input_ids)
+
+
+def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_new_tokens: int = 64,
+                   temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0, seed: int | None = None,
+                   batch_size: int = 8, progress: bool = False) -> list[Generation]:
+    """Answer many prompts, `batch_size` at a time (left-padded). Seconds are per answer (batch time shared)."""
+    check_sampling(max_new_tokens, temperature, top_p, top_k)
+    texts = [chat_text(tokenizer, prompt, system) for prompt in prompts]
+    if seed is not None:
+        torch.manual_seed(seed)
+    sampling = dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=top_k) if temperature > 0 else dict(do_sample=False)
+    results = []
+    for start in tqdm(range(0, len(texts), batch_size), desc="generating", disable=not progress, leave=False):
+        batch = tokenizer(texts[start:start + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+        began = time.perf_counter()
+        with torch.no_grad():
+            output = model.generate(**batch, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id, **sampling)
+        seconds = (time.perf_counter() - began) / len(batch.input_ids)
+        new_tokens = output[:, batch.input_ids.shape[1]:]
+        for row, mask in zip(new_tokens, batch.attention_mask):
+            length = _answer_length(row, tokenizer.eos_token_id)
+            results.append(Generation(
+                text=tokenizer.decode(row[:length], skip_special_tokens=True).strip(),
+                prompt_tokens=int(mask.sum()), output_tokens=length, seconds=seconds,
+            ))
+    return results
+
+
+def _answer_length(row: torch.Tensor, eos_token_id: int) -> int:
+    """Tokens written, counting the end-of-turn token, ignoring padding after it."""
+    stops = (row == eos_token_id).nonzero()
+    return int(stops[0]) + 1 if len(stops) else len(row)
+
+
+def generate(model, tokenizer, prompt, **options) -> Generation:
+    """Answer one prompt (a string or a list of chat messages). Options as in `generate_batch`."""
+    return generate_batch(model, tokenizer, [prompt], **options)[0]
+
+
+def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None,
+                 batch_size: int = 8, progress: bool = False) -> np.ndarray:
+    """Log-likelihood of each label as the model's whole answer: an array of shape (prompts, labels).
+
+    Instead of reading free text and hoping it names a label, ask the model how
+    probable each allowed answer is (its tokens, then end-of-turn) and pick the best.
+    """
+    if not labels:
+        raise CourseError("score_labels needs at least one candidate label.")
+    label_ids = [tokenizer(label, add_special_tokens=False).input_ids + [tokenizer.eos_token_id] for label in labels]
+    prompt_ids = [tokenizer(chat_text(tokenizer, p, system), add_special_tokens=False).input_ids for p in prompts]
+    pairs = [(p, l) for p in range(len(prompt_ids)) for l in range(len(labels))]
+    scores = np.zeros((len(prompt_ids), len(labels)))
+    keep = max(len(ids) for ids in label_ids) + 1
+    rows_per_batch = max(1, batch_size)
+    for start in tqdm(range(0, len(pairs), rows_per_batch), desc="scoring", disable=not progress, leave=False):
+        chunk = pairs[start:start + rows_per_batch]
+        sequences = [prompt_ids[p] + label_ids[l] for p, l in chunk]
+        width = max(map(len, sequences))
+        input_ids = torch.full((len(chunk), width), tokenizer.pad_token_id)
+        attention = torch.zeros((len(chunk), width), dtype=torch.long)
+        for i, sequence in enumerate(sequences):  # left padding: every answer ends at the last position
+            input_ids[i, width - len(sequence):] = torch.tensor(sequence)
+            attention[i, width - len(sequence):] = 1
+        with torch.no_grad():
+            logits = model(input_ids=input_ids.to(model.device), attention_mask=attention.to(model.device),
+                           logits_to_keep=keep).logits.float()
+        log_probs = torch.log_softmax(logits[:, :-1], dim=-1).cpu()  # position t predicts token t+1
+        for i, (p, l) in enumerate(chunk):
+            answer = torch.tensor(label_ids[l])
+            predicted = log_probs[i, -len(answer):]
+            scores[p, l] = predicted.gather(1, answer[:, None]).sum().item()
+    return scores

