@@ -1,0 +1,197 @@
+"""Measure a prompt pattern, or any predictor, on a data split: one function, one tidy table.
+
+    summary, details = evaluate(model, tokenizer, zero_shot_reviews, test_df, task="reviews")
+
+`summary` is a one-row DataFrame (stack several with `pd.concat`):
+    pattern, task, method, n, accuracy, unparseable_rate, latency_s, prompt_tokens, output_tokens
+    and for tickets also json_valid_rate, exact_match and one accuracy per field.
+`details` has one row per example: text, expected, answer (raw text), prediction,
+    parsed, correct (tickets: one column per field too), prompt_tokens, output_tokens, seconds.
+
+Three ways to read the model's answer (`method`):
+    "generate"  decode an answer (greedy by default) and parse it
+    "vote"      self-consistency: sample `n_samples` answers, keep the most common parsed one
+    "score"     label scoring (reviews only): the label with the highest log-likelihood wins,
+                so the answer is always one of the labels
+
+Ticket accuracy is the mean of the four field accuracies; an answer that is not a
+JSON object gets every field wrong. The same functions serve any model (a
+fine-tuned one included) and any predictor: `evaluate_predictor(predict, df, task)`.
+"""
+import json
+import re
+import time
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from .data import REVIEW_LABELS, TICKET_FIELDS
+from .errors import CourseError
+from .generation import count_tokens, generate_batch, score_labels
+from .prompts import check_task
+
+METHODS = ("generate", "vote", "score")
+DEFAULT_MAX_NEW_TOKENS = {"reviews": 8, "tickets": 64}
+_LABEL_PATTERN = re.compile(r"very[\s_-]*negative|very[\s_-]*positive|negative|positive|mixed")
+
+
+def parse_review_label(text: str) -> str | None:
+    """The first review label named in an answer (after a last 'Answer:' if there is one), else None.
+
+    Case, spaces and hyphens are forgiven: 'Very positive.' -> 'very_positive'.
+    """
+    text = str(text).lower()
+    if "answer:" in text:
+        text = text.rsplit("answer:", 1)[1]
+    found = _LABEL_PATTERN.search(text)
+    return re.sub(r"[\s_-]+", "_", found.group()) if found else None
+
+
+def parse_ticket_json(text: str) -> dict | None:
+    """The first JSON object in an answer (code fences and chatter around it are fine), else None."""
+    decoder = json.JSONDecoder()
+    text = str(text)
+    for start in [i for i, char in enumerate(text) if char == "{"]:
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def normalise_ticket(fields: dict) -> dict:
+    """The four ticket fields in a comparable form: trimmed, lower case, 'null'/'' -> None."""
+    def clean(value):
+        if value is None:
+            return None
+        value = " ".join(str(value).split()).lower()
+        return None if value in ("", "null", "none", "n/a") else value
+    return {field: clean(fields.get(field)) for field in TICKET_FIELDS}
+
+
+def _parse(answer: str, task: str):
+    if task == "reviews":
+        return parse_review_label(answer)
+    fields = parse_ticket_json(answer)
+    return None if fields is None else normalise_ticket(fields)
+
+
+def score_answers(answers: list[str], df: pd.DataFrame, task: str = "reviews", predictions=None) -> pd.DataFrame:
+    """One row per example: the raw answer, its parsed prediction and whether it is right.
+
+    `predictions` (optional) replaces parsing, e.g. the labels picked by label scoring.
+    """
+    check_task(task)
+    if len(answers) != len(df):
+        raise CourseError(f"Got {len(answers)} answers for {len(df)} examples: give exactly one answer per row.")
+    if predictions is None:
+        predictions = [_parse(answer, task) for answer in answers]
+    rows = pd.DataFrame({"text": list(df["text"]), "answer": list(answers), "prediction": list(predictions)})
+    rows["parsed"] = rows["prediction"].notna()
+    if task == "reviews":
+        rows["expected"] = list(df["label"])
+        rows["correct"] = rows["prediction"] == rows["expected"]
+        return rows
+    rows["expected"] = list(df["expected"])
+    for field in TICKET_FIELDS:
+        wanted = [normalise_ticket(expected)[field] for expected in rows["expected"]]
+        rows[f"{field}_ok"] = [p is not None and p[field] == w for p, w in zip(rows["prediction"], wanted)]
+    rows["correct"] = rows[[f"{field}_ok" for field in TICKET_FIELDS]].all(axis=1)
+    return rows
+
+
+def summarize(details: pd.DataFrame, pattern: str, task: str = "reviews", method: str = "generate") -> pd.DataFrame:
+    """The one-row summary of a `details` table (see the module docstring for the columns)."""
+    summary = {"pattern": pattern, "task": task, "method": method, "n": len(details)}
+    if task == "reviews":
+        summary["accuracy"] = details["correct"].mean()
+    else:
+        fields = {field: details[f"{field}_ok"].mean() for field in TICKET_FIELDS}
+        summary["accuracy"] = float(np.mean(list(fields.values())))
+        summary["json_valid_rate"] = details["parsed"].mean()
+        summary["exact_match"] = details["correct"].mean()
+        summary.update({f"{field}_accuracy": value for field, value in fields.items()})
+    summary["unparseable_rate"] = 1 - details["parsed"].mean()
+    for column, name in [("seconds", "latency_s"), ("prompt_tokens", "prompt_tokens"), ("output_tokens", "output_tokens")]:
+        summary[name] = details[column].mean() if column in details else np.nan
+    return pd.DataFrame([summary])
+
+
+def _majority(predictions: list):
+    """The most common parsed prediction (first seen wins a tie), or None if none parsed."""
+    keys = [json.dumps(p, sort_keys=True) for p in predictions if p is not None]
+    return json.loads(Counter(keys).most_common(1)[0][0]) if keys else None
+
+
+def evaluate(model, tokenizer, pattern, df: pd.DataFrame, task: str = "reviews", method: str = "generate", *,
+             name: str | None = None, max_new_tokens: int | None = None, temperature: float | None = None,
+             top_p: float = 1.0, n_samples: int = 5, seed: int = 0, batch_size: int = 8,
+             progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run `pattern` (a function text -> chat messages) over every row of `df`; return (summary, details).
+
+    temperature: 0 (greedy) for "generate" unless given; 0.7 for "vote".
+    max_new_tokens: 8 for reviews and 64 for tickets unless given (give more for chain-of-thought).
+    """
+    check_task(task)
+    if method not in METHODS:
+        raise CourseError(f"Unknown method {method!r}: use one of {', '.join(METHODS)}.")
+    if len(df) == 0:
+        raise CourseError("The data split is empty: pass a DataFrame with at least one row.")
+    name = name or getattr(pattern, "__name__", None) or getattr(getattr(pattern, "func", None), "__name__", "pattern")
+    prompts = [pattern(text) for text in df["text"]]
+    max_new_tokens = max_new_tokens or DEFAULT_MAX_NEW_TOKENS[task]
+
+    if method == "score":
+        if task != "reviews":
+            raise CourseError("Label scoring needs a fixed list of answers; tickets are free JSON: use method='generate'.")
+        began = time.perf_counter()
+        scores = score_labels(model, tokenizer, prompts, list(REVIEW_LABELS), batch_size=batch_size, progress=progress)
+        seconds = (time.perf_counter() - began) / len(prompts)
+        labels = [REVIEW_LABELS[i] for i in scores.argmax(axis=1)]
+        details = score_answers(labels, df, task, predictions=labels)
+        details["prompt_tokens"] = [count_tokens(tokenizer, prompt) for prompt in prompts]
+        details["output_tokens"] = 0
+        details["seconds"] = seconds
+        return summarize(details, name, task, method), details
+
+    samples = n_samples if method == "vote" else 1
+    if method == "vote" and (isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1):
+        raise CourseError(f"n_samples must be a whole number of at least 1 (got {n_samples!r}); 5 is a good start.")
+    temperature = (0.7 if method == "vote" else 0.0) if temperature is None else temperature
+    if method == "vote" and temperature == 0:
+        raise CourseError("Self-consistency needs varied samples: use a temperature above 0 (e.g. 0.7) with method='vote'.")
+    outputs = generate_batch(model, tokenizer, [p for p in prompts for _ in range(samples)],
+                             max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
+                             batch_size=batch_size, progress=progress)
+    groups = [outputs[i * samples:(i + 1) * samples] for i in range(len(prompts))]
+    answers = [group[0].text if samples == 1 else " | ".join(g.text for g in group) for group in groups]
+    predictions = [_majority([_parse(g.text, task) for g in group]) for group in groups]
+    details = score_answers(answers, df, task, predictions=predictions)
+    details["prompt_tokens"] = [sum(g.prompt_tokens for g in group) for group in groups]
+    details["output_tokens"] = [sum(g.output_tokens for g in group) for group in groups]
+    details["seconds"] = [sum(g.seconds for g in group) for group in groups]
+    return summarize(details, name, task, method), details
+
+
+def evaluate_predictor(predict, df: pd.DataFrame, task: str = "reviews", name: str = "predictor") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evaluate any function `predict(list of texts) -> list of answer texts` the same way as a prompt."""
+    check_task(task)
+    if len(df) == 0:
+        raise CourseError("The data split is empty: pass a DataFrame with at least one row.")
+    began = time.perf_counter()
+    answers = list(predict(list(df["text"])))
+    seconds = (time.perf_counter() - began) / len(df)
+    details = score_answers([str(a) for a in answers], df, task)
+    details["seconds"] = seconds
+    return summarize(details, name, task, "predictor"), details
+
+
+def best_pattern(results: pd.DataFrame, task: str = "reviews") -> pd.Series:
+    """The row of the most accurate pattern (and method) of a task in a results table; fewer prompt tokens break ties."""
+    rows = results[results["task"] == task]
+    if rows.empty:
+        raise CourseError(f"The results table has no rows for task {task!r}: evaluate some patterns first.")
+    return rows.sort_values(["accuracy", "prompt_tokens"], ascending=[False, True], kind="stable").iloc[0]

@@ -1,0 +1,196 @@
+"""A catalog of prompt patterns: small functions that turn an input into chat messages.
+
+Every pattern has the same shape, `pattern(text) -> list of chat messages`, so
+one evaluation function (`helpers.evaluation.evaluate`) can measure any of them.
+
+    zero_shot          the short task instruction, nothing else (also the fine-tuning prompt)
+    explicit           the instruction plus a definition of every label / field
+    role               a system prompt that gives the model a role
+    context            background knowledge (the company's products and jargon)
+    strict_format      the instruction plus a strict answer format (one label / one JSON object)
+    chain_of_thought   reason first, then a final line "Answer: ..."
+    few_shot(pool, k)  k solved examples shown as earlier turns of the chat
+
+Self-consistency (sample several answers, majority vote) and label scoring (pick
+the label the model finds most likely) are ways to *read* an answer, not to write a
+prompt: they are `method="vote"` and `method="score"` of `evaluate`.
+
+`zero_shot_reviews` / `zero_shot_tickets` and `answer_text` are the canonical
+prompt and answer used both for the zero-shot baseline and for fine-tuning.
+"""
+import json
+from functools import partial
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .data import ISSUE_TYPES, PRODUCTS, REVIEW_LABELS, TICKET_FIELDS, URGENCIES, balanced_sample, company_glossary
+from .errors import CourseError
+
+TASKS = ("reviews", "tickets")
+CHOICES = ("random", "balanced", "similar")
+
+REVIEW_INSTRUCTION = ("Classify the sentiment of this customer review as one of: "
+                      + ", ".join(REVIEW_LABELS) + ".")
+TICKET_INSTRUCTION = ("Extract these fields from the support message as JSON: "
+                      "product (one of " + ", ".join(PRODUCTS) + "), "
+                      "issue_type (one of " + ", ".join(ISSUE_TYPES) + "), "
+                      "urgency (" + ", ".join(URGENCIES) + ") and "
+                      "order_id (like HH-48213, or null).")
+INSTRUCTIONS = {"reviews": REVIEW_INSTRUCTION, "tickets": TICKET_INSTRUCTION}
+INPUT_NAMES = {"reviews": "Review", "tickets": "Message"}
+
+LABEL_DEFINITIONS = {
+    "reviews": (
+        "Labels:\n"
+        "- very_negative: angry or furious; the product failed and the reviewer warns others away.\n"
+        "- negative: disappointed; more bad than good, but calmer.\n"
+        "- mixed: real praise and real complaints in about equal measure.\n"
+        "- positive: satisfied; it works well, with small reservations at most.\n"
+        "- very_positive: delighted; enthusiastic praise with no complaints."),
+    "tickets": (
+        "Fields:\n"
+        "- product: the device the customer writes about, by its full catalogue name.\n"
+        "- issue_type: billing (charges, subscription), delivery (shipping, parcel), defect (broken, faulty), "
+        "account (login, app account), how_to (a question on using a feature), refund (money or item back).\n"
+        "- urgency: high for a safety risk, a whole-home outage or a same-day deadline; low for a question "
+        "with no rush; medium otherwise.\n"
+        "- order_id: 'HH-' and five digits exactly as written, or null when the message has none."),
+}
+ROLES = {
+    "reviews": "You are a meticulous customer-feedback analyst. You read reviews carefully and label their sentiment precisely.",
+    "tickets": "You are a support-desk assistant at Halcyon Home. You turn customer messages into clean, structured ticket data.",
+}
+CONTEXTS = {
+    "reviews": ("Context: the reviews are about Halcyon Home smart-home devices (hubs, thermostats, cameras, "
+                "bulbs, locks, speakers, leak sensors, plugs). Customers often mention setup, the app, "
+                "reliability, support and price."),
+    "tickets": "Context:\n" + company_glossary(),
+}
+STRICT_FORMATS = {
+    "reviews": "Reply with the label only, exactly as written above: one word, no punctuation, no explanation.",
+    "tickets": ('Reply with one JSON object on one line and nothing else, for example '
+                '{"product": "Pulse Plug P2", "issue_type": "defect", "urgency": "medium", "order_id": null}'),
+}
+REASONING = {
+    "reviews": "First explain in one or two sentences what the reviewer feels, then write a last line 'Answer: <label>'.",
+    "tickets": "First note in one or two sentences what the customer needs, then write a last line 'Answer: <JSON object>'.",
+}
+
+
+def check_task(task: str) -> None:
+    """Refuse an unknown task name with the list of valid ones."""
+    if task not in TASKS:
+        raise CourseError(f"Unknown task {task!r}: use 'reviews' or 'tickets'.")
+
+
+def _user(task: str, text: str, *parts: str) -> list[dict]:
+    """One user message: the instruction, extra parts, then the input under its name."""
+    check_task(task)
+    if not isinstance(text, str) or not text.strip():
+        raise CourseError("The input text is empty: give the review or ticket to classify.")
+    body = "\n\n".join([INSTRUCTIONS[task], *parts, f"{INPUT_NAMES[task]}: {text}"])
+    return [{"role": "user", "content": body}]
+
+
+def zero_shot(text: str, task: str = "reviews") -> list[dict]:
+    """The short task instruction and the input: the baseline, and the prompt used for fine-tuning."""
+    return _user(task, text)
+
+
+def explicit(text: str, task: str = "reviews") -> list[dict]:
+    """The instruction with a definition of every label (reviews) or field (tickets)."""
+    return _user(task, text, LABEL_DEFINITIONS.get(task, ""))
+
+
+def role(text: str, task: str = "reviews") -> list[dict]:
+    """A system prompt that casts the model in a role, then the zero-shot prompt."""
+    check_task(task)
+    return [{"role": "system", "content": ROLES[task]}] + _user(task, text)
+
+
+def context(text: str, task: str = "reviews") -> list[dict]:
+    """Background knowledge (products, jargon, urgency rules) before the input."""
+    return _user(task, text, CONTEXTS.get(task, ""))
+
+
+def strict_format(text: str, task: str = "reviews") -> list[dict]:
+    """The instruction plus a strict answer format: one label, or one JSON object."""
+    return _user(task, text, STRICT_FORMATS.get(task, ""))
+
+
+def chain_of_thought(text: str, task: str = "reviews") -> list[dict]:
+    """Ask for a short reasoning first and the answer on a last line 'Answer: ...'."""
+    return _user(task, text, REASONING.get(task, ""))
+
+
+def zero_shot_reviews(text: str) -> list[dict]:
+    """The canonical review prompt (zero-shot baseline and fine-tuning input)."""
+    return zero_shot(text, "reviews")
+
+
+def zero_shot_tickets(text: str) -> list[dict]:
+    """The canonical ticket prompt (zero-shot baseline and fine-tuning input)."""
+    return zero_shot(text, "tickets")
+
+
+def answer_text(row, task: str = "reviews") -> str:
+    """The ideal answer for a data row: the label, or the ticket's fields as one line of JSON."""
+    check_task(task)
+    if task == "reviews":
+        return str(row["label"])
+    return json.dumps({field: row["expected"][field] for field in TICKET_FIELDS})
+
+
+def few_shot(text: str, examples: pd.DataFrame, task: str = "reviews", base=zero_shot) -> list[dict]:
+    """Solved examples as earlier chat turns (prompt, then ideal answer), then the input."""
+    turns = []
+    for _, row in examples.iterrows():
+        turns += base(row["text"], task) + [{"role": "assistant", "content": answer_text(row, task)}]
+    return turns + base(text, task)
+
+
+def choose_examples(pool: pd.DataFrame, k: int, how: str = "balanced", text: str | None = None,
+                    task: str = "reviews", seed: int = 0) -> pd.DataFrame:
+    """Pick k examples from `pool`: at random, balanced over labels, or the most similar to `text` (TF-IDF)."""
+    if how not in CHOICES:
+        raise CourseError(f"Unknown way to choose examples {how!r}: use one of {', '.join(CHOICES)}.")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= len(pool):
+        raise CourseError(f"k must be a whole number from 0 to {len(pool)} (the size of the example pool), got {k!r}.")
+    if k == 0:
+        return pool.iloc[:0]
+    if how == "random":
+        return pool.sample(n=k, random_state=seed)
+    if how == "balanced":
+        return balanced_sample(pool, k, label_column="label" if task == "reviews" else "issue_type", seed=seed)
+    if text is None:
+        raise CourseError("Choosing the most similar examples needs the input text.")
+    vectorizer = TfidfVectorizer().fit(pool["text"])
+    similarity = (vectorizer.transform(pool["text"]) @ vectorizer.transform([text]).T).toarray().ravel()
+    nearest = np.argsort(-similarity, kind="stable")[:k][::-1]  # the most similar example comes last, next to the input
+    return pool.iloc[nearest]
+
+
+def make_few_shot(pool: pd.DataFrame, k: int, how: str = "balanced", task: str = "reviews",
+                  seed: int = 0, base=zero_shot):
+    """A pattern `text -> messages` that shows k examples chosen from `pool` (fixed, or per input if 'similar')."""
+    if how == "similar":
+        return lambda text: few_shot(text, choose_examples(pool, k, how, text, task, seed), task, base)
+    examples = choose_examples(pool, k, how, task=task, seed=seed)
+    return lambda text: few_shot(text, examples, task, base)
+
+
+def catalog(task: str = "reviews", pool: pd.DataFrame | None = None, k: int = 4, seed: int = 0) -> dict:
+    """Every pattern for a task by name, each a function `text -> messages`.
+
+    With an example `pool` (the training split), the three few-shot variants are included.
+    """
+    check_task(task)
+    patterns = {name: partial(function, task=task) for name, function in [
+        ("zero_shot", zero_shot), ("explicit", explicit), ("role", role), ("context", context),
+        ("strict_format", strict_format), ("chain_of_thought", chain_of_thought)]}
+    if pool is not None:
+        for how in CHOICES:
+            patterns[f"few_shot_{how}"] = make_few_shot(pool, k, how, task, seed)
+    return patterns

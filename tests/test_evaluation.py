@@ -1,0 +1,97 @@
+import pandas as pd
+import pytest
+
+from helpers.errors import CourseError
+from helpers.evaluation import (best_pattern, evaluate, evaluate_predictor, parse_review_label, parse_ticket_json,
+                                score_answers)
+from helpers.prompts import zero_shot_reviews, zero_shot_tickets
+
+REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "Meh, half good"],
+                        "label": ["very_positive", "negative", "mixed"]})
+EXPECTED = [{"product": "Pulse Plug P2", "issue_type": "defect", "urgency": "high", "order_id": "HH-12345"},
+            {"product": "Glint Bulb G9", "issue_type": "how_to", "urgency": "low", "order_id": None}]
+TICKETS = pd.DataFrame({"text": ["My P2 sparks! HH-12345", "How do I dim my G9s?"], "expected": EXPECTED})
+
+
+@pytest.mark.parametrize("answer, label", [
+    ("very_positive", "very_positive"), ("Very positive.", "very_positive"), ("VERY-NEGATIVE", "very_negative"),
+    ("The sentiment is mixed", "mixed"), ("negative", "negative"), ("I think positive.\nAnswer: negative", "negative"),
+    ("I cannot tell", None), ("", None),
+])
+def test_parse_review_label(answer, label):
+    assert parse_review_label(answer) == label
+
+
+def test_parse_ticket_json_finds_the_object_in_chatter_and_fences():
+    assert parse_ticket_json('Sure! ```json\n{"urgency": "low", "order_id": null}\n```') == {"urgency": "low", "order_id": None}
+    assert parse_ticket_json("{broken} then {\"a\": 1}") == {"a": 1}
+    assert parse_ticket_json("no json here") is None
+    assert parse_ticket_json('{"product": "Pulse Plug P2",') is None
+
+
+def test_score_answers_for_reviews():
+    details = score_answers(["Very positive!", "no idea", "negative"], REVIEWS)
+    assert list(details["prediction"].fillna("-")) == ["very_positive", "-", "negative"]
+    assert list(details["correct"]) == [True, False, False]
+    assert list(details["parsed"]) == [True, False, True]
+
+
+def test_score_answers_for_tickets_counts_fields_and_forgives_case_and_null():
+    answers = ['{"product": "pulse plug p2", "issue_type": "defect", "urgency": "High", "order_id": "HH-12345"}',
+               '{"product": "Glint Bulb G9", "issue_type": "how_to", "urgency": "medium", "order_id": "null"}']
+    details = score_answers(answers, TICKETS, "tickets")
+    assert list(details["correct"]) == [True, False]
+    assert list(details["urgency_ok"]) == [True, False] and list(details["order_id_ok"]) == [True, True]
+    invalid = score_answers(["not json", answers[1]], TICKETS, "tickets")
+    assert not invalid.loc[0, ["product_ok", "issue_type_ok", "urgency_ok", "order_id_ok"]].any()
+
+
+def test_evaluate_generate_returns_a_tidy_summary_and_details(tiny_model, tokenizer):
+    summary, details = evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, max_new_tokens=4)
+    assert summary.shape[0] == 1 and summary.loc[0, "pattern"] == "zero_shot_reviews"
+    assert {"accuracy", "unparseable_rate", "latency_s", "prompt_tokens", "output_tokens"} <= set(summary.columns)
+    assert len(details) == 3 and (details["output_tokens"] <= 4).all() and (details["prompt_tokens"] > 20).all()
+    again, _ = evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, max_new_tokens=4)
+    assert again.loc[0, "accuracy"] == summary.loc[0, "accuracy"]  # greedy is deterministic
+
+
+def test_evaluate_score_always_picks_a_label(tiny_model, tokenizer):
+    summary, details = evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, method="score", name="scored")
+    assert summary.loc[0, "unparseable_rate"] == 0 and summary.loc[0, "method"] == "score"
+    assert details["prediction"].isin(["very_negative", "negative", "mixed", "positive", "very_positive"]).all()
+
+
+def test_evaluate_vote_counts_the_cost_of_every_sample(tiny_model, tokenizer):
+    one, _ = evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, max_new_tokens=3)
+    voted, details = evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, method="vote", n_samples=3, max_new_tokens=3)
+    assert voted.loc[0, "prompt_tokens"] == 3 * one.loc[0, "prompt_tokens"]
+    assert details["answer"].str.count(r" \| ").eq(2).all()
+
+
+def test_evaluate_tickets_reports_json_validity(tiny_model, tokenizer):
+    summary, _ = evaluate(tiny_model, tokenizer, zero_shot_tickets, TICKETS, task="tickets", max_new_tokens=4)
+    assert {"json_valid_rate", "exact_match", "order_id_accuracy"} <= set(summary.columns)
+    assert summary.loc[0, "json_valid_rate"] + summary.loc[0, "unparseable_rate"] == pytest.approx(1)
+
+
+def test_evaluate_predictor_and_best_pattern():
+    perfect, _ = evaluate_predictor(lambda texts: ["very_positive", "negative", "mixed"], REVIEWS, name="oracle")
+    constant, _ = evaluate_predictor(lambda texts: ["mixed"] * len(texts), REVIEWS, name="always mixed")
+    assert perfect.loc[0, "accuracy"] == 1 and constant.loc[0, "accuracy"] == pytest.approx(1 / 3)
+    results = pd.concat([constant, perfect], ignore_index=True)
+    assert best_pattern(results)["pattern"] == "oracle"
+
+
+def test_bad_requests_raise_course_errors(tiny_model, tokenizer):
+    with pytest.raises(CourseError, match="method"):
+        evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, method="guess")
+    with pytest.raises(CourseError, match="tickets are free JSON"):
+        evaluate(tiny_model, tokenizer, zero_shot_tickets, TICKETS, task="tickets", method="score")
+    with pytest.raises(CourseError, match="temperature above 0"):
+        evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, method="vote", temperature=0)
+    with pytest.raises(CourseError, match="empty"):
+        evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS.iloc[:0])
+    with pytest.raises(CourseError, match="one answer per row"):
+        score_answers(["a"], REVIEWS)
+    with pytest.raises(CourseError, match="no rows"):
+        best_pattern(pd.DataFrame({"task": ["reviews"], "accuracy": [1.0], "prompt_tokens": [3]}), "tickets")

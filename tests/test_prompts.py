@@ -1,0 +1,80 @@
+import json
+
+import pandas as pd
+import pytest
+
+from helpers import prompts
+from helpers.data import REVIEW_LABELS
+from helpers.errors import CourseError
+from helpers.generation import chat_text
+
+POOL = pd.DataFrame({
+    "text": [f"review {word} about the {'hub' if i % 2 else 'lock'}" for i, word in
+             enumerate("alpha bravo charlie delta echo foxtrot golf hotel india juliet".split())],
+    "label": [REVIEW_LABELS[i % 5] for i in range(10)],
+})
+TICKET = {"product": "Pulse Plug P2", "issue_type": "defect", "urgency": "high", "order_id": "HH-12345"}
+
+
+@pytest.mark.parametrize("task", prompts.TASKS)
+def test_every_pattern_builds_valid_messages_that_contain_the_input(task, tokenizer):
+    for name, pattern in prompts.catalog(task, POOL if task == "reviews" else None).items():
+        messages = pattern("my plug sparks")
+        assert messages[-1]["role"] == "user" and "my plug sparks" in messages[-1]["content"], name
+        assert "my plug sparks" in chat_text(tokenizer, messages)
+
+
+def test_zero_shot_is_short_and_names_every_label():
+    content = prompts.zero_shot_reviews("fine")[0]["content"]
+    assert all(label in content for label in REVIEW_LABELS)
+    assert content.endswith("Review: fine")
+    assert "order_id" in prompts.zero_shot_tickets("hello")[0]["content"]
+
+
+def test_patterns_differ_in_what_they_add():
+    base = prompts.zero_shot("x")[0]["content"]
+    assert prompts.role("x")[0]["role"] == "system"
+    for pattern in (prompts.explicit, prompts.context, prompts.strict_format, prompts.chain_of_thought):
+        content = pattern("x")[0]["content"]
+        assert len(content) > len(base) and content.startswith(prompts.REVIEW_INSTRUCTION)
+
+
+def test_few_shot_shows_examples_as_solved_turns():
+    messages = prompts.few_shot("new one", POOL.iloc[:3])
+    assert [m["role"] for m in messages] == ["user", "assistant"] * 3 + ["user"]
+    assert [m["content"] for m in messages[1::2]] == list(POOL["label"][:3])
+
+
+def test_answer_text_is_the_label_or_one_line_of_json():
+    assert prompts.answer_text({"label": "mixed"}) == "mixed"
+    answer = prompts.answer_text({"expected": TICKET}, "tickets")
+    assert json.loads(answer) == TICKET and "\n" not in answer
+    assert list(json.loads(answer)) == ["product", "issue_type", "urgency", "order_id"]
+
+
+def test_choose_examples_random_balanced_similar():
+    assert len(prompts.choose_examples(POOL, 4, "random", seed=1)) == 4
+    assert prompts.choose_examples(POOL, 4, "random", seed=1).equals(prompts.choose_examples(POOL, 4, "random", seed=1))
+    assert set(prompts.choose_examples(POOL, 5, "balanced")["label"]) == set(REVIEW_LABELS)
+    similar = prompts.choose_examples(POOL, 2, "similar", text="review hotel about the hub")
+    assert similar.iloc[-1]["text"] == "review hotel about the hub"  # the closest comes last
+    assert len(prompts.choose_examples(POOL, 0)) == 0
+
+
+def test_similar_few_shot_picks_examples_per_input():
+    pattern = prompts.make_few_shot(POOL, 1, "similar")
+    assert "Review: review delta" in pattern("review delta about the hub")[0]["content"]
+    assert "Review: review india" in pattern("review india about the lock")[0]["content"]
+
+
+def test_bad_inputs_raise_course_errors():
+    with pytest.raises(CourseError, match="task"):
+        prompts.zero_shot("x", task="poems")
+    with pytest.raises(CourseError, match="empty"):
+        prompts.zero_shot("   ")
+    with pytest.raises(CourseError, match="choose"):
+        prompts.choose_examples(POOL, 2, "best")
+    with pytest.raises(CourseError, match="k must be"):
+        prompts.choose_examples(POOL, 99)
+    with pytest.raises(CourseError, match="input text"):
+        prompts.choose_examples(POOL, 2, "similar")
