@@ -15,11 +15,13 @@ from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+from transformers.utils import logging as transformers_logging
 
 from .config import cache_dir
 from .errors import CourseError
 
 PACKAGED_MODEL = "smollm2-135m-instruct"
+transformers_logging.disable_progress_bar()  # loads take under a second; a bar per load is noise in a lesson
 PACKAGED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
