@@ -1,0 +1,223 @@
+"""Prompting, fine-tuning or both? The seed article's checklist as a few explicit rules, fed with measured numbers.
+
+    figures = Figures(accuracy=..., latency_s=..., training_seconds=..., examples_needed=..., probe_drop=...)
+    advice = recommend(Answers(priority="niche_accuracy", labelled_examples=2000), figures)
+    advice.approach, advice.reasons, advice.costs
+    decision_form(figures)        # the same, as an ipywidgets form
+
+The rules, checked in this order (the first that applies decides):
+  1. no GPU budget, no time to train or no ML skills       -> prompting
+  2. fewer labelled examples than fine-tuning needed        -> prompting
+     (or fine-tuning never beat prompting in our measurements)
+  3. one model must serve many tasks: niche accuracy        -> hybrid (base model + a task adapter)
+                                       otherwise            -> prompting
+  4. requirements change every week: niche accuracy         -> hybrid (train the stable core, prompt the changes)
+                                      otherwise             -> prompting
+  5. niche accuracy: requirements change rarely             -> fine-tuning
+                     requirements change monthly            -> hybrid
+  6. speed and flexibility: fine-tuning's cheaper requests
+     pay back its one-time cost within PAYBACK_MONTHS       -> fine-tuning
+                     otherwise                              -> prompting
+
+Every reason quotes a measured figure, and the cost estimate uses the measured
+latencies and training time at a price the learner sets.
+"""
+import math
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from .costs import DEFAULT_PRICE_PER_HOUR, break_even_requests, cost_per_1000_requests, dollars
+from .errors import CourseError
+
+APPROACHES = ("prompting", "fine-tuning", "hybrid")
+PRIORITIES = ("niche_accuracy", "speed_flexibility")
+CHANGE_RATES = ("rarely", "monthly", "weekly")
+PAYBACK_MONTHS = 3                  # rule of thumb: training must pay for itself within a quarter
+DEFAULT_DOLLARS_PER_LABEL = 0.10    # assumption: what one more labelled example costs to write and check
+
+
+@dataclass
+class Answers:
+    """The seed's questions, and two prices (assumptions) the cost estimate needs."""
+    priority: str = "speed_flexibility"      # what matters most: "niche_accuracy" or "speed_flexibility"
+    gpu_budget: bool = True                  # money for GPU hours
+    time_to_train: bool = True               # weeks to collect data, train and redeploy
+    ml_skills: bool = True                   # someone who can train and maintain a model
+    labelled_examples: int = 0               # labelled examples you have for the task
+    changes: str = "monthly"                 # how often requirements change: "rarely", "monthly", "weekly"
+    many_tasks: bool = False                 # must one model serve many different tasks?
+    requests_per_month: int = 10_000         # expected request volume
+    price_per_hour: float = DEFAULT_PRICE_PER_HOUR     # assumption: dollars per machine hour
+    dollars_per_label: float = DEFAULT_DOLLARS_PER_LABEL  # assumption: cost of one more labelled example
+
+
+@dataclass
+class Figures:
+    """Measured numbers the advice rests on (notebook 05 measures them)."""
+    accuracy: dict                 # approach -> accuracy on the held-out test split (0-1)
+    latency_s: dict                # approach -> seconds per request on the machine that measured it
+    training_seconds: float        # seconds one fine-tune took on that machine
+    examples_needed: int | None    # labelled examples from which fine-tuning beat prompting; None: it never did
+    probe_drop: float              # general-probe accuracy lost by fine-tuning (base minus fine-tuned)
+
+
+@dataclass
+class Recommendation:
+    """The advice: an approach, the reasons in order, and a cost estimate per approach."""
+    approach: str
+    reasons: list = field(default_factory=list)
+    costs: pd.DataFrame | None = None
+
+
+def check_answers(answers: Answers) -> None:
+    """Refuse answers outside the allowed choices, with the valid ones."""
+    if answers.priority not in PRIORITIES:
+        raise CourseError(f"Unknown priority {answers.priority!r}: use one of {', '.join(PRIORITIES)}.")
+    if answers.changes not in CHANGE_RATES:
+        raise CourseError(f"Unknown rate of change {answers.changes!r}: use one of {', '.join(CHANGE_RATES)}.")
+    for name in ("labelled_examples", "requests_per_month", "price_per_hour", "dollars_per_label"):
+        value = getattr(answers, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise CourseError(f"{name} must be a number of at least 0 (got {value!r}).")
+
+
+def check_figures(figures: Figures) -> None:
+    """Refuse figures that miss an approach."""
+    for name in ("accuracy", "latency_s"):
+        missing = [a for a in APPROACHES if a not in getattr(figures, name)]
+        if missing:
+            raise CourseError(f"Figures.{name} has no value for {', '.join(missing)}: give one for each of {', '.join(APPROACHES)}.")
+
+
+def cost_estimate(answers: Answers, figures: Figures) -> pd.DataFrame:
+    """One row per approach: measured accuracy, one-time cost, cost per 1,000 requests, per month and first year."""
+    labels_to_buy = max(0, (figures.examples_needed or 0) - answers.labelled_examples)
+    training = dollars(figures.training_seconds, answers.price_per_hour) + labels_to_buy * answers.dollars_per_label
+    rows = []
+    for approach in APPROACHES:
+        per_1000 = cost_per_1000_requests(figures.latency_s[approach], answers.price_per_hour)
+        per_month = per_1000 * answers.requests_per_month / 1000
+        one_time = 0.0 if approach == "prompting" else training
+        rows.append({"approach": approach, "accuracy": figures.accuracy[approach], "one_time_dollars": one_time,
+                     "dollars_per_1000_requests": per_1000, "dollars_per_month": per_month,
+                     "dollars_first_year": one_time + 12 * per_month})
+    return pd.DataFrame(rows).set_index("approach")
+
+
+def payback_months(costs: pd.DataFrame, requests_per_month: float) -> float:
+    """Months until fine-tuning's cheaper requests repay its one-time cost, compared with prompting."""
+    requests = break_even_requests(costs.loc["fine-tuning", "one_time_dollars"],
+                                   costs.loc["prompting", "dollars_per_1000_requests"],
+                                   costs.loc["fine-tuning", "dollars_per_1000_requests"])
+    if requests == 0:
+        return 0.0
+    return requests / requests_per_month if requests_per_month > 0 else math.inf
+
+
+def recommend(answers: Answers, figures: Figures) -> Recommendation:
+    """Apply the rules in the module docstring; return the approach, the reasons and the cost estimate."""
+    check_answers(answers)
+    check_figures(figures)
+    costs = cost_estimate(answers, figures)
+    accuracy = figures.accuracy
+    niche = answers.priority == "niche_accuracy"
+
+    def advice(approach, *reasons):
+        return Recommendation(approach, list(reasons), costs)
+
+    missing = [name for name, ok in [("a GPU budget", answers.gpu_budget), ("time to train", answers.time_to_train),
+                                     ("ML skills", answers.ml_skills)] if not ok]
+    if missing:
+        return advice("prompting", f"Fine-tuning needs a GPU budget, time to train and ML skills; you lack {' and '.join(missing)}.",
+                      f"The best prompt reached {accuracy['prompting']:.0%} accuracy with no training at all.")
+    if figures.examples_needed is None:
+        return advice("prompting", "In our measurements fine-tuning never beat the best prompt, whatever the number of labelled examples.",
+                      f"Best prompt: {accuracy['prompting']:.0%}; fine-tuned model: {accuracy['fine-tuning']:.0%}.")
+    if answers.labelled_examples < figures.examples_needed:
+        return advice("prompting", f"Fine-tuning beat prompting only from about {figures.examples_needed} labelled examples; "
+                                   f"you have {answers.labelled_examples}. Show a few of them in the prompt instead.",
+                      f"Labelling the missing examples and training once would cost about ${costs.loc['fine-tuning', 'one_time_dollars']:.2f} (see the table).")
+    versatility = f"Fine-tuning cost {figures.probe_drop:.0%} of accuracy on general questions (the probe)."
+    if answers.many_tasks:
+        if niche:
+            return advice("hybrid", versatility, "Keep the base model for the other tasks, prompted, and switch a LoRA adapter "
+                                                 f"on for the niche task only ({accuracy['hybrid']:.0%} there).")
+        return advice("prompting", versatility, "One prompted base model switches between tasks by changing the prompt.")
+    if answers.changes == "weekly":
+        if niche:
+            return advice("hybrid", "Requirements change every week: retraining each time is slow; fine-tune the stable part once "
+                                    f"and prompt the fine-tuned model for the changes ({accuracy['hybrid']:.0%} measured).")
+        return advice("prompting", "Requirements change every week: a prompt is changed in minutes, a fine-tune must be redone.")
+    if niche:
+        if answers.changes == "rarely":
+            return advice("fine-tuning", f"You have enough data ({answers.labelled_examples} ≥ {figures.examples_needed} examples) "
+                                         "and the task is stable: train once.",
+                          f"Fine-tuned: {accuracy['fine-tuning']:.0%} vs best prompt: {accuracy['prompting']:.0%}.")
+        return advice("hybrid", "The task is worth training for, but it still changes monthly: fine-tune the core and "
+                                f"cover new variations with the prompt ({accuracy['hybrid']:.0%} measured).")
+    months = payback_months(costs, answers.requests_per_month)
+    if months <= PAYBACK_MONTHS:
+        return advice("fine-tuning", f"At {answers.requests_per_month:,} requests a month, the fine-tuned model's shorter, faster "
+                                     f"requests repay its one-time cost in {months:.1f} months.",
+                      f"Fine-tuned: {accuracy['fine-tuning']:.0%} vs best prompt: {accuracy['prompting']:.0%}.")
+    payback = "never" if math.isinf(months) else f"only after {months:.1f} months"
+    return advice("prompting", "Speed and flexibility matter most, and a prompt changes instantly.",
+                  f"At {answers.requests_per_month:,} requests a month, training would pay for itself {payback}.")
+
+
+def render(recommendation: Recommendation) -> str:
+    """The recommendation as a small HTML block: approach, reasons, cost table."""
+    reasons = "".join(f"<li>{reason}</li>" for reason in recommendation.reasons)
+    money = "${:,.2f}".format
+    table = recommendation.costs.to_html(formatters={
+        "accuracy": "{:.0%}".format, "one_time_dollars": money, "dollars_per_1000_requests": "${:,.4f}".format,
+        "dollars_per_month": money, "dollars_first_year": money})
+    return f"<h4>Recommendation: {recommendation.approach}</h4><ul>{reasons}</ul>{table}"
+
+
+def decision_form(figures: Figures, answers: Answers | None = None):
+    """An ipywidgets form with the seed's questions; the advice below it updates on every change.
+
+    Returns the form (a VBox); `form.answers()` reads the current answers and
+    `form.result` is the HTML widget that shows the advice.
+    """
+    import ipywidgets as widgets
+
+    check_figures(figures)
+    answers = answers or Answers()
+    wide = {"description_width": "260px"}
+    controls = {
+        "priority": widgets.ToggleButtons(options=[("Accuracy in a niche", "niche_accuracy"),
+                                                   ("Speed and flexibility", "speed_flexibility")],
+                                          value=answers.priority, description="What matters most?", style=wide),
+        "gpu_budget": widgets.Checkbox(value=answers.gpu_budget, description="We have a GPU budget"),
+        "time_to_train": widgets.Checkbox(value=answers.time_to_train, description="We have time to train and redeploy"),
+        "ml_skills": widgets.Checkbox(value=answers.ml_skills, description="We have ML skills in the team"),
+        "labelled_examples": widgets.BoundedIntText(value=answers.labelled_examples, min=0, max=10_000_000,
+                                                    description="Labelled examples we have:", style=wide),
+        "changes": widgets.ToggleButtons(options=list(CHANGE_RATES), value=answers.changes,
+                                         description="Requirements change:", style=wide),
+        "many_tasks": widgets.Checkbox(value=answers.many_tasks, description="One model must serve many tasks"),
+        "requests_per_month": widgets.BoundedIntText(value=answers.requests_per_month, min=0, max=10**12,
+                                                     description="Requests per month:", style=wide),
+        "price_per_hour": widgets.BoundedFloatText(value=answers.price_per_hour, min=0, max=1000, step=0.1,
+                                                   description="Assumed $ per machine hour:", style=wide),
+        "dollars_per_label": widgets.BoundedFloatText(value=answers.dollars_per_label, min=0, max=1000, step=0.01,
+                                                      description="Assumed $ per new label:", style=wide),
+    }
+    result = widgets.HTML()
+
+    def current_answers() -> Answers:
+        return replace(answers, **{name: control.value for name, control in controls.items()})
+
+    def update(_=None):
+        result.value = render(recommend(current_answers(), figures))
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
+    form = widgets.VBox(list(controls.values()) + [result])
+    form.controls, form.result, form.answers = controls, result, current_answers
+    return form
+

@@ -1,0 +1,87 @@
+from dataclasses import replace
+
+import pytest
+
+from helpers.decision import Answers, Figures, cost_estimate, decision_form, payback_months, recommend, render
+from helpers.errors import CourseError
+
+FIGURES = Figures(accuracy={"prompting": 0.4, "fine-tuning": 0.7, "hybrid": 0.72},
+                  latency_s={"prompting": 1.0, "fine-tuning": 0.2, "hybrid": 0.4},
+                  training_seconds=3600, examples_needed=500, probe_drop=0.1)
+READY = Answers(labelled_examples=1000, changes="rarely", requests_per_month=100, price_per_hour=2.0)  # can fine-tune
+
+
+@pytest.mark.parametrize("changes, expected", [
+    (dict(gpu_budget=False), "prompting"),                                   # 1. no resources
+    (dict(ml_skills=False, priority="niche_accuracy"), "prompting"),          # 1. even for a niche
+    (dict(labelled_examples=499, priority="niche_accuracy"), "prompting"),    # 2. too little data
+    (dict(many_tasks=True, priority="niche_accuracy"), "hybrid"),             # 3. many tasks, niche
+    (dict(many_tasks=True), "prompting"),                                     # 3. many tasks, flexibility
+    (dict(changes="weekly", priority="niche_accuracy"), "hybrid"),            # 4. weekly changes, niche
+    (dict(changes="weekly"), "prompting"),                                    # 4. weekly changes, flexibility
+    (dict(priority="niche_accuracy"), "fine-tuning"),                         # 5. niche, stable
+    (dict(priority="niche_accuracy", changes="monthly"), "hybrid"),           # 5. niche, monthly changes
+    (dict(requests_per_month=10_000), "fine-tuning"),                         # 6. training pays back fast
+    (dict(), "prompting"),                                                    # 6. training pays back too slowly
+])
+def test_every_rule_gives_its_recommendation_with_reasons(changes, expected):
+    advice = recommend(replace(READY, **changes), FIGURES)
+    assert advice.approach == expected
+    assert advice.reasons and all(isinstance(reason, str) and reason for reason in advice.reasons)
+
+
+def test_no_crossover_measured_means_prompting():
+    advice = recommend(replace(READY, priority="niche_accuracy"), replace(FIGURES, examples_needed=None))
+    assert advice.approach == "prompting" and "never" in advice.reasons[0]
+
+
+def test_the_missing_resources_are_named():
+    advice = recommend(replace(READY, gpu_budget=False, time_to_train=False), FIGURES)
+    assert "a GPU budget and time to train" in advice.reasons[0]
+
+
+def test_cost_estimate_uses_measured_seconds_at_the_assumed_price():
+    costs = cost_estimate(replace(READY, labelled_examples=300, dollars_per_label=0.5, requests_per_month=1000), FIGURES)
+    assert costs.loc["prompting", "one_time_dollars"] == 0
+    assert costs.loc["fine-tuning", "one_time_dollars"] == pytest.approx(2.0 + 200 * 0.5)  # 1 h at $2 + 200 labels
+    assert costs.loc["prompting", "dollars_per_1000_requests"] == pytest.approx(2.0 / 3.6)
+    assert costs.loc["hybrid", "dollars_per_month"] == pytest.approx(0.4 * 1000 / 3600 * 2)
+    assert costs.loc["fine-tuning", "dollars_first_year"] == pytest.approx(102 + 12 * 0.2 * 1000 / 3600 * 2)
+
+
+def test_payback_months():
+    costs = cost_estimate(READY, FIGURES)  # $2 once, saves $0.80 / 3.6 per 1,000 requests
+    assert payback_months(costs, 4500) == pytest.approx(1.0)
+    assert payback_months(costs, 0) == float("inf")
+    same_speed = cost_estimate(READY, replace(FIGURES, latency_s={k: 1.0 for k in FIGURES.latency_s}))
+    assert payback_months(same_speed, 10_000) == float("inf")
+
+
+def test_render_shows_the_approach_reasons_and_costs():
+    html = render(recommend(READY, FIGURES))
+    assert "Recommendation: prompting" in html and "<li>" in html and "$" in html and "fine-tuning" in html
+
+
+def test_the_form_updates_its_advice_when_an_answer_changes():
+    form = decision_form(FIGURES, READY)
+    assert "Recommendation: prompting" in form.result.value
+    form.controls["priority"].value = "niche_accuracy"
+    assert "Recommendation: fine-tuning" in form.result.value
+    form.controls["changes"].value = "monthly"
+    assert "Recommendation: hybrid" in form.result.value
+    form.controls["ml_skills"].value = False
+    assert "Recommendation: prompting" in form.result.value and "ML skills" in form.result.value
+    assert form.answers().ml_skills is False and form.answers().labelled_examples == 1000
+
+
+@pytest.mark.parametrize("call", [
+    lambda: recommend(replace(READY, priority="cheap"), FIGURES),
+    lambda: recommend(replace(READY, changes="daily"), FIGURES),
+    lambda: recommend(replace(READY, labelled_examples=-1), FIGURES),
+    lambda: recommend(replace(READY, price_per_hour="2"), FIGURES),
+    lambda: recommend(READY, replace(FIGURES, accuracy={"prompting": 0.5})),
+    lambda: decision_form(replace(FIGURES, latency_s={})),
+])
+def test_bad_input_gets_a_course_error(call):
+    with pytest.raises(CourseError):
+        call()
