@@ -1,0 +1,239 @@
+"""Drive JupyterLab in a real headless browser, the way a learner does: open a notebook, run all, use a widget.
+
+    with JupyterLab(root) as lab, Browser() as browser:
+        notebook = browser.open_notebook(lab.url, "notebooks/01_x.ipynb")
+        notebook.run_all()
+        notebook.press_slider(0, "ArrowRight")
+
+The browser is Debian's Chromium (`tests/install_browser.sh`), driven by Playwright with its
+executable path set, so Playwright never downloads a browser of its own. The server listens on
+127.0.0.1 on a free port with an empty token, in a throwaway settings folder that silences the
+news pop-up, turns autosave off and attaches every cell to the page (no windowing), so that each
+widget and output can be found.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-quic", "--no-first-run"]
+LAB_SETTINGS = {  # JupyterLab user settings: file name under the settings folder -> content
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+TRACEBACK = "Traceback (most recent call last)"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class JupyterLab:
+    """A JupyterLab server for one test session; stopping it also ends its kernels."""
+
+    def __init__(self, root_dir: Path, env: dict | None = None, start_timeout: float = 60):
+        self.root_dir, self.start_timeout = Path(root_dir), start_timeout
+        self.home = Path(tempfile.mkdtemp(prefix="lab-home-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **(env or {}),
+                    "JUPYTERLAB_SETTINGS_DIR": str(self.home / "settings"),
+                    "JUPYTERLAB_WORKSPACES_DIR": str(self.home / "workspaces"),
+                    "JUPYTER_CONFIG_DIR": str(self.home / "config"),
+                    "JUPYTER_RUNTIME_DIR": str(self.home / "runtime")}
+        self.process = None
+
+    def __enter__(self):
+        for name, content in LAB_SETTINGS.items():
+            path = self.home / "settings" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(content))
+        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+                   "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+                   "--IdentityProvider.token=", f"--ServerApp.root_dir={self.root_dir}"]
+        self.log = open(self.home / "server.log", "w")
+        self.process = subprocess.Popen(command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        self._wait_until_up()
+        return self
+
+    def _wait_until_up(self):
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with code {self.process.returncode}:\n{self.server_log()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/status", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.25)
+        raise TimeoutError(f"JupyterLab did not answer within {self.start_timeout} s:\n{self.server_log()}")
+
+    def server_log(self) -> str:
+        return (self.home / "server.log").read_text()[-3000:]
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def processes(self) -> list[psutil.Process]:
+        """The server and everything it started, kernels included (they run in sessions of their own)."""
+        try:
+            server = psutil.Process(self.process.pid)
+            return [server, *server.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, grace: float = 10):
+        """Ask the server to shut down (it stops its kernels), then kill whatever is left."""
+        if self.process is None:
+            return
+        leftovers = self.processes()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        for process in leftovers:
+            if process.is_running():
+                process.kill()
+        psutil.wait_procs(leftovers, timeout=grace)
+        self.log.close()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+class Browser:
+    """Headless Debian Chromium through Playwright; one page per notebook."""
+
+    def __init__(self, screenshots: Path, width: int = 1400, height: int = 1000):
+        self.screenshots, self.viewport = Path(screenshots), {"width": width, "height": height}
+
+    def __enter__(self):
+        from playwright.sync_api import sync_playwright
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.browser.close()
+        self.playwright.stop()
+
+    def open_notebook(self, lab_url: str, path: str, timeout: float = 60) -> "NotebookPage":
+        """Open `path` (relative to the server's root) in a new page, with its kernel ready."""
+        page = self.browser.new_page(viewport=self.viewport)
+        page.set_default_timeout(timeout * 1000)
+        page.goto(f"{lab_url}/lab/tree/{path}")
+        notebook = NotebookPage(page, Path(path).stem, self.screenshots)
+        notebook.wait_for_kernel_idle(timeout)
+        return notebook
+
+
+class NotebookPage:
+    """One open notebook: run it, screenshot it, read its outputs, use its widgets."""
+
+    def __init__(self, page, name: str, screenshots: Path):
+        self.page, self.name, self.screenshots = page, name, screenshots
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+
+    @property
+    def panel(self):
+        return self.page.locator(".jp-NotebookPanel:visible")
+
+    @property
+    def code_cells(self):
+        return self.panel.locator(".jp-CodeCell")
+
+    def wait_for_kernel_idle(self, timeout: float):
+        """Wait until the notebook has a kernel and it is idle (a kernel-choice dialog means the notebook names none)."""
+        kernel_name = self.panel.locator(".jp-Toolbar-kernelName")
+        self.page.wait_for_function("(el) => el && !el.textContent.includes('No Kernel')", arg=kernel_name.element_handle(),
+                                    timeout=timeout * 1000)
+        self.page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout * 1000)
+
+    def screenshot(self, step: str) -> Path:
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        path = self.screenshots / f"{self.name}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def menu(self, *labels: str):
+        """Click through the menu bar, e.g. menu("Run", "Run All Cells")."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=labels[0]).first.click()
+        for label in labels[1:]:
+            self.page.locator(".lm-Menu-itemLabel", has_text=label).first.click()
+
+    def prompts(self) -> list[str]:
+        """The input prompt of every code cell: '[3]:' once run, '[*]:' while queued or running."""
+        return [text.strip() for text in self.code_cells.locator(".jp-InputPrompt").all_inner_texts()]
+
+    def run_all(self, timeout: float = 300) -> float:
+        """Run All Cells from the Run menu and wait until every code cell has run; returns seconds."""
+        start = time.monotonic()
+        self.menu("Run", "Run All Cells")
+        deadline = start + timeout
+        while True:
+            prompts = self.prompts()
+            if prompts and all(p[1:-2].isdigit() for p in prompts):
+                break
+            if time.monotonic() > deadline:
+                self.screenshot("timeout")
+                waiting = [i for i, p in enumerate(prompts) if not p[1:-2].isdigit()]
+                raise TimeoutError(f"{self.name}: code cells {waiting} had not run after {timeout} s (prompts {prompts})")
+            self.page.wait_for_timeout(500)
+        self.wait_for_kernel_idle(timeout)
+        return time.monotonic() - start
+
+    def cell_output(self, index: int) -> str:
+        """The visible text of code cell `index`'s outputs (widgets included)."""
+        return self.code_cells.nth(index).locator(".jp-Cell-outputArea").inner_text()
+
+    def cells_with_traceback(self) -> list[int]:
+        return [i for i in range(self.code_cells.count()) if TRACEBACK in self.cell_output(i)]
+
+    def widget_cells(self) -> list[int]:
+        """Indices of the code cells that rendered at least one Jupyter widget."""
+        return [i for i in range(self.code_cells.count())
+                if self.code_cells.nth(i).locator(".jupyter-widgets").count()]
+
+    def press_slider(self, cell: int, key: str = "ArrowRight", slider: int = 0, times: int = 1):
+        """Focus a slider's handle in code cell `cell` and press `key` (one step per press)."""
+        handle = self.code_cells.nth(cell).locator(".widget-slider .noUi-handle").nth(slider)
+        handle.focus()
+        for _ in range(times):
+            handle.press(key)
+
+    def slider_value(self, cell: int, slider: int = 0) -> str:
+        return self.code_cells.nth(cell).locator(".widget-slider .widget-readout").nth(slider).inner_text()
+
+    def click_button(self, cell: int, text: str):
+        self.code_cells.nth(cell).locator("button.jupyter-button", has_text=text).first.click()
+
+    def wait_for_output_change(self, cell: int, before: str, timeout: float = 60) -> str:
+        """Wait until code cell `cell`'s output text differs from `before` and stays put; return it."""
+        deadline = time.monotonic() + timeout
+        previous = None
+        while time.monotonic() < deadline:
+            now = self.cell_output(cell)
+            if now != before and now == previous:  # changed, and unchanged for one poll: the update is done
+                return now
+            previous = now
+            self.page.wait_for_timeout(500)
+        self.screenshot(f"cell{cell}-unchanged")
+        raise AssertionError(f"{self.name}: the output of code cell {cell} did not change within {timeout} s")

@@ -1,0 +1,86 @@
+"""The widget notebooks in a real browser: JupyterLab + headless Chromium, as a learner uses them.
+
+Each test opens a notebook, runs all its cells from the Run menu (quick mode, COURSE_QUICK=1),
+checks that no cell failed and that the widgets rendered, then moves a slider or presses a
+button and waits for the output to change. Screenshots go to tests/screenshots/.
+Needs `tests/install_browser.sh` (Debian's chromium + the playwright client), which `make test` runs.
+"""
+import importlib.util
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from helpers.config import REPO_ROOT
+from browser import CHROMIUM, Browser, JupyterLab
+
+SCREENSHOTS = REPO_ROOT / "tests" / "screenshots"
+MISSING = [what for what, present in (("/usr/bin/chromium", CHROMIUM.exists()),
+                                      ("the playwright package", importlib.util.find_spec("playwright") is not None))
+           if not present]
+pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"{' and '.join(MISSING)} missing: run tests/install_browser.sh (as root)")
+
+
+def scratch_notebook() -> nbformat.NotebookNode:
+    """A two-cell notebook that checks the machinery itself: a slider and a button, each with an output."""
+    slider = ("import ipywidgets as widgets\n"
+              "slider = widgets.IntSlider(value=3, min=0, max=10, description='n')\n"
+              "shown = widgets.interactive_output(lambda n: print(f'twice n is {2 * n}'), {'n': slider})\n"
+              "display(slider, shown)")
+    button = ("button = widgets.Button(description='Run')\n"
+              "log = widgets.Output()\n"
+              "button.on_click(lambda _: log.append_stdout('clicked\\n'))\n"
+              "display(button, log)")
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(slider), nbformat.v4.new_code_cell(button)],
+                                    metadata={"kernelspec": kernel})
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """JupyterLab serving a throwaway copy of the notebooks (a learner's run must not touch the real files)."""
+    root = Path(tempfile.mkdtemp(prefix="lab-root-"))
+    shutil.copytree(REPO_ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    nbformat.write(scratch_notebook(), root / "scratch.ipynb")
+    server = JupyterLab(root, env={"COURSE_QUICK": "1", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+    with server:
+        yield server
+        started = server.processes()
+    survivors = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not survivors, f"the server or a kernel outlived the test: {survivors}"
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with Browser(SCREENSHOTS) as running:
+        yield running
+
+
+def open_and_run(browser, lab, path: str, timeout: float):
+    """Open a notebook, Run All, and check that every cell ran without a traceback and widgets rendered."""
+    notebook = browser.open_notebook(lab.url, path)
+    notebook.run_all(timeout)
+    notebook.screenshot("1-ran")
+    assert not notebook.cells_with_traceback(), f"cells with a traceback: {notebook.cells_with_traceback()}"
+    assert notebook.widget_cells(), "no widget rendered"
+    return notebook
+
+
+def test_the_machinery_moves_a_slider_and_presses_a_button(browser, lab):
+    notebook = open_and_run(browser, lab, "scratch.ipynb", timeout=60)
+    assert notebook.widget_cells() == [0, 1]
+    assert "twice n is 6" in notebook.cell_output(0)
+
+    before = notebook.cell_output(0)
+    notebook.press_slider(0, "ArrowRight")
+    assert "twice n is 8" in notebook.wait_for_output_change(0, before, timeout=20)
+    assert notebook.slider_value(0) == "4"
+
+    before = notebook.cell_output(1)
+    notebook.click_button(1, "Run")
+    assert "clicked" in notebook.wait_for_output_change(1, before, timeout=20)
+    notebook.screenshot("2-used")
