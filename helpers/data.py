@@ -1,0 +1,199 @@
+"""The three course data sets, loaded as pandas DataFrames and checked on load.
+
+    reviews  five shades of sentiment in customer reviews    load_reviews("train")
+    tickets  support messages -> JSON fields to extract      load_tickets("train")
+    probe    ~50 easy questions to measure versatility       load_probe()
+
+The files are written by `python data/make_data.py`; each folder's README.md is
+its data card. Every loader checks what it reads: a missing column, an unknown
+label or a malformed JSON line raises `CourseError` naming the file and line.
+"""
+import csv
+import json
+import re
+import string
+from pathlib import Path
+
+import pandas as pd
+
+from .config import DATA_DIR
+from .errors import CourseError
+
+SPLITS = ("train", "validation", "test")
+
+REVIEW_LABELS = ("very_negative", "negative", "mixed", "positive", "very_positive")
+
+PRODUCTS = (
+    "Orbit Hub X2",
+    "Ember T3 Thermostat",
+    "Halo Cam 360",
+    "Glint Bulb G9",
+    "Sentinel Lock S4",
+    "Drift Speaker Mini",
+    "Tidewater Leak Sensor",
+    "Pulse Plug P2",
+)
+ISSUE_TYPES = ("billing", "delivery", "defect", "account", "how_to", "refund")
+URGENCIES = ("low", "medium", "high")
+TICKET_FIELDS = ("product", "issue_type", "urgency", "order_id")
+ORDER_ID_PATTERN = re.compile(r"HH-\d{5}")  # e.g. "HH-48213"
+PROBE_KINDS = ("fact", "arithmetic", "instruction")
+
+REGENERATE = "Run `python data/make_data.py` to rewrite the course data."
+
+GLOSSARY = """\
+Halcyon Home sells smart-home devices. Products (canonical name, then what customers often call it):
+- Orbit Hub X2: the central hub ("the X2", "the hub", "OHX2"). A red halo on the hub means it is offline: nothing in the home responds.
+- Ember T3 Thermostat: heating control ("the T3", "Ember"). A thermal trip is an overheating shutdown.
+- Halo Cam 360: indoor/outdoor camera ("the 360", "HC360").
+- Glint Bulb G9: smart bulbs ("Glints", "G9s").
+- Sentinel Lock S4: front-door smart lock ("the S4", "Sentinel").
+- Drift Speaker Mini: small speaker with voice control ("the Drift", "Drift Mini").
+- Tidewater Leak Sensor: water-leak puck ("Tidewater", "the leak puck").
+- Pulse Plug P2: smart plug ("the P2", "Pulse plug").
+Jargon:
+- Sync-Lock fault: a device stuck in pairing, it will not join the hub (a defect).
+- Orbit tier / Orbit Plus tier: the paid monthly subscription (billing).
+- Courier Pass: our delivery tracking code (delivery).
+- Keyring: the customer login and app account (account).
+- Swap-Back: our return-for-refund programme (refund).
+- Scenes and Routines: app automations customers ask how to set up (how_to).
+Order ids look like HH-48213 ("HH-" and five digits); case numbers, invoice numbers (INV-...), phone numbers, dates and prices are not order ids.
+Urgency: high = a safety risk (smoke, sparks, burning smell, overheating, water leak, door will not lock), a whole-home outage, or it must be solved today/tonight; low = a question or a request that says there is no rush; medium = everything else."""
+
+
+def company_glossary() -> str:
+    """A short description of Halcyon Home's products and jargon, for prompts."""
+    return GLOSSARY
+
+
+def _path(data_dir, *parts) -> Path:
+    path = Path(data_dir if data_dir is not None else DATA_DIR).joinpath(*parts)
+    if not path.exists():
+        raise CourseError(f"{path} is missing. {REGENERATE}")
+    return path
+
+
+def _check_split(split: str) -> None:
+    if split not in SPLITS:
+        raise CourseError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}.")
+
+
+def load_reviews(split: str, data_dir=None) -> pd.DataFrame:
+    """Reviews of one split as a DataFrame with columns text, label."""
+    _check_split(split)
+    path = _path(data_dir, "reviews", f"{split}.csv")
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = {"text", "label"} - set(reader.fieldnames or [])
+        if missing:
+            raise CourseError(f"{path}, line 1: missing column(s) {sorted(missing)}; "
+                              f"the header must be 'text,label'. {REGENERATE}")
+        rows = []
+        for row in reader:
+            where = f"{path}, line {reader.line_num}"
+            if row["label"] not in REVIEW_LABELS:
+                raise CourseError(f"{where}: unknown label {row['label']!r}; "
+                                  f"expected one of {', '.join(REVIEW_LABELS)}. {REGENERATE}")
+            if not (row["text"] or "").strip():
+                raise CourseError(f"{where}: empty review text. {REGENERATE}")
+            rows.append({"text": row["text"], "label": row["label"]})
+    return pd.DataFrame(rows, columns=["text", "label"])
+
+
+def _check_expected(expected, where: str) -> None:
+    """Raise CourseError unless `expected` is a valid ticket answer."""
+    if not isinstance(expected, dict) or set(expected) != set(TICKET_FIELDS):
+        raise CourseError(f"{where}: 'expected' must be an object with exactly the keys "
+                          f"{', '.join(TICKET_FIELDS)}. {REGENERATE}")
+    allowed = {"product": PRODUCTS, "issue_type": ISSUE_TYPES, "urgency": URGENCIES}
+    for field, values in allowed.items():
+        if expected[field] not in values:
+            raise CourseError(f"{where}: unknown {field} {expected[field]!r}; "
+                              f"expected one of {', '.join(values)}. {REGENERATE}")
+    order_id = expected["order_id"]
+    if order_id is not None and not (isinstance(order_id, str)
+                                     and ORDER_ID_PATTERN.fullmatch(order_id)):
+        raise CourseError(f"{where}: order_id {order_id!r} is neither null nor like "
+                          f"'HH-48213'. {REGENERATE}")
+
+
+def load_tickets(split: str, data_dir=None) -> pd.DataFrame:
+    """Support tickets of one split: columns text, expected (dict) and one per field."""
+    _check_split(split)
+    path = _path(data_dir, "tickets", f"{split}.jsonl")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line_number, line in enumerate(f, start=1):
+            where = f"{path}, line {line_number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise CourseError(f"{where}: not valid JSON ({error.msg}). {REGENERATE}") from None
+            if not isinstance(record, dict) or not {"text", "expected"} <= set(record):
+                raise CourseError(f"{where}: each line needs the keys 'text' and 'expected'. "
+                                  f"{REGENERATE}")
+            _check_expected(record["expected"], where)
+            rows.append({"text": record["text"], "expected": record["expected"],
+                         **record["expected"]})
+    return pd.DataFrame(rows, columns=["text", "expected", *TICKET_FIELDS])
+
+
+def load_probe(data_dir=None) -> pd.DataFrame:
+    """The versatility probe: columns question, answers (list of str), kind."""
+    path = _path(data_dir, "probe", "probe.jsonl")
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line_number, line in enumerate(f, start=1):
+            where = f"{path}, line {line_number}"
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise CourseError(f"{where}: not valid JSON ({error.msg}). {REGENERATE}") from None
+            if not isinstance(item, dict) or not {"question", "answers", "kind"} <= set(item):
+                raise CourseError(f"{where}: each line needs the keys question, answers, kind. "
+                                  f"{REGENERATE}")
+            if item["kind"] not in PROBE_KINDS or not item["answers"]:
+                raise CourseError(f"{where}: kind must be one of {', '.join(PROBE_KINDS)} "
+                                  f"and answers a non-empty list. {REGENERATE}")
+            rows.append({"question": item["question"], "answers": list(item["answers"]),
+                         "kind": item["kind"]})
+    return pd.DataFrame(rows, columns=["question", "answers", "kind"])
+
+
+def _normalise(text: str) -> str:
+    """Lower case, punctuation turned into spaces, runs of spaces collapsed."""
+    table = str.maketrans({c: " " for c in string.punctuation})
+    return " ".join(text.lower().translate(table).split())
+
+
+def probe_is_correct(answer_text: str, accepted: list[str]) -> bool:
+    """True when any accepted answer appears in the model's answer as whole words.
+
+    Matching ignores case and punctuation: "Paris." and "It is PARIS!" both
+    match "paris", but "4" does not match inside "14".
+    """
+    answer = f" {_normalise(answer_text)} "
+    return any(f" {_normalise(a)} " in answer for a in accepted if _normalise(a))
+
+
+def balanced_sample(df: pd.DataFrame, n: int, label_column: str = "label",
+                    seed: int = 0) -> pd.DataFrame:
+    """`n` rows spread as evenly as possible over the labels, same rows for the same seed.
+
+    Rows come out interleaved (one of each label in turn), keeping their
+    original index so callers can drop them from another set.
+    """
+    if label_column not in df.columns:
+        raise CourseError(f"balanced_sample: no column {label_column!r} "
+                          f"(columns: {', '.join(map(str, df.columns))}).")
+    if not 0 <= n <= len(df):
+        raise CourseError(f"balanced_sample: asked for {n} rows but the table has {len(df)}.")
+    groups = [group.sample(frac=1, random_state=seed)
+              for _, group in sorted(df.groupby(label_column), key=lambda kv: str(kv[0]))]
+    picked = []
+    for round_number in range(max((len(g) for g in groups), default=0)):
+        for group in groups:
+            if len(picked) < n and round_number < len(group):
+                picked.append(group.index[round_number])
+    return df.loc[picked]
