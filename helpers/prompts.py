@@ -44,11 +44,11 @@ INPUT_NAMES = {"reviews": "Review", "tickets": "Message"}
 LABEL_DEFINITIONS = {
     "reviews": (
         "Labels:\n"
-        "- very_negative: angry or furious; the product failed and the reviewer warns others away.\n"
-        "- negative: disappointed; more bad than good, but calmer.\n"
-        "- mixed: real praise and real complaints in about equal measure.\n"
-        "- positive: satisfied; it works well, with small reservations at most.\n"
-        "- very_positive: delighted; enthusiastic praise with no complaints."),
+        "- very_positive: strong praise and no complaint at all.\n"
+        "- positive: mild praise only, or strong praise with only mild complaints.\n"
+        "- mixed: praise and complaints of equal strength.\n"
+        "- negative: mild complaints only, or strong complaints with only mild praise.\n"
+        "- very_negative: strong complaints and no praise at all."),
     "tickets": (
         "Fields:\n"
         "- product: the device the customer writes about, by its full catalogue name.\n"
@@ -63,9 +63,11 @@ ROLES = {
     "tickets": "You are a support-desk assistant at Halcyon Home. You turn customer messages into clean, structured ticket data.",
 }
 CONTEXTS = {
-    "reviews": ("Context: the reviews are about Halcyon Home smart-home devices (hubs, thermostats, cameras, "
-                "bulbs, locks, speakers, leak sensors, plugs). Customers often mention setup, the app, "
-                "reliability, support and price."),
+    "reviews": ("How the reviews were labelled: every opinion about the product is praise or a complaint, "
+                "mild or strong. Compare the strongest praise with the strongest complaint. 'Not very comfortable' "
+                "is a mild complaint; sarcasm ('Oh great, it broke') is a strong complaint; opinions about other "
+                "things (another shop, a previous model) do not count. A closing bottom line ('Overall, ...', "
+                "'Verdict: ...') decides the label on its own."),
     "tickets": "Context:\n" + company_glossary(),
 }
 STRICT_FORMATS = {
