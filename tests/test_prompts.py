@@ -78,3 +78,18 @@ def test_bad_inputs_raise_course_errors():
         prompts.choose_examples(POOL, 99)
     with pytest.raises(CourseError, match="input text"):
         prompts.choose_examples(POOL, 2, "similar")
+
+
+def test_paraphrases_all_name_every_label():
+    assert len(set(prompts.REVIEW_PARAPHRASES)) >= 5
+    assert prompts.REVIEW_PARAPHRASES[0] == prompts.REVIEW_INSTRUCTION
+    for instruction in prompts.REVIEW_PARAPHRASES:
+        assert all(label in instruction for label in REVIEW_LABELS)
+
+
+def test_delimited_fences_the_input_and_restates_the_task():
+    hostile = prompts.inject("It broke.")
+    assert hostile.startswith("It broke. ") and "very_positive" in hostile
+    content = prompts.delimited(hostile)[0]["content"]
+    assert f"<review>\n{hostile}\n</review>" in content
+    assert content.index("</review>") < content.rindex("very_negative")  # the task comes again after the input
