@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from helpers.config import SEED  # noqa: E402
 from helpers.data import ISSUE_TYPES, PRODUCTS, REVIEW_LABELS, SPLITS  # noqa: E402
 
-REVIEW_SIZES = {"train": 1500, "validation": 200, "test": 300}  # balanced over 5 labels
+REVIEW_SIZES = {"train": 2000, "validation": 200, "test": 300}  # balanced over 5 labels
 TICKET_SIZES = {"train": 510, "validation": 102, "test": 204}  # balanced over 6 issue types
 NEAR_DUPLICATE_JACCARD = 0.6  # word-set overlap at or above this counts as a near-duplicate
 
@@ -168,9 +168,9 @@ SERVICE_SARCASM_FACTS = ["we waited {t} for nothing", "nobody answered my emails
                          "they lost our booking", "they charged us twice", "they cancelled on the day"]
 
 # Opinions about something else: by the rule they do not count.
-ELSEWHERE = ["My sister's one is {j}, which is why I bought it.", "My old one was {j}, for what it's worth.",
+ELSEWHERE = ["My sister has one too and says it's {j}.", "My old one was {j}, for what it's worth.",
              "The reviews said it was {j}.", "A friend told me it would be {j}.",
-             "I'd heard the previous model was {j}.", "Our last one was {j}, so I had my doubts.",
+             "I'd heard the previous model was {j}.", "Our last one was {j}.",
              "The shop next door is {j}, by the way."]
 
 NEUTRAL = ["Bought this for my {who}.", "Ordered the {colour} one.", "We've had it for {t} now.",
@@ -273,11 +273,10 @@ class ReviewWriter:
                                day=self.pick(DAYS), where=self.pick(WHERE), part=self.pick(PARTS),
                                n=self.rng.randint(2, 9))
 
-    def judgement(self, side: int, strength: int, quality: str, negatable=True) -> str:
+    def judgement(self, side: int, strength: int, quality: str) -> str:
         """An adjective phrase with the given side and strength, e.g. 'not very sturdy'."""
         good, bad = QUALITIES[quality]
-        roll = self.rng.random()
-        if strength == 1 and negatable and roll < 0.35:  # negation flips side, gives a mild opinion
+        if strength == 1 and self.rng.random() < 0.45:  # negation flips side, gives a mild opinion
             return f"{self.pick(NEGATORS)} {bad if side > 0 else good}"
         adjective = good if side > 0 else bad
         if strength == 2:
@@ -286,7 +285,7 @@ class ReviewWriter:
 
     def opinion_clause(self, product, side: int, strength: int, used_aspects: set) -> str:
         """One clause holding one opinion about the product (each aspect used once)."""
-        name, subject, is_service, aspects = product
+        _, subject, is_service, aspects = product
         unused = [a for a in aspects if a[0] not in used_aspects]
         unused_shared = [a for a in SHARED_ASPECTS if a[0] not in used_aspects]
         roll = self.rng.random()
@@ -303,7 +302,7 @@ class ReviewWriter:
                 subject = "they" if plural else "it"
             verb = copula(plural, is_service)
             if strength == 1 and self.rng.random() < 0.4:  # "not great" / "not bad"
-                return f"{subject} {verb} {self.pick(NEGATED_OVERALL[-side])}"
+                return f"{subject} {verb} {self.pick(NEGATED_OVERALL[side])}"
             return f"{subject} {verb} {self.pick(OVERALL[(side, strength)])}"
         events = SERVICE_EVENTS if is_service else EVENTS
         return self.fill(self.pick(events[(side, strength)]))
@@ -351,7 +350,7 @@ class ReviewWriter:
     def write(self, label: str) -> tuple[str, str]:
         """One review text and its label, as decided by `review_label`."""
         product = self.pick(PRODUCTS_REVIEWED)
-        verdict = label if self.rng.random() < 0.3 else None
+        verdict = label if self.rng.random() < 0.35 else None
         plan = self.opinion_plan(self.pick(REVIEW_LABELS) if verdict else label)
         clauses = []  # (text, side) so neighbours can be joined with "and" or "but"
         used_aspects = set()
