@@ -20,10 +20,13 @@ import json
 import random
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -703,9 +706,6 @@ def lexicon_label(text: str) -> str:
 
 def keyword_baselines(train, test) -> dict:
     """Test accuracy of a bag-of-words logistic regression and of the lexicon rule."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
     texts, labels = [r["text"] for r in train], [r["label"] for r in train]
     test_texts, test_labels = [r["text"] for r in test], [r["label"] for r in test]
     scores = {}
@@ -721,8 +721,6 @@ def keyword_baselines(train, test) -> dict:
 
 def cross_split_similarity(splits) -> dict:
     """Highest word-set Jaccard and character 3-5-gram cosine between texts of different splits."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     texts = {split: [r["text"] for r in rows] for split, rows in splits.items()}
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit(sum(texts.values(), []))
     result = {}
@@ -735,8 +733,6 @@ def cross_split_similarity(splits) -> dict:
 
 
 def print_report(reviews, tickets):
-    from collections import Counter
-
     print("== reviews ==")
     for split, rows in reviews.items():
         counts = Counter(r["label"] for r in rows)
