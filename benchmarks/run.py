@@ -1,0 +1,236 @@
+"""How long a learner waits and how much memory the course needs, measured on this machine.
+
+    python benchmarks/run.py                    # model load, generation, LoRA, every notebook in quick mode
+    python benchmarks/run.py --notebooks both   # ... and every notebook in full mode too (long)
+    python benchmarks/run.py --notebooks none   # only the model measurements
+    python benchmarks/run.py --gpu              # add fine-tune throughput: our helper vs a plain Trainer (CUDA)
+
+It prints a Markdown table and writes it, with the machine and the command, to benchmarks/results.md.
+This is a script, not a test: timings depend on the machine and on what else runs on it.
+"""
+import argparse
+import copy
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+from helpers.data import balanced_sample, load_reviews  # noqa: E402
+from helpers.environment import machine_summary  # noqa: E402
+from helpers.generation import generate, generate_batch  # noqa: E402
+from helpers.models import load_model  # noqa: E402
+from helpers.prompts import zero_shot  # noqa: E402
+from helpers.training import add_lora, collate, sft_examples, train  # noqa: E402
+
+RESULTS = REPO_ROOT / "benchmarks" / "results.md"
+MB = 1e6
+# A fresh Python process: import first, then time only load_model; report its own peak memory.
+LOAD_IN_FRESH_PROCESS = """
+import resource, time
+from helpers.models import load_model
+start = time.perf_counter()
+load_model(device="cpu")
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+@dataclass
+class Row:
+    benchmark: str
+    value: float
+    unit: str
+    setting: str
+
+    def markdown(self) -> str:
+        value = f"{self.value:,.0f}" if abs(self.value) >= 100 else f"{self.value:.3g}"
+        return f"| {self.benchmark} | {value} | {self.unit} | {self.setting} |"
+
+
+def model_load() -> list[Row]:
+    """Cold: an empty cache, so the packaged GGUF file is converted. Warm: the cached copy is read."""
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "COURSE_CACHE": cache}
+        for kind in ("cold", "warm"):
+            done = subprocess.run([sys.executable, "-c", LOAD_IN_FRESH_PROCESS], env=env, cwd=REPO_ROOT,
+                                  capture_output=True, text=True, check=True)
+            seconds, peak = map(float, done.stdout.split()[-2:])
+            setting = "empty cache: GGUF converted to safetensors" if kind == "cold" else "cached safetensors"
+            rows.append(Row(f"model load, {kind}", seconds, "s", f"{setting}, fresh process, CPU"))
+            rows.append(Row(f"model load, {kind}: peak memory", peak / MB, "MB", "resident memory of that process"))
+    return rows
+
+
+def median_time(function, repeats: int):
+    """Median seconds of `repeats` calls after one warm-up call; also the last result."""
+    function()
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def generation(model, tokenizer, repeats: int = 3) -> list[Row]:
+    device = model.device.type
+    seconds, _ = median_time(lambda: generate(model, tokenizer, "What is the capital of France? Answer in one word.",
+                                              max_new_tokens=8), repeats)
+    rows = [Row("generation latency, one-word answer", seconds, "s", f"greedy, median of {repeats}, {device}")]
+    story = "Write a long story about a robot who learns to paint."
+    seconds, answer = median_time(lambda: generate(model, tokenizer, story, max_new_tokens=64), repeats)
+    rows.append(Row("generation, 1 prompt", answer.output_tokens / seconds, "tokens/s",
+                    f"{answer.output_tokens} new tokens, greedy, median of {repeats}, {device}"))
+    prompts = [f"{story} Give it the name number {i}." for i in range(8)]
+    seconds, answers = median_time(lambda: generate_batch(model, tokenizer, prompts, max_new_tokens=64), 1)
+    rows.append(Row("generation, batch of 8", sum(a.output_tokens for a in answers) / seconds, "tokens/s",
+                    f"64 new tokens each at most, greedy, {device}"))
+    return rows
+
+
+def review_examples(tokenizer, n: int = 64) -> list[dict]:
+    """Training examples from the course's review data: zero-shot prompt -> label."""
+    reviews = balanced_sample(load_reviews("train"), n)
+    return sft_examples(tokenizer, [zero_shot(text) for text in reviews.text], reviews.label)
+
+
+def mean_tokens(examples) -> float:
+    return statistics.mean(len(example["input_ids"]) for example in examples)
+
+
+def lora_step(model, tokenizer, steps: int = 8, batch_size: int = 8) -> list[Row]:
+    examples = review_examples(tokenizer)
+    lora_model = add_lora(copy.deepcopy(model), rank=8)
+    result = train(lora_model, tokenizer, examples, steps=steps, batch_size=batch_size, progress=False)
+    setting = (f"LoRA r=8 on q_proj, v_proj, batch {batch_size} x {mean_tokens(examples):.0f} tokens on average, "
+               f"mean of {steps} steps, {model.device.type}")
+    return [Row("LoRA step time", result.seconds_per_step, "s", setting),
+            Row("LoRA training", batch_size * mean_tokens(examples) / result.seconds_per_step, "tokens/s", setting),
+            Row("LoRA training: peak memory", result.peak_memory_bytes / MB, "MB",
+                "GPU memory allocated" if model.device.type == "cuda" else "resident memory of this process")]
+
+
+def notebook_run(path: Path, quick: bool, timeout: int = 3600) -> tuple[float, float, bool]:
+    """Run a notebook with nbconvert (into a temporary folder); its wall time, the kernel's peak memory, success."""
+    env = {key: value for key, value in os.environ.items() if key != "COURSE_QUICK"}
+    if quick:
+        env["COURSE_QUICK"] = "1"
+    with tempfile.TemporaryDirectory() as output:
+        command = [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", "--output-dir", output,
+                   f"--ExecutePreprocessor.timeout={timeout}", str(path)]
+        start = time.perf_counter()
+        process = psutil.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        peak = 0
+        while process.poll() is None:  # the kernel and whatever it starts are children of nbconvert
+            try:
+                peak = max(peak, sum(child.memory_info().rss for child in process.children(recursive=True)))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+        seconds = time.perf_counter() - start
+        if process.returncode:
+            print(f"{path.name} failed: {process.stderr.read().decode()[-500:]}", file=sys.stderr)
+    return seconds, peak, process.returncode == 0
+
+
+def notebooks(modes: list[str]) -> list[Row]:
+    rows = []
+    for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for mode in modes:
+            seconds, peak, ok = notebook_run(path, quick=mode == "quick")
+            failed = "" if ok else ", FAILED"
+            print(f"{path.stem} ({mode}): {seconds:.0f} s, {peak / MB:.0f} MB{failed}", flush=True)
+            rows.append(Row(f"{path.stem}, {mode} mode: wall time", seconds, "s", f"nbconvert --execute{failed}"))
+            rows.append(Row(f"{path.stem}, {mode} mode: peak memory", peak / MB, "MB",
+                            f"resident memory of the kernel, sampled every 0.2 s{failed}"))
+    return rows
+
+
+def trainer_versus_helper(model, tokenizer, steps: int = 50, batch_size: int = 16) -> list[Row]:
+    """Fine-tune throughput of helpers.training.train vs transformers' Trainer with default settings:
+    same model, same LoRA adapter, same examples, same batch size, learning rate and number of steps."""
+    from transformers import Trainer, TrainingArguments
+
+    examples = review_examples(tokenizer, n=256)
+    tokens = steps * batch_size * mean_tokens(examples)
+
+    def timed(run):
+        if model.device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        run()
+        if model.device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    ours = timed(lambda: train(add_lora(copy.deepcopy(model).float(), rank=8), tokenizer, examples, steps=steps,
+                               batch_size=batch_size, progress=False))
+    with tempfile.TemporaryDirectory() as output:
+        arguments = TrainingArguments(output_dir=output, per_device_train_batch_size=batch_size, max_steps=steps,
+                                      learning_rate=2e-4, report_to=[], save_strategy="no", disable_tqdm=True)
+        trainer = Trainer(model=add_lora(copy.deepcopy(model).float(), rank=8), args=arguments, train_dataset=examples,
+                          data_collator=lambda batch: collate(batch, tokenizer.pad_token_id))
+        theirs = timed(trainer.train)
+    device = torch.cuda.get_device_name(0) if model.device.type == "cuda" else "cpu"
+    setting = f"LoRA r=8, {steps} steps of batch {batch_size}, {mean_tokens(examples):.0f} tokens per example on average, {device}"
+    return [Row("fine-tune, our helper (train)", tokens / ours, "tokens/s", setting),
+            Row("fine-tune, transformers Trainer (defaults)", tokens / theirs, "tokens/s", setting),
+            Row("fine-tune throughput ratio, helper / Trainer", theirs / ours, "x", "same run, same data")]
+
+
+def write_results(rows: list[Row], command: str, notes: list[str], load_before: float) -> str:
+    machine = ", ".join(f"{key} {value}" for key, value in machine_summary().items())
+    notes = [f"Load average (1 min) of the machine: {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+             f"(above the number of cores, other work shared the CPU and the timings are slower than on an idle machine).",
+             *notes]
+    table = "\n".join(["| benchmark | value | unit | setting |", "|---|---:|---|---|", *(row.markdown() for row in rows)])
+    text = (f"# Benchmark results\n\nMeasured {datetime.date.today()} with `{command}` on: {machine}; "
+            f"torch {torch.__version__}, {torch.get_num_threads()} threads.\n\n{table}\n")
+    text += "\n" + "\n".join(f"- {note}" for note in notes) + "\n"
+    RESULTS.write_text(text)
+    return table
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--notebooks", choices=("none", "quick", "full", "both"), default="quick",
+                        help="run every notebook in quick mode, full mode, both, or none (default: quick)")
+    parser.add_argument("--gpu", action="store_true", help="also compare our fine-tune helper with a plain Trainer on CUDA")
+    args = parser.parse_args()
+    notes, load_before = [], os.getloadavg()[0]
+
+    rows = model_load()
+    model, tokenizer = load_model()
+    rows += generation(model, tokenizer)
+    rows += lora_step(model, tokenizer)
+    if args.gpu:
+        if torch.cuda.is_available():
+            rows += trainer_versus_helper(model, tokenizer)
+        else:
+            notes.append("--gpu asked, but no CUDA GPU here: the helper-vs-Trainer comparison was skipped.")
+            print(notes[-1])
+    modes = {"none": [], "quick": ["quick"], "full": ["full"], "both": ["quick", "full"]}[args.notebooks]
+    del model
+    rows += notebooks(modes)
+    if "full" not in modes:
+        notes.append("Notebooks in full mode were not run (`--notebooks full` or `both` runs them).")
+    print(write_results(rows, "python benchmarks/run.py " + " ".join(sys.argv[1:]), notes, load_before))
+    print(f"\nWritten to {RESULTS.relative_to(REPO_ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
