@@ -299,7 +299,8 @@ class ReviewWriter:
             if self.rng.random() < 0.2:
                 return f"I found {noun} {judgement}"
             return f"{noun} {copula(plural, is_service)} {judgement}"
-        if roll < 0.8:  # the thing as a whole: "it's pretty decent", "the hotel was not great"
+        if roll < 0.8 and "the whole" not in used_aspects:  # the thing as a whole, once: "the hotel was not great"
+            used_aspects.add("the whole")
             plural = subject.startswith("these")
             if not is_service and self.rng.random() < 0.5:
                 subject = "they" if plural else "it"
