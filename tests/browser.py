@@ -212,28 +212,57 @@ class NotebookPage:
         return [i for i in range(self.code_cells.count())
                 if self.code_cells.nth(i).locator(".jupyter-widgets").count()]
 
-    def press_slider(self, cell: int, key: str = "ArrowRight", slider: int = 0, times: int = 1):
-        """Focus a slider's handle in code cell `cell` and press `key` (one step per press)."""
-        handle = self.code_cells.nth(cell).locator(".widget-slider .noUi-handle").nth(slider)
+    def kernel_idle(self) -> bool:
+        return self.page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').count() > 0
+
+    def find_cell(self, selector: str, text: str | None = None) -> int:
+        """Index of the first code cell whose output holds `selector` (with `text`, if given)."""
+        for index in range(self.code_cells.count()):
+            if self.code_cells.nth(index).locator(".jp-Cell-outputArea").locator(selector, has_text=text).count():
+                return index
+        self.screenshot("not-found")
+        raise AssertionError(f"{self.name}: no cell output holds {selector!r}" + (f" with text {text!r}" if text else ""))
+
+    def slider(self, cell: int, description: str):
+        return self.code_cells.nth(cell).locator(".widget-slider", has_text=description).first
+
+    def press_slider(self, cell: int, description: str, key: str = "ArrowRight", times: int = 1):
+        """Focus the handle of the slider labelled `description` and press `key` (one step per press)."""
+        handle = self.slider(cell, description).locator(".noUi-handle")
         handle.focus()
         for _ in range(times):
             handle.press(key)
 
-    def slider_value(self, cell: int, slider: int = 0) -> str:
-        return self.code_cells.nth(cell).locator(".widget-slider .widget-readout").nth(slider).inner_text()
+    def slider_value(self, cell: int, description: str) -> str:
+        return self.slider(cell, description).locator(".widget-readout").inner_text()
 
     def click_button(self, cell: int, text: str):
+        """Click the button (or toggle button) showing `text`."""
         self.code_cells.nth(cell).locator("button.jupyter-button", has_text=text).first.click()
 
+    def click_checkbox(self, cell: int, description: str):
+        self.code_cells.nth(cell).locator(".widget-checkbox", has_text=description).locator("input").first.click()
+
+    def type_text(self, cell: int, text: str, *, placeholder: str | None = None, description: str | None = None):
+        """Replace the text of the text box or area found by its placeholder or its description, as typing would."""
+        outputs = self.code_cells.nth(cell).locator(".jp-Cell-outputArea")
+        if placeholder is not None:
+            box = outputs.get_by_placeholder(placeholder).first
+        else:
+            box = outputs.locator(".widget-text, .widget-textarea", has_text=description).locator("input, textarea").first
+        box.fill(text)
+        box.press("Tab")  # leave the box: continuous_update=False widgets sync on blur
+
     def wait_for_output_change(self, cell: int, before: str, timeout: float = 60) -> str:
-        """Wait until code cell `cell`'s output text differs from `before` and stays put; return it."""
+        """Wait until code cell `cell`'s output differs from `before`, the kernel is idle again (the callback
+        has finished) and the text has stayed the same for one more look; return it."""
         deadline = time.monotonic() + timeout
         previous = None
         while time.monotonic() < deadline:
             now = self.cell_output(cell)
-            if now != before and now == previous:  # changed, and unchanged for one poll: the update is done
+            if now != before and now == previous and self.kernel_idle():
                 return now
             previous = now
             self.page.wait_for_timeout(500)
         self.screenshot(f"cell{cell}-unchanged")
-        raise AssertionError(f"{self.name}: the output of code cell {cell} did not change within {timeout} s")
+        raise AssertionError(f"{self.name}: the output of code cell {cell} did not change (and settle) within {timeout} s")

@@ -25,17 +25,26 @@ pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"{' and '.join(MISSING)} 
 
 
 def scratch_notebook() -> nbformat.NotebookNode:
-    """A two-cell notebook that checks the machinery itself: a slider and a button, each with an output."""
-    slider = ("import ipywidgets as widgets\n"
+    """A notebook that checks the machinery itself: a slider, a slow button, a small form, each with an output."""
+    slider = ("import time\nimport ipywidgets as widgets\n"
               "slider = widgets.IntSlider(value=3, min=0, max=10, description='n')\n"
               "shown = widgets.interactive_output(lambda n: print(f'twice n is {2 * n}'), {'n': slider})\n"
               "display(slider, shown)")
     button = ("button = widgets.Button(description='Run')\n"
               "log = widgets.Output()\n"
-              "button.on_click(lambda _: log.append_stdout('clicked\\n'))\n"
+              "def slow(_):\n"
+              "    log.append_stdout('started\\n')\n"
+              "    time.sleep(2)\n"
+              "    log.append_stdout('finished\\n')\n"
+              "button.on_click(slow)\n"
               "display(button, log)")
+    form = ("name = widgets.Text(placeholder='your name', continuous_update=False)\n"
+            "count = widgets.IntText(value=1, description='times')\n"
+            "shout = widgets.Checkbox(description='shout')\n"
+            "greet = lambda name, times, shout: print((f'hello {name} ' * times).upper() if shout else f'hello {name} ' * times)\n"
+            "display(name, count, shout, widgets.interactive_output(greet, {'name': name, 'times': count, 'shout': shout}))")
     kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(slider), nbformat.v4.new_code_cell(button)],
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (slider, button, form)],
                                     metadata={"kernelspec": kernel})
 
 
@@ -72,15 +81,25 @@ def open_and_run(browser, lab, path: str, timeout: float):
 
 def test_the_machinery_moves_a_slider_and_presses_a_button(browser, lab):
     notebook = open_and_run(browser, lab, "scratch.ipynb", timeout=60)
-    assert notebook.widget_cells() == [0, 1]
+    assert notebook.widget_cells() == [0, 1, 2]
     assert "twice n is 6" in notebook.cell_output(0)
 
     before = notebook.cell_output(0)
-    notebook.press_slider(0, "ArrowRight")
+    notebook.press_slider(0, "n")
     assert "twice n is 8" in notebook.wait_for_output_change(0, before, timeout=20)
-    assert notebook.slider_value(0) == "4"
+    assert notebook.slider_value(0, "n") == "4"
 
     before = notebook.cell_output(1)
     notebook.click_button(1, "Run")
-    assert "clicked" in notebook.wait_for_output_change(1, before, timeout=20)
+    assert "finished" in notebook.wait_for_output_change(1, before, timeout=20)  # waits for the slow callback
+
+    before = notebook.cell_output(2)
+    notebook.type_text(2, "Ada", placeholder="your name")
+    assert "hello Ada" in notebook.wait_for_output_change(2, before, timeout=20)
+    before = notebook.cell_output(2)
+    notebook.type_text(2, "2", description="times")
+    assert "hello Ada hello Ada" in notebook.wait_for_output_change(2, before, timeout=20)
+    before = notebook.cell_output(2)
+    notebook.click_checkbox(2, "shout")
+    assert "HELLO ADA HELLO ADA" in notebook.wait_for_output_change(2, before, timeout=20)
     notebook.screenshot("2-used")
