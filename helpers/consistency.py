@@ -20,21 +20,16 @@ import json
 
 import pandas as pd
 
-from .data import ISSUE_TYPES, PRODUCTS, REVIEW_LABELS, URGENCIES
+from .data import ISSUE_TYPES, PRODUCTS, URGENCIES
 from .errors import CourseError
 from .evaluation import evaluate
-from .prompts import INSTRUCTIONS, check_task
+from .prompts import INSTRUCTIONS, REVIEW_PARAPHRASES, check_task
 
 UNPARSED = "unparsed"
 
-# The canonical instruction first, then two rewordings that ask for exactly the same thing.
+# The canonical instruction first, then rewordings that ask for exactly the same thing.
 PARAPHRASES = {
-    "reviews": (
-        INSTRUCTIONS["reviews"],
-        "How does this customer feel? Answer with one label from: " + ", ".join(REVIEW_LABELS) + ".",
-        "Read the review below and say which sentiment label fits it best ("
-        + ", ".join(REVIEW_LABELS[:-1]) + " or " + REVIEW_LABELS[-1] + ").",
-    ),
+    "reviews": REVIEW_PARAPHRASES,
     "tickets": (
         INSTRUCTIONS["tickets"],
         "Turn this support message into a JSON object with the keys product (one of " + ", ".join(PRODUCTS)
