@@ -1,0 +1,37 @@
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from helpers.plots import LiveLossPlot, figure_png, plot_compute, plot_loss, plot_next_tokens
+from helpers.pretraining import TrainingRun
+
+
+def test_next_token_chart_has_one_bar_per_token_most_probable_on_top():
+    table = pd.DataFrame({"token": ["' Paris'", "' the'"], "id": [1, 2], "probability": [0.8, 0.1]})
+    ax = plot_next_tokens(table)
+    assert len(ax.patches) == 2
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["' the'", "' Paris'"]
+    assert "probability" in ax.get_xlabel()
+    plt.close("all")
+
+
+def test_loss_plot_draws_steps_and_a_running_mean():
+    ax = plot_loss([3.0 - i / 100 for i in range(50)], smooth=10)
+    assert len(ax.lines) == 2 and "loss" in ax.get_ylabel()
+    assert len(plot_loss([3.0, 2.0], smooth=10).lines) == 1  # too short for a mean
+    plt.close("all")
+
+
+def test_live_plot_redraws_without_a_notebook():
+    live = LiveLossPlot()
+    live.update(TrainingRun(losses=[3.0, 2.5, 2.0]))
+    assert live.handle is None  # nothing to display outside IPython
+    assert "step 3" in live.figure.axes[0].get_title()
+    assert figure_png(live.figure).startswith(b"\x89PNG")
+
+
+def test_compute_chart_is_log_scale_with_one_colour_per_model():
+    table = pd.DataFrame({"parameters": [1e6, 1e8], "FLOPs": [1e13, 1e21]}, index=["tiny", "big"])
+    ax = plot_compute(table)
+    assert ax.get_yscale() == "log" and len(ax.patches) == 4
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["tiny", "big"]
+    plt.close("all")
