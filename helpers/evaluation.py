@@ -17,8 +17,12 @@ Three ways to read the model's answer (`method`):
 Ticket accuracy is the mean of the four field accuracies; an answer that is not a
 JSON object gets every field wrong. The same functions serve any model (a
 fine-tuned one included) and any predictor: `evaluate_predictor(predict, df, task)`.
+
+Notebook 02 saves its table with `save_results(table, "prompt_patterns")`; later
+notebooks read it back with `load_results("prompt_patterns")` and `best_pattern(...)`.
 """
 import json
+import math
 import re
 import time
 from collections import Counter
@@ -26,6 +30,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from .config import cache_dir
 from .data import REVIEW_LABELS, TICKET_FIELDS
 from .errors import CourseError
 from .generation import count_tokens, generate_batch, score_labels
@@ -195,3 +200,32 @@ def best_pattern(results: pd.DataFrame, task: str = "reviews") -> pd.Series:
     if rows.empty:
         raise CourseError(f"The results table has no rows for task {task!r}: evaluate some patterns first.")
     return rows.sort_values(["accuracy", "prompt_tokens"], ascending=[False, True], kind="stable").iloc[0]
+
+
+def standard_error(accuracy: float, n: int) -> float:
+    """How much an accuracy measured on n examples wobbles by chance alone: sqrt(p(1-p)/n)."""
+    if n < 1:
+        raise CourseError("The standard error needs at least one example.")
+    return math.sqrt(accuracy * (1 - accuracy) / n)
+
+
+def results_path(name: str):
+    """Where a results table called `name` is kept: the course cache, never the repository."""
+    return cache_dir() / "results" / f"{name}.csv"
+
+
+def save_results(results: pd.DataFrame, name: str):
+    """Keep a results table for later notebooks; returns the file's path."""
+    path = results_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results.to_csv(path, index=False)
+    return path
+
+
+def load_results(name: str) -> pd.DataFrame:
+    """A results table saved by an earlier notebook (e.g. 'prompt_patterns' by notebook 02)."""
+    path = results_path(name)
+    if not path.exists():
+        raise CourseError(f"No saved results {name!r} yet ({path}): run the notebook that measures them first "
+                          "(notebook 02 for 'prompt_patterns').")
+    return pd.read_csv(path)

@@ -1,4 +1,5 @@
-"""Charts the notebooks share: next-token probabilities, loss curves (also live), compute on a log scale."""
+"""Charts the notebooks share: next-token probabilities, loss curves (also live), compute on a log scale,
+and the prompt-pattern charts of notebook 02 (scores, ticket fields, the plateau, cost, spread)."""
 import io
 
 import matplotlib.pyplot as plt
@@ -85,4 +86,86 @@ def plot_compute(table, title: str = "Pre-training compute, on a log scale"):
     ax.set_ylabel("count (log scale: each gridline is 10x)")
     ax.set_title(title)
     ax.legend()
+    return ax
+
+
+def _pattern_labels(results):
+    return [f"{row.pattern} ({row.method})" for row in results.itertuples()]
+
+
+def plot_pattern_scores(results, title: str = "Accuracy of each prompt pattern", chance: float | None = None, ax=None):
+    """Horizontal bars of accuracy, one per row of an `evaluate` results table (best on top)."""
+    results = results.sort_values("accuracy", kind="stable")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.35 * len(results) + 1.4))
+    ax.barh(_pattern_labels(results), results["accuracy"], color="#4c78a8")
+    for y, value in enumerate(results["accuracy"]):
+        ax.text(value + 0.01, y, f"{value:.0%}", va="center", fontsize=8)
+    if chance is not None:
+        ax.axvline(chance, color="grey", linestyle="--", label=f"chance ({chance:.0%})")
+        ax.legend(loc="lower right")
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel("accuracy on the test examples (share correct)")
+    ax.set_ylabel("pattern (how the answer is read)")
+    ax.set_title(title)
+    return ax
+
+
+def plot_field_accuracy(results, title: str = "Ticket extraction: accuracy of each field"):
+    """Grouped bars: for each pattern, the accuracy of every ticket field and the JSON-valid rate."""
+    columns = ["json_valid_rate", "product_accuracy", "issue_type_accuracy", "urgency_accuracy", "order_id_accuracy"]
+    table = results.set_index(_pattern_labels(results))[columns]
+    ax = table.plot.bar(figsize=(8, 4), width=0.8, rot=20)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("pattern (how the answer is read)")
+    ax.set_ylabel("share of tickets")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
+    return ax
+
+
+def plot_plateau(curve, title: str = "Accuracy vs number of examples in the prompt"):
+    """Accuracy (left axis) and prompt tokens (right axis) against k, from a table with columns k, accuracy, prompt_tokens."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for method, rows in curve.groupby("method", sort=False):
+        ax.plot(rows["k"], rows["accuracy"], marker="o", label=f"accuracy ({method})")
+    ax.set_xlabel("k, solved examples shown in the prompt")
+    ax.set_ylabel("accuracy (share correct)")
+    ax.set_ylim(0, 1)
+    tokens = ax.twinx()
+    per_k = curve.groupby("k")["prompt_tokens"].mean()
+    tokens.plot(per_k.index, per_k.values, color="grey", linestyle=":", marker=".", label="prompt tokens")
+    tokens.set_ylabel("prompt tokens per request (dotted)")
+    ax.legend(loc="upper left")
+    ax.set_title(title)
+    return ax
+
+
+def plot_accuracy_vs_tokens(results, title: str = "What accuracy costs: accuracy vs prompt tokens"):
+    """One labelled point per row of a results table: prompt tokens per request (log scale) against accuracy."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.scatter(results["prompt_tokens"], results["accuracy"], color="#4c78a8")
+    for label, x, y in zip(_pattern_labels(results), results["prompt_tokens"], results["accuracy"]):
+        ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("prompt tokens per request (log scale; self-consistency counts every sample)")
+    ax.set_ylabel("accuracy (share correct)")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title)
+    return ax
+
+
+def plot_spread(summaries, column: str = "variant", title: str = "Accuracy spread", ax=None):
+    """Accuracy of each variant (a wording, a seed) as dots, with their mean and range."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3))
+    for y, (group, rows) in enumerate(summaries.groupby("group", sort=False)):
+        ax.scatter(rows["accuracy"], [y] * len(rows), color="#4c78a8", zorder=3)
+        low, high = rows["accuracy"].min(), rows["accuracy"].max()
+        ax.hlines(y, low, high, color="#4c78a8", alpha=0.4, linewidth=6)
+        ax.text(high + 0.02, y, f"range {low:.0%}–{high:.0%}", va="center", fontsize=8)
+    ax.set_yticks(range(summaries["group"].nunique()), list(dict.fromkeys(summaries["group"])))
+    ax.set_xlim(0, 1.1)
+    ax.set_xlabel("accuracy (share correct); each dot is one variant")
+    ax.set_title(title)
     return ax

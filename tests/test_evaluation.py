@@ -95,3 +95,15 @@ def test_bad_requests_raise_course_errors(tiny_model, tokenizer):
         score_answers(["a"], REVIEWS)
     with pytest.raises(CourseError, match="no rows"):
         best_pattern(pd.DataFrame({"task": ["reviews"], "accuracy": [1.0], "prompt_tokens": [3]}), "tickets")
+
+
+def test_standard_error_and_saved_results(tmp_path, monkeypatch):
+    from helpers.evaluation import load_results, save_results, standard_error
+    assert standard_error(0.5, 100) == pytest.approx(0.05)
+    assert standard_error(1.0, 10) == 0
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    with pytest.raises(CourseError, match="notebook 02"):
+        load_results("prompt_patterns")
+    table, _ = evaluate_predictor(lambda texts: ["mixed"] * len(texts), REVIEWS, name="always mixed")
+    assert save_results(table, "prompt_patterns").parent == tmp_path / "results"
+    assert load_results("prompt_patterns").loc[0, "pattern"] == "always mixed"
