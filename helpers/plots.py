@@ -114,7 +114,7 @@ def plot_pattern_scores(results, title: str = "Accuracy of each prompt pattern",
 def plot_field_accuracy(results, title: str = "Ticket extraction: accuracy of each field"):
     """Grouped bars: for each pattern, the accuracy of every ticket field and the JSON-valid rate."""
     columns = ["json_valid_rate", "product_accuracy", "issue_type_accuracy", "urgency_accuracy", "order_id_accuracy"]
-    table = results.set_index(_pattern_labels(results))[columns]
+    table = results[columns].set_axis(_pattern_labels(results))
     ax = table.plot.bar(figsize=(8, 4), width=0.8, rot=20)
     ax.set_ylim(0, 1.05)
     ax.set_xlabel("pattern (how the answer is read)")

@@ -107,3 +107,22 @@ def test_standard_error_and_saved_results(tmp_path, monkeypatch):
     table, _ = evaluate_predictor(lambda texts: ["mixed"] * len(texts), REVIEWS, name="always mixed")
     assert save_results(table, "prompt_patterns").parent == tmp_path / "results"
     assert load_results("prompt_patterns").loc[0, "pattern"] == "always mixed"
+
+
+def test_charts_of_results_tables():
+    import matplotlib
+    matplotlib.use("Agg")
+    from helpers.plots import plot_accuracy_vs_tokens, plot_field_accuracy, plot_pattern_scores, plot_plateau, plot_spread
+    results = pd.DataFrame({"pattern": ["a", "b"], "method": ["generate", "score"], "accuracy": [0.2, 0.4],
+                            "prompt_tokens": [80, 800], "json_valid_rate": [1, 0.5], "product_accuracy": [0.5, 0.5],
+                            "issue_type_accuracy": [0.1, 0.2], "urgency_accuracy": [0.3, 0.3], "order_id_accuracy": [1, 1]})
+    ax = plot_pattern_scores(results, chance=0.2)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a (generate)", "b (score)"]
+    assert ax.get_xlabel() and ax.get_title() and ax.get_legend()
+    assert len(plot_field_accuracy(results).patches) == 10
+    assert plot_accuracy_vs_tokens(results).get_xscale() == "log"
+    curve = pd.DataFrame({"k": [0, 1, 0, 1], "method": ["generate"] * 2 + ["score"] * 2,
+                          "accuracy": [0.2, 0.3, 0.2, 0.4], "prompt_tokens": [80, 160, 80, 160]})
+    assert len(plot_plateau(curve).lines) == 2
+    spread = pd.DataFrame({"group": ["seeds"] * 3 + ["wordings"] * 2, "accuracy": [0.1, 0.2, 0.3, 0.2, 0.2]})
+    assert "range 10%–30%" in [t.get_text() for t in plot_spread(spread).texts]
