@@ -9,7 +9,7 @@ its token counts and latency. Tab "Compare two prompts": prompts A and B run on
 the same N examples of a data split, scored by `helpers.evaluation.evaluate`.
 
 Every part is an attribute (`app.template`, `app.run_button`, `app.output_text`,
-...), so tests set values, call `.click()` and read the results. A problem
+`app.answer`, `app.compare_results`, ...), so tests set values, call `.click()` and read the results. A problem
 (an empty template, no {input} slot, impossible settings) shows a message in the
 output area; the app keeps working.
 """
@@ -104,6 +104,7 @@ class Playground(widgets.VBox):
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
         self.output = widgets.HTML()
         self.output_text = ""
+        self.answer = None  # the last Generation (text, token counts, seconds), for code that reads results
         self.run_button.on_click(lambda _: self.run())
 
         self.prompt_a = PromptEditor("Prompt A", DEFAULT_TEMPLATE)
@@ -150,7 +151,7 @@ class Playground(widgets.VBox):
             if not self.input.value.strip():
                 raise CourseError("The input is empty: type a review or a ticket for the {input} slot.")
             messages = self.editor.pattern()(self.input.value)
-            answer = generate(self.model, self.tokenizer, messages, **self._sampling())
+            self.answer = answer = generate(self.model, self.tokenizer, messages, **self._sampling())
             return (f"{answer.text}\n\n— {answer.prompt_tokens} prompt tokens, {answer.output_tokens} output tokens, "
                     f"{answer.seconds:.2f} s",)
         self.output_text = self._guarded(self.output, work)

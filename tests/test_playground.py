@@ -40,6 +40,7 @@ def test_run_shows_the_answer_with_tokens_and_latency(app):
     app.run_button.click()
     assert "prompt tokens" in app.output_text and "output tokens" in app.output_text and app.output_text.endswith(" s")
     assert "prompt tokens" in app.output.value  # what the learner sees
+    assert f"{app.answer.prompt_tokens} prompt tokens" in app.output_text and app.answer.text in app.output_text
 
 
 def test_greedy_runs_are_repeatable_and_examples_cost_tokens(app):
