@@ -167,7 +167,10 @@ class NotebookPage:
                                     timeout=timeout * 1000)
         self.page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout * 1000)
 
-    def screenshot(self, step: str) -> Path:
+    def screenshot(self, step: str, cell: int | None = None) -> Path:
+        """Save what the learner sees (scrolled to code cell `cell`, if given) as <notebook>-<step>.png."""
+        if cell is not None:
+            self.code_cells.nth(cell).scroll_into_view_if_needed()
         self.screenshots.mkdir(parents=True, exist_ok=True)
         path = self.screenshots / f"{self.name}-{step}.png"
         self.page.screenshot(path=str(path), full_page=True)
@@ -240,6 +243,14 @@ class NotebookPage:
         """Click the button (or toggle button) showing `text`."""
         self.code_cells.nth(cell).locator("button.jupyter-button", has_text=text).first.click()
 
+    def click_other_choice(self, cell: int, description: str):
+        """In the toggle buttons labelled `description`, click the first choice that is not selected."""
+        choices = self.code_cells.nth(cell).locator(".widget-toggle-buttons", has_text=description)
+        choices.locator("button.jupyter-button:not(.mod-active)").first.click()
+
+    def click_tab(self, cell: int, title: str):
+        self.code_cells.nth(cell).locator(".lm-TabBar-tab", has_text=title).first.click()
+
     def click_checkbox(self, cell: int, description: str):
         self.code_cells.nth(cell).locator(".widget-checkbox", has_text=description).locator("input").first.click()
 
@@ -264,5 +275,5 @@ class NotebookPage:
                 return now
             previous = now
             self.page.wait_for_timeout(500)
-        self.screenshot(f"cell{cell}-unchanged")
+        self.screenshot(f"cell{cell}-unchanged", cell)
         raise AssertionError(f"{self.name}: the output of code cell {cell} did not change (and settle) within {timeout} s")
