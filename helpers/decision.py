@@ -137,7 +137,8 @@ def recommend(answers: Answers, figures: Figures) -> Recommendation:
     if answers.labelled_examples < figures.examples_needed:
         return advice("prompting", f"Fine-tuning beat prompting only from about {figures.examples_needed} labelled examples; "
                                    f"you have {answers.labelled_examples}. Show a few of them in the prompt instead.",
-                      f"Labelling the missing examples and training once would cost about ${costs.loc['fine-tuning', 'one_time_dollars']:.2f} (see the table).")
+                      f"Label at least {figures.examples_needed - answers.labelled_examples} more before fine-tuning; "
+                      "the table's one-time cost includes them.")
     versatility = f"Fine-tuning cost {figures.probe_drop:.0%} of accuracy on general questions (the probe)."
     if answers.many_tasks:
         if niche:
