@@ -169,3 +169,85 @@ def plot_spread(summaries, column: str = "variant", title: str = "Accuracy sprea
     ax.set_xlabel("accuracy (share correct); each dot is one variant")
     ax.set_title(title)
     return ax
+
+
+def plot_head_to_head(results, title: str = "Head-to-head on the same test examples"):
+    """Four panels, one bar per approach: accuracy, consistency, seconds per request, dollars per 1,000 requests.
+
+    `results` is `helpers.comparison.with_dollars(...)`: one row per approach.
+    """
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.8))
+    names = list(results.index)
+    colours = [f"C{i}" for i in range(len(names))]
+    panels = [("accuracy", "accuracy (share correct)"), (None, "same answer (share of examples' variants)"),
+              ("latency_s", "seconds per request (this machine)"), ("dollars_per_1000_requests", "$ per 1,000 requests")]
+    for ax, (column, label) in zip(axes, panels):
+        if column is None:  # consistency: two bars per approach
+            x = np.arange(len(names))
+            ax.bar(x - 0.2, results["paraphrase_agreement"], 0.4, color=colours, label="over wordings")
+            ax.bar(x + 0.2, results["seed_agreement"], 0.4, color=colours, alpha=0.5, hatch="//", label="over seeds")
+            ax.set_ylim(0, 1.05)
+            ax.legend(fontsize=8, loc="lower right")
+            ax.set_title("consistency")
+        else:
+            ax.bar(names, results[column], color=colours)
+            ax.set_title(column.replace("_", " "))
+            if column == "accuracy":
+                ax.set_ylim(0, 1.05)
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(label, fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return axes
+
+
+def plot_crossover(table, point=None, title: str = "Where fine-tuning overtakes prompting"):
+    """Accuracy against labelled examples used, in the prompt (few-shot) and as fine-tuning data, on one chart.
+
+    `table` is `helpers.comparison.crossover(...)`; `point` the crossover (or None); each few-shot point is
+    labelled with its prompt tokens per request.
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for (method, rows), marker in zip(table.groupby("method", sort=True), "os"):
+        rows = rows.sort_values("labelled_examples")
+        ax.plot(rows["labelled_examples"], rows["accuracy"], marker=marker, label=method)
+        if method == "few-shot prompt":
+            for x, y, tokens in zip(rows["labelled_examples"], rows["accuracy"], rows["prompt_tokens"]):
+                ax.annotate(f"{tokens:.0f} tok", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=7)
+    if point is not None:
+        ax.axvline(point, color="grey", linestyle="--", label=f"fine-tuning ahead from {point} examples")
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlabel("labelled examples used (log scale; 0 = zero-shot)")
+    ax.set_ylabel("accuracy on the test examples")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_versatility(table, title: str = "Swiss army knife vs scalpel"):
+    """Grouped bars: for each model (rows), its accuracy on every measured task (columns ending in _accuracy)."""
+    columns = [c for c in table.columns if c.endswith("_accuracy")]
+    ax = table[columns].rename(columns=lambda c: c.removesuffix("_accuracy")).T.plot.bar(figsize=(7, 3.8), rot=0)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("what the model is asked to do")
+    ax.set_ylabel("accuracy (share correct)")
+    ax.set_title(title)
+    return ax
+
+
+def plot_iteration(table, title: str = "Prompt, fine-tune, then prompt the fine-tuned model"):
+    """Horizontal bars of accuracy, one per row of `helpers.variations.iteration(...)`, in order, top to bottom."""
+    labels = [f"{r.step}: {r.model}, {r.variation}" + (f", {r.shots} examples" if r.shots else "")
+              for r in table.itertuples()]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(table) + 1.4))
+    y = np.arange(len(table))[::-1]
+    ax.barh(y, table["accuracy"], color=["C0" if m == "base" else "C1" for m in table["model"]])
+    ax.barh(y, table["follows_format"], fill=False, edgecolor="grey", linestyle=":")
+    for yy, value in zip(y, table["accuracy"]):
+        ax.text(value + 0.01, yy, f"{value:.0%}", va="center", fontsize=8)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(0, 1.1)
+    ax.set_xlabel("accuracy (bars); dotted outline: share of answers in the requested format")
+    ax.set_title(title)
+    return ax
