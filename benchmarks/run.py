@@ -113,9 +113,9 @@ def mean_tokens(examples) -> float:
 
 
 def lora_step(model, tokenizer, steps: int = 8, batch_size: int = 8) -> list[Row]:
+    """Train a LoRA adapter on `model` itself (it is changed), as a notebook does: one model in memory."""
     examples = review_examples(tokenizer)
-    lora_model = add_lora(copy.deepcopy(model), rank=8)
-    result = train(lora_model, tokenizer, examples, steps=steps, batch_size=batch_size, progress=False)
+    result = train(add_lora(model, rank=8), tokenizer, examples, steps=steps, batch_size=batch_size, progress=False)
     setting = (f"LoRA r=8 on q_proj, v_proj, batch {batch_size} x {mean_tokens(examples):.0f} tokens on average, "
                f"mean of {steps} steps, {model.device.type}")
     return [Row("LoRA step time", result.seconds_per_step, "s", setting),
@@ -147,17 +147,15 @@ def notebook_run(path: Path, quick: bool, timeout: int = 3600) -> tuple[float, f
     return seconds, peak, process.returncode == 0
 
 
-def notebooks(modes: list[str]) -> list[Row]:
-    rows = []
+def notebooks(modes: list[str]):
+    """Rows for every notebook in each mode, yielded as each run ends."""
     for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         for mode in modes:
             seconds, peak, ok = notebook_run(path, quick=mode == "quick")
             failed = "" if ok else ", FAILED"
-            print(f"{path.stem} ({mode}): {seconds:.0f} s, {peak / MB:.0f} MB{failed}", flush=True)
-            rows.append(Row(f"{path.stem}, {mode} mode: wall time", seconds, "s", f"nbconvert --execute{failed}"))
-            rows.append(Row(f"{path.stem}, {mode} mode: peak memory", peak / MB, "MB",
-                            f"resident memory of the kernel, sampled every 0.2 s{failed}"))
-    return rows
+            yield Row(f"{path.stem}, {mode} mode: wall time", seconds, "s", f"nbconvert --execute{failed}")
+            yield Row(f"{path.stem}, {mode} mode: peak memory", peak / MB, "MB",
+                      f"resident memory of the kernel, sampled every 0.2 s{failed}")
 
 
 def trainer_versus_helper(model, tokenizer, steps: int = 50, batch_size: int = 16) -> list[Row]:
@@ -211,24 +209,29 @@ def main():
                         help="run every notebook in quick mode, full mode, both, or none (default: quick)")
     parser.add_argument("--gpu", action="store_true", help="also compare our fine-tune helper with a plain Trainer on CUDA")
     args = parser.parse_args()
-    notes, load_before = [], os.getloadavg()[0]
+    notes, load_before, rows = [], os.getloadavg()[0], []
 
-    rows = model_load()
+    def add(new_rows):  # print each row as soon as it is measured
+        for row in new_rows:
+            print(row.markdown(), flush=True)
+            rows.append(row)
+
+    add(model_load())
     model, tokenizer = load_model()
-    rows += generation(model, tokenizer)
-    rows += lora_step(model, tokenizer)
+    add(generation(model, tokenizer))
+    add(lora_step(model, tokenizer))
     if args.gpu:
         if torch.cuda.is_available():
-            rows += trainer_versus_helper(model, tokenizer)
+            add(trainer_versus_helper(*load_model()))
         else:
             notes.append("--gpu asked, but no CUDA GPU here: the helper-vs-Trainer comparison was skipped.")
             print(notes[-1])
     modes = {"none": [], "quick": ["quick"], "full": ["full"], "both": ["quick", "full"]}[args.notebooks]
     del model
-    rows += notebooks(modes)
+    add(notebooks(modes))
     if "full" not in modes:
         notes.append("Notebooks in full mode were not run (`--notebooks full` or `both` runs them).")
-    print(write_results(rows, "python benchmarks/run.py " + " ".join(sys.argv[1:]), notes, load_before))
+    print("\n" + write_results(rows, "python benchmarks/run.py " + " ".join(sys.argv[1:]), notes, load_before))
     print(f"\nWritten to {RESULTS.relative_to(REPO_ROOT)}")
 
 

@@ -154,3 +154,14 @@ def test_06_decision_form_updates_its_advice(browser, lab):
     after = notebook.wait_for_output_change(cell, before)
     assert "Recommendation" in after
     notebook.screenshot("2-used", cell)
+
+
+def test_04_fine_tuning_widget_trains_when_asked(browser, lab):
+    notebook = open_and_run(browser, lab, course_notebook("04"), timeout=1800)
+    cell = notebook.find_cell(".widget-slider")  # the hyperparameter widget: sliders and a button that trains
+    button = notebook.code_cells.nth(cell).locator("button.jupyter-button").first.inner_text().strip()
+    before = notebook.cell_output(cell)
+    notebook.click_button(cell, button)
+    trained = notebook.wait_for_output_change(cell, before, timeout=600)
+    assert "⚠️" not in trained, trained[-500:]
+    notebook.screenshot("2-trained", cell)
