@@ -25,6 +25,7 @@ lab: setup
 	$(BIN)/jupyter lab notebooks/00_setup_and_tour.ipynb
 
 test: setup
+	bash tests/install_browser.sh $(BIN)/python
 	COURSE_QUICK=1 $(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout 900
 
