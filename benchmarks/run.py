@@ -192,8 +192,9 @@ def trainer_versus_helper(model, tokenizer, steps: int = 50, batch_size: int = 1
 
 def write_results(rows: list[Row], command: str, notes: list[str], load_before: float) -> str:
     machine = ", ".join(f"{key} {value}" for key, value in machine_summary().items())
-    notes = [f"Load average (1 min) of the machine: {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
-             f"(above the number of cores, other work shared the CPU and the timings are slower than on an idle machine).",
+    load_after, busy = os.getloadavg()[0], max(load_before, os.getloadavg()[0]) > os.cpu_count()
+    notes = [f"Load average (1 min) of the machine: {load_before:.1f} at the start, {load_after:.1f} at the end"
+             + (": other work shared the CPU, so these timings are slower than on an idle machine." if busy else "."),
              *notes]
     table = "\n".join(["| benchmark | value | unit | setting |", "|---|---:|---|---|", *(row.markdown() for row in rows)])
     text = (f"# Benchmark results\n\nMeasured {datetime.date.today()} with `{command}` on: {machine}; "

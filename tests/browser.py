@@ -11,6 +11,7 @@ executable path set, so Playwright never downloads a browser of its own. The ser
 news pop-up, turns autosave off and attaches every cell to the page (no windowing), so that each
 widget and output can be found.
 """
+import ctypes
 import json
 import os
 import shutil
@@ -44,6 +45,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_when_parent_dies():
+    """In the child, before it starts: on Linux, get SIGTERM when the test process dies, even if it is killed
+    before its clean-up runs (e.g. by a time limit); the server then shuts its kernels down itself."""
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class JupyterLab:
     """A JupyterLab server for one test session; stopping it also ends its kernels."""
 
@@ -69,7 +78,7 @@ class JupyterLab:
                    "--IdentityProvider.token=", f"--ServerApp.root_dir={self.root_dir}"]
         self.log = open(self.home / "server.log", "w")
         self.process = subprocess.Popen(command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=stop_when_parent_dies)
         self._wait_until_up()
         return self
 

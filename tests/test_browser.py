@@ -113,7 +113,7 @@ def course_notebook(number: str) -> str:
 
 
 def test_01_next_token_explorer_follows_the_temperature_and_the_prefix(browser, lab):
-    notebook = open_and_run(browser, lab, course_notebook("01"), timeout=1200)
+    notebook = open_and_run(browser, lab, course_notebook("01"), timeout=1800)
     cell = notebook.find_cell(".widget-slider", "temperature")
     before = notebook.cell_output(cell)
     chart = notebook.code_cells.nth(cell).locator(".jp-Cell-outputArea img").first.get_attribute("src")
@@ -126,7 +126,7 @@ def test_01_next_token_explorer_follows_the_temperature_and_the_prefix(browser, 
 
 
 def test_03_prompt_playground_answers_and_compares(browser, lab):
-    notebook = open_and_run(browser, lab, course_notebook("03"), timeout=1200)
+    notebook = open_and_run(browser, lab, course_notebook("03"), timeout=1800)
     cell = notebook.find_cell("button.jupyter-button", "Run")
     before = notebook.cell_output(cell)
     notebook.click_button(cell, "Run")
@@ -147,7 +147,7 @@ def test_03_prompt_playground_answers_and_compares(browser, lab):
 
 
 def test_06_decision_form_updates_its_advice(browser, lab):
-    notebook = open_and_run(browser, lab, course_notebook("06"), timeout=1200)
+    notebook = open_and_run(browser, lab, course_notebook("06"), timeout=1800)
     cell = notebook.find_cell(".widget-checkbox", "We have a GPU budget")
     before = notebook.cell_output(cell)
     notebook.type_text(cell, "1000000", description="Requests per month")  # the monthly costs follow the volume
