@@ -251,3 +251,56 @@ def plot_iteration(table, title: str = "Prompt, fine-tune, then prompt the fine-
     ax.set_xlabel("accuracy (bars); dotted outline: share of answers in the requested format")
     ax.set_title(title)
     return ax
+
+
+def plot_loss_curves(curves: dict, title: str = "Training loss", smooth: int = 10, ax=None):
+    """Several runs on one chart (name -> losses per step): each step faint, its running mean solid."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    for color, (name, losses) in zip(("C0", "C1", "C2", "C3"), curves.items()):
+        steps = np.arange(1, len(losses) + 1)
+        ax.plot(steps, losses, color=color, alpha=0.25)
+        window = max(1, min(smooth, len(losses)))
+        mean = np.convolve(losses, np.ones(window) / window, mode="valid")
+        ax.plot(steps[window - 1:], mean, color=color, label=f"{name} (mean of {window} steps)")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("cross-entropy loss on the answer tokens (nats per token)")
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def plot_confusion(details, labels, title: str = "Confusion matrix", ax=None):
+    """Counts of (true label, predicted label) from an `evaluate` details table; unreadable answers get a column."""
+    predicted = ["(unreadable)" if p is None or p != p else p for p in details["prediction"]]  # p != p: NaN
+    columns = list(labels) + (["(unreadable)"] if "(unreadable)" in predicted else [])
+    counts = np.zeros((len(labels), len(columns)), dtype=int)
+    for true, guess in zip(details["expected"], predicted):
+        counts[list(labels).index(true), columns.index(guess)] += 1
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.imshow(counts, cmap="Blues")
+    for (row, column), n in np.ndenumerate(counts):
+        ax.text(column, row, n, ha="center", va="center", color="white" if n > counts.max() / 2 else "black")
+    ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted label")
+    ax.set_ylabel("true label")
+    ax.set_title(title)
+    return ax
+
+
+def plot_learning_curve(curve, baselines: dict | None = None, title: str = "How much data does fine-tuning need?"):
+    """Test accuracy against the number of training examples (log scale), with flat lines for baselines."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    ax.plot(curve["train_examples"], curve["accuracy"], marker="o", color="C1", label="LoRA fine-tune")
+    for (name, accuracy), color in zip((baselines or {}).items(), ("grey", "C0", "C2")):
+        ax.axhline(accuracy, color=color, linestyle="--", label=name)
+    ax.set_xscale("log")
+    ax.set_xticks(list(curve["train_examples"]), [str(n) for n in curve["train_examples"]])
+    ax.set_xlabel("labelled training examples (log scale)")
+    ax.set_ylabel("accuracy on the test reviews")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
