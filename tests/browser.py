@@ -273,6 +273,17 @@ class NotebookPage:
         box.fill(text)
         box.press("Tab")  # leave the box: continuous_update=False widgets sync on blur
 
+    def wait_for_text(self, cell: int, text: str, timeout: float = 60) -> str:
+        """Wait until code cell `cell`'s output shows `text` (for work that runs in a background thread)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            now = self.cell_output(cell)
+            if text in now:
+                return now
+            self.page.wait_for_timeout(500)
+        self.screenshot(f"cell{cell}-no-text", cell)
+        raise AssertionError(f"{self.name}: code cell {cell} did not show {text!r} within {timeout} s")
+
     def wait_for_output_change(self, cell: int, before: str, timeout: float = 60) -> str:
         """Wait until code cell `cell`'s output differs from `before`, the kernel is idle again (the callback
         has finished) and the text has stayed the same for one more look; return it."""
