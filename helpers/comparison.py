@@ -1,0 +1,449 @@
+"""The head-to-head: five ways to do one task, measured on the same held-out examples.
+
+    settings = default_settings("reviews")          # sizes follow COURSE_QUICK
+    run = head_to_head(settings)                    # {"results", "candidates", "losses"}, cached
+    with_dollars(run["results"], price_per_hour=2.00)
+    seed_table(run["results"], price_per_hour=2.00) # the seed article's table, every cell measured
+
+The five approaches, all asked with the same canonical instruction:
+    zero-shot        the base model, the short instruction only
+    best prompt      the base model, the pattern that won on the validation split (notebook 02's comparison, rerun)
+    LoRA fine-tune   the base model plus a LoRA adapter trained on labelled examples, short instruction
+    full fine-tune   every weight trained on the same examples, short instruction
+    hybrid           the LoRA fine-tuned model asked with the best prompt
+
+For each: accuracy (tickets: mean field accuracy and JSON-valid rate), consistency
+across rewordings of the instruction and across sampling seeds
+(`helpers.consistency`), latency, prompt tokens, labelled examples used and the
+one-time training cost (`helpers.costs`). Two more experiments use the same
+machinery: `crossover` (accuracy against labelled examples, in the prompt or as
+training data) and `versatility` (the general probe, and the other task, before
+and after a fine-tune).
+
+Results are cached in `cache_dir()/results/`, keyed by the settings, the data
+files, the versions of torch, transformers and peft, and CACHE_VERSION: change
+any of these and the experiment runs again. After editing a helper, delete the
+folder (or bump CACHE_VERSION) to measure again. Nothing in the cache ships
+with the course.
+"""
+import functools
+import hashlib
+import json
+import pickle
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .config import DATA_DIR, SEED, cache_dir, quick_or_full
+from .consistency import PARAPHRASES, across_paraphrases, across_seeds, consistency
+from .costs import cost_per_1000_requests, dollars, tokens_trained, training_flops
+from .data import balanced_sample, load_probe, load_reviews, load_tickets, probe_is_correct
+from .errors import CourseError
+from .evaluation import best_pattern, evaluate, standard_error
+from .generation import generate_batch
+from .models import count_parameters, default_model_id, load_model
+from .prompts import answer_text, catalog, check_task, make_few_shot, zero_shot
+from .training import add_lora, load_adapter, make_fully_trainable, sft_examples, train
+
+APPROACHES = ("zero-shot", "best prompt", "LoRA fine-tune", "full fine-tune", "hybrid")
+PROMPT_CANDIDATES = ("explicit", "context", "strict_format", "few_shot_balanced", "few_shot_similar")
+LABEL_COLUMNS = {"reviews": "label", "tickets": "issue_type"}  # what a balanced sample balances
+CACHE_VERSION = 1  # bump whenever a change to the helpers changes what the experiments measure
+EVAL_BATCH = 16  # examples answered together: one batch per run in quick mode
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides a head-to-head's numbers (and so its cache key)."""
+    task: str
+    n_test: int              # held-out test examples every approach answers
+    n_validation: int        # validation examples used to pick the best prompt
+    n_train: int             # labelled training examples (fine-tuning data; few-shot examples come from them)
+    steps: int               # optimizer steps of each fine-tune
+    batch_size: int
+    k: int                   # solved examples in a few-shot prompt (as in notebook 02)
+    n_wordings: int          # wordings of the instruction compared for consistency
+    seeds: tuple             # sampling seeds compared for consistency
+    lora_rank: int = 8
+    lora_learning_rate: float = 1e-3
+    full_learning_rate: float = 5e-5
+    model_id: str = field(default_factory=default_model_id)
+
+
+def default_settings(task: str) -> Settings:
+    """The course's sizes for a task: tiny in quick mode (CI), larger in full mode."""
+    check_task(task)
+    common = dict(n_wordings=quick_or_full(2, 3), seeds=quick_or_full((0, 1), (0, 1, 2)))
+    if task == "reviews":
+        return Settings(task, n_test=quick_or_full(5, 150), n_validation=quick_or_full(5, 50),
+                        n_train=quick_or_full(10, 256), steps=quick_or_full(3, 64), batch_size=quick_or_full(4, 8),
+                        k=4, **common)
+    return Settings(task, n_test=quick_or_full(3, 60), n_validation=quick_or_full(3, 30),
+                    n_train=quick_or_full(6, 128), steps=quick_or_full(2, 32), batch_size=quick_or_full(3, 8),
+                    k=2, **common)
+
+
+# --- The cache -----------------------------------------------------------------------------------
+
+@functools.cache
+def fingerprint() -> str:
+    """A digest of the data files, the versions of the libraries that compute the numbers and CACHE_VERSION."""
+    import peft
+    import torch
+    import transformers
+    digest = hashlib.sha256(f"{CACHE_VERSION} {torch.__version__} {transformers.__version__} {peft.__version__}".encode())
+    for path in sorted(p for p in DATA_DIR.rglob("*") if p.suffix in (".csv", ".jsonl")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def entry(kind: str, key: dict) -> Path:
+    """The cache folder of one experiment: its kind and a digest of its settings and the fingerprint."""
+    text = json.dumps({"key": key, "fingerprint": fingerprint()}, sort_keys=True, default=str)
+    return cache_dir() / "results" / f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def cached(kind: str, key: dict, compute):
+    """`compute(folder)`'s result, stored in the experiment's cache folder; computed only when missing.
+
+    `compute` may write files (a LoRA adapter) into `folder`. The folder is filled
+    under a temporary name and renamed when complete, so an interrupted run
+    leaves no half result behind.
+    """
+    folder = entry(kind, key)
+    if (folder / "result.pkl").exists():
+        with open(folder / "result.pkl", "rb") as f:
+            return pickle.load(f)
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    value = compute(partial)
+    with open(partial / "result.pkl", "wb") as f:
+        pickle.dump(value, f)
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    return value
+
+
+# --- Data, models, one measurement -----------------------------------------------------------------
+
+def load_split(task: str, split: str, n: int) -> pd.DataFrame:
+    """`n` examples of a split, balanced over labels (reviews) or issue types (tickets), fixed by the seed."""
+    check_task(task)
+    frame = load_reviews(split) if task == "reviews" else load_tickets(split)
+    return balanced_sample(frame, n, LABEL_COLUMNS[task], seed=SEED).reset_index(drop=True)
+
+
+def fine_tune(settings: Settings, kind: str = "lora", n_train: int | None = None, progress: bool = True):
+    """Train a fresh copy of the base model on `n_train` labelled examples: (model, tokenizer, info).
+
+    The examples are the canonical zero-shot prompt and its ideal answer, so the
+    fine-tuned model is asked exactly as the zero-shot baseline is.
+    info: labelled_examples, steps, training_seconds, training_flops, trainable_parameters, parameters, losses.
+    """
+    if kind not in ("lora", "full"):
+        raise CourseError(f"Unknown kind of fine-tune {kind!r}: use 'lora' or 'full'.")
+    n_train = settings.n_train if n_train is None else n_train
+    model, tokenizer = load_model(settings.model_id)
+    data = load_split(settings.task, "train", n_train)
+    examples = sft_examples(tokenizer, [zero_shot(text, settings.task) for text in data["text"]],
+                            [answer_text(row, settings.task) for _, row in data.iterrows()])
+    if kind == "lora":
+        model, learning_rate = add_lora(model, rank=settings.lora_rank), settings.lora_learning_rate
+    else:
+        model, learning_rate = make_fully_trainable(model), settings.full_learning_rate
+    result = train(model, tokenizer, examples, steps=settings.steps, batch_size=settings.batch_size,
+                   learning_rate=learning_rate, seed=SEED, progress=progress)
+    steps = len(result.losses)
+    info = {"labelled_examples": n_train, "steps": steps, "training_seconds": result.seconds_per_step * steps,
+            "training_flops": training_flops(count_parameters(model), tokens_trained(examples, steps, settings.batch_size),
+                                             result.trainable_parameters),
+            "trainable_parameters": result.trainable_parameters, "parameters": count_parameters(model),
+            "losses": result.losses}
+    return result.model, tokenizer, info
+
+
+def measure(model, tokenizer, pattern, test: pd.DataFrame, settings: Settings) -> dict:
+    """Accuracy and costs of one (model, prompt pattern), plus its consistency over wordings and seeds.
+
+    The first wording is the canonical instruction: its run gives the accuracy.
+    """
+    wordings = PARAPHRASES[settings.task][:settings.n_wordings]
+    by_wording, summaries = across_paraphrases(model, tokenizer, pattern, test, settings.task, wordings=wordings,
+                                                batch_size=EVAL_BATCH)
+    by_seed, _ = across_seeds(model, tokenizer, pattern, test, settings.task, seeds=settings.seeds, batch_size=EVAL_BATCH)
+    row = summaries.iloc[0].drop(["pattern", "method", "variant"]).to_dict()
+    row.update(paraphrase_agreement=consistency(by_wording)["agreement"],
+               seed_agreement=consistency(by_seed)["agreement"],
+               accuracy_worst_wording=summaries["accuracy"].min(), accuracy_best_wording=summaries["accuracy"].max())
+    return row
+
+
+# --- Experiment 1: the head-to-head ---------------------------------------------------------------
+
+def choose_prompt(settings: Settings, progress: bool = True) -> tuple[str, pd.DataFrame]:
+    """Notebook 02's comparison rerun on the validation split: (name of the best pattern, table of candidates)."""
+    def compute(folder):
+        model, tokenizer = load_model(settings.model_id)
+        validation = load_split(settings.task, "validation", settings.n_validation)
+        patterns = catalog(settings.task, pool=load_split(settings.task, "train", settings.n_train), k=settings.k)
+        table = pd.concat([evaluate(model, tokenizer, patterns[name], validation, settings.task, name=name,
+                                    batch_size=EVAL_BATCH)[0]
+                           for name in tqdm(PROMPT_CANDIDATES, desc="choosing the prompt", disable=not progress)],
+                          ignore_index=True)
+        return best_pattern(table, settings.task)["pattern"], table
+    return cached("prompt-choice", asdict(settings), compute)
+
+
+def head_to_head(settings: Settings, progress: bool = True) -> dict:
+    """Measure the five approaches on the same test examples (cached; see the module docstring).
+
+    Returns {"results": one row per approach, "candidates": the prompt choice table,
+    "losses": training losses per fine-tune}; the LoRA adapter is saved in the cache folder.
+    """
+    def compute(folder):
+        best_name, candidates = choose_prompt(settings, progress)
+        train_data = load_split(settings.task, "train", settings.n_train)
+        best = catalog(settings.task, pool=train_data, k=settings.k)[best_name]
+        # labelled examples the prompt needs: k fixed examples, or a pool to pick the k most similar from
+        shots = {"few_shot_balanced": settings.k, "few_shot_similar": settings.n_train}.get(best_name, 0)
+        test = load_split(settings.task, "test", settings.n_test)
+        rows, losses = [], {}
+        base, tokenizer = load_model(settings.model_id)
+        no_training = {"training_seconds": 0.0, "training_flops": 0.0, "trainable_parameters": 0,
+                       "parameters": count_parameters(base)}
+        rows.append({"approach": "zero-shot", "labelled_examples": 0, **no_training,
+                     **measure(base, tokenizer, lambda t: zero_shot(t, settings.task), test, settings)})
+        rows.append({"approach": "best prompt", "prompt": best_name, "labelled_examples": shots, **no_training,
+                     **measure(base, tokenizer, best, test, settings)})
+        del base
+        for kind, name in [("lora", "LoRA fine-tune"), ("full", "full fine-tune")]:
+            model, tokenizer, info = fine_tune(settings, kind, progress=progress)
+            losses[name] = info.pop("losses")
+            rows.append({"approach": name, **info, **measure(model, tokenizer, lambda t: zero_shot(t, settings.task), test, settings)})
+            if kind == "lora":
+                rows.append({"approach": "hybrid", "prompt": best_name, **info,
+                             **measure(model, tokenizer, best, test, settings)})
+                model.save_pretrained(folder / "adapter")
+            del model
+        results = pd.DataFrame(rows).set_index("approach").loc[list(APPROACHES)]
+        results["prompt"] = results["prompt"].fillna("zero_shot")
+        return {"results": results, "candidates": candidates, "losses": losses}
+    return cached("head-to-head", asdict(settings), compute)
+
+
+def load_lora(settings: Settings):
+    """The LoRA fine-tuned model of `head_to_head(settings)`, from its cache (trained first if missing)."""
+    head_to_head(settings)
+    model, tokenizer = load_model(settings.model_id)
+    return load_adapter(model, entry("head-to-head", asdict(settings)) / "adapter"), tokenizer
+
+
+def with_dollars(results: pd.DataFrame, price_per_hour: float) -> pd.DataFrame:
+    """The results with dollar columns at an assumed price per machine hour (seconds as measured here)."""
+    results = results.copy()
+    results["training_dollars"] = [dollars(s, price_per_hour) for s in results["training_seconds"]]
+    results["dollars_per_1000_requests"] = [cost_per_1000_requests(s, price_per_hour) for s in results["latency_s"]]
+    return results
+
+
+def _format_count(n: float) -> str:
+    return f"{n / 1e6:.2f} M" if n >= 1e5 else f"{n:,.0f}"
+
+
+def seed_table(results: pd.DataFrame, price_per_hour: float) -> pd.DataFrame:
+    """The seed article's comparison table, rebuilt: its eight aspects as rows, our five approaches as columns,
+    every cell written from a measured number."""
+    r = with_dollars(results, price_per_hour)
+    tickets = "json_valid_rate" in r
+    best = {"accuracy": r["accuracy"].idxmax(), "paraphrase_agreement": r["paraphrase_agreement"].idxmax(),
+            "dollars_per_1000_requests": r["dollars_per_1000_requests"].idxmin(),
+            "labelled_examples": r["labelled_examples"].idxmin(), "training_seconds": r["training_seconds"].idxmin()}
+    strengths = {"accuracy": "most accurate", "paraphrase_agreement": "steadiest over wordings",
+                 "dollars_per_1000_requests": "cheapest per request", "labelled_examples": "fewest labels",
+                 "training_seconds": "nothing to train"}
+    columns = {}
+    for approach, row in r.iterrows():
+        trained = row["trainable_parameters"]
+        performance = f"accuracy {row['accuracy']:.0%}"
+        if tickets:
+            performance += f" (fields), JSON valid {row['json_valid_rate']:.0%}"
+        size_mb = 4 * trained / 1e6  # float32: 4 bytes per trained weight
+        columns[approach] = {
+            "Definition": (f"weights changed: {_format_count(trained)} of {_format_count(row['parameters'])}; "
+                           f"prompt: {row['prompt']}"),
+            "Use case": f"accuracy {row['accuracy'] - r['accuracy'].max():+.0%} vs the best approach on this task",
+            "Data requirement": f"{row['labelled_examples']:.0f} labelled examples",
+            "Cost": (f"once: {row['training_seconds']:.0f} s here, {row['training_flops']:.1e} FLOPs, "
+                     f"${row['training_dollars']:.3f}; per 1,000 requests: ${row['dollars_per_1000_requests']:.3f}"
+                     f" ({row['prompt_tokens']:.0f} prompt tokens, {row['latency_s']:.2f} s each)"),
+            "Flexibility": ("change it: edit the prompt (0 s)" if trained == 0 else
+                            f"change it: retrain ({row['training_seconds']:.0f} s here)")
+                           + f"; accuracy over wordings {row['accuracy_worst_wording']:.0%}-{row['accuracy_best_wording']:.0%}",
+            "Performance": (f"{performance}; same answer over wordings {row['paraphrase_agreement']:.0%}, "
+                            f"over seeds {row['seed_agreement']:.0%}"),
+            "Deployment complexity": ("ship a prompt" if trained == 0 else
+                                      f"ship {size_mb:.1f} MB of new weights" + (" and a prompt" if approach == "hybrid" else "")),
+            "When to use": ", ".join(label for column, label in strengths.items() if best[column] == approach) or "-",
+        }
+    return pd.DataFrame(columns)
+
+
+# --- Experiment 2: the crossover ------------------------------------------------------------------
+
+def crossover(settings: Settings, shots=None, sizes=None, progress: bool = True) -> pd.DataFrame:
+    """Accuracy against labelled examples used: as few-shot examples in the prompt, and as LoRA training data.
+
+    Every fine-tune trains the same number of steps, so only the number of distinct
+    examples changes. The largest size is the head-to-head's own LoRA fine-tune and
+    0 shots its zero-shot row (reused, not rerun).
+    Returns one row per point: method, labelled_examples, accuracy, prompt_tokens, latency_s, training_seconds.
+    """
+    shots = tuple(quick_or_full((1,), (1, 2, 4, 8, 16)) if shots is None else shots)
+    sizes = tuple(quick_or_full((4,), (16, 64)) if sizes is None else sizes)
+    if any(n >= settings.n_train or n < 1 for n in sizes):
+        raise CourseError(f"Fine-tuning sizes must be from 1 to below n_train={settings.n_train} (that point comes from the head-to-head).")
+
+    def compute(folder):
+        results = head_to_head(settings, progress)["results"]
+        pool = load_split(settings.task, "train", settings.n_train)
+        test = load_split(settings.task, "test", settings.n_test)
+        rows = [{"method": "few-shot prompt", "labelled_examples": 0, **_point(results.loc["zero-shot"])},
+                {"method": "LoRA fine-tune", "labelled_examples": settings.n_train, **_point(results.loc["LoRA fine-tune"])}]
+        model, tokenizer = load_model(settings.model_id)
+        for k in tqdm(shots, desc="few-shot prompts", disable=not progress):
+            pattern = make_few_shot(pool, k, "balanced", settings.task)
+            summary, _ = evaluate(model, tokenizer, pattern, test, settings.task, batch_size=EVAL_BATCH)
+            rows.append({"method": "few-shot prompt", "labelled_examples": k, **_point(summary.iloc[0]), "training_seconds": 0.0})
+        for n in sizes:
+            model, tokenizer, info = fine_tune(settings, "lora", n_train=n, progress=progress)
+            summary, _ = evaluate(model, tokenizer, lambda t: zero_shot(t, settings.task), test, settings.task,
+                                  batch_size=EVAL_BATCH)
+            rows.append({"method": "LoRA fine-tune", "labelled_examples": n, **_point(summary.iloc[0]),
+                         "training_seconds": info["training_seconds"]})
+        return pd.DataFrame(rows).sort_values(["method", "labelled_examples"], kind="stable").reset_index(drop=True)
+    return cached("crossover", {**asdict(settings), "shots": shots, "sizes": sizes}, compute)
+
+
+def _point(row) -> dict:
+    """The columns of a crossover point, from a results or summary row."""
+    return {"accuracy": row["accuracy"], "prompt_tokens": row["prompt_tokens"], "latency_s": row["latency_s"],
+            "training_seconds": row.get("training_seconds", 0.0)}
+
+
+def crossover_point(table: pd.DataFrame) -> int | None:
+    """The fewest labelled examples with which fine-tuning beats every prompt that could use that many; None if never."""
+    prompts = table[table["method"] == "few-shot prompt"]
+    for _, row in table[table["method"] == "LoRA fine-tune"].sort_values("labelled_examples").iterrows():
+        usable = prompts[prompts["labelled_examples"] <= row["labelled_examples"]]
+        if row["accuracy"] > usable["accuracy"].max():
+            return int(row["labelled_examples"])
+    return None
+
+
+# --- Experiment 3: Swiss army knife vs scalpel ------------------------------------------------------
+
+def probe_score(model, tokenizer, probe: pd.DataFrame, max_new_tokens: int = 24) -> pd.DataFrame:
+    """Answer each general probe question (greedy); one row per question with the answer and whether it is right."""
+    answers = generate_batch(model, tokenizer, list(probe["question"]), max_new_tokens=max_new_tokens, batch_size=EVAL_BATCH)
+    return probe.assign(answer=[a.text for a in answers],
+                        correct=[probe_is_correct(a.text, accepted) for a, accepted in zip(answers, probe["answers"])])
+
+
+def versatility(settings: Settings, other: Settings, n_probe: int | None = None, progress: bool = True) -> dict:
+    """The base model and the model LoRA fine-tuned on `settings.task`, on three things:
+    that task (from the head-to-head), the general probe, and the other task (`other.task`), asked zero-shot.
+
+    Returns {"table": one row per model, "probe": the probe answers of both models}.
+    """
+    if other.task == settings.task:
+        raise CourseError("Pass the settings of the other task as `other` (e.g. tickets after a reviews fine-tune).")
+    n_probe = quick_or_full(6, None) if n_probe is None else n_probe
+
+    def compute(folder):
+        probe = load_probe()
+        if n_probe is not None:
+            probe = balanced_sample(probe, min(n_probe, len(probe)), "kind", seed=SEED).reset_index(drop=True)
+        results = head_to_head(settings, progress)["results"]
+        other_test = load_split(other.task, "test", other.n_test)
+        rows, answers = [], {}
+        for name, approach in [("base model", "zero-shot"), (f"fine-tuned on {settings.task}", "LoRA fine-tune")]:
+            model, tokenizer = load_model(settings.model_id) if approach == "zero-shot" else load_lora(settings)
+            answers[name] = probe_score(model, tokenizer, probe)
+            summary, _ = evaluate(model, tokenizer, lambda t: zero_shot(t, other.task), other_test, other.task,
+                                  batch_size=EVAL_BATCH)
+            rows.append({"model": name, f"{settings.task}_accuracy": results.loc[approach, "accuracy"],
+                         "probe_questions": len(probe), "probe_accuracy": answers[name]["correct"].mean(),
+                         f"{other.task}_accuracy": summary.loc[0, "accuracy"],
+                         **({f"{other.task}_json_valid_rate": summary.loc[0, "json_valid_rate"]} if other.task == "tickets" else {})})
+        return {"table": pd.DataFrame(rows).set_index("model"), "probe": answers}
+    return cached("versatility", {**asdict(settings), "other": asdict(other), "n_probe": n_probe}, compute)
+
+
+def decision_figures(settings: Settings, crossover_table: pd.DataFrame, versatility_table: pd.DataFrame):
+    """The measured numbers the decision helper uses as defaults (prompting = the best prompt, fine-tuning = LoRA)."""
+    from .decision import Figures
+    results = head_to_head(settings, progress=False)["results"]
+    names = {"prompting": "best prompt", "fine-tuning": "LoRA fine-tune", "hybrid": "hybrid"}
+    probe = versatility_table["probe_accuracy"]
+    return Figures(accuracy={a: float(results.loc[n, "accuracy"]) for a, n in names.items()},
+                   latency_s={a: float(results.loc[n, "latency_s"]) for a, n in names.items()},
+                   training_seconds=float(results.loc["LoRA fine-tune", "training_seconds"]),
+                   examples_needed=crossover_point(crossover_table), probe_drop=float(probe.iloc[0] - probe.iloc[1]))
+
+
+
+# --- Conclusions: the seed's claims against our numbers ------------------------------------------------
+
+def _verdict(ours: float, theirs: float, n: int) -> tuple[str, str]:
+    """(verdict, note) for a claim that `ours` is higher than `theirs`, allowing for chance on n examples:
+    a gap within two standard errors is 'too close to call'."""
+    noise = 2 * (standard_error(ours, n) ** 2 + standard_error(theirs, n) ** 2) ** 0.5
+    note = f"gap {ours - theirs:+.0%}, chance alone moves it by up to ±{noise:.0%} on {n} examples"
+    if abs(ours - theirs) <= noise:
+        return "too close to call", note
+    return ("agrees" if ours > theirs else "disagrees"), note
+
+
+def _claim(claim: str, measured: str, verdict: str, note: str = "") -> dict:
+    return {"claim": claim, "measured": measured, "verdict": verdict, "note": note}
+
+
+def seed_claims(runs: dict, crossover_table: pd.DataFrame, versatility_table: pd.DataFrame) -> pd.DataFrame:
+    """The seed article's main claims, each with what we measured, a verdict and a note.
+
+    runs: task -> head_to_head(...) result. Verdicts: agrees, disagrees, partly, or
+    too close to call (a gap within two standard errors of the number of test examples).
+    """
+    rows = []
+    for task, run in runs.items():
+        r, n = run["results"], int(run["results"]["n"].iloc[0])
+        tuned = r.loc[["LoRA fine-tune", "full fine-tune"], "accuracy"].max()
+        prompted = r.loc[["zero-shot", "best prompt"], "accuracy"].max()
+        rows.append(_claim(f"Fine-tuning is more accurate on a specific task ({task})",
+                           f"best fine-tune {tuned:.0%} vs best prompt {prompted:.0%}", *_verdict(tuned, prompted, n)))
+        steady_tuned = r.loc[["LoRA fine-tune", "full fine-tune"], "paraphrase_agreement"].mean()
+        steady_prompted = r.loc[["zero-shot", "best prompt"], "paraphrase_agreement"].mean()
+        rows.append(_claim(f"Fine-tuned answers change less when the instruction is reworded ({task})",
+                           f"same answer over wordings: fine-tuned {steady_tuned:.0%} vs prompted {steady_prompted:.0%}",
+                           *_verdict(steady_tuned, steady_prompted, n)))
+        extra = r.loc["best prompt", "prompt_tokens"] - r.loc["LoRA fine-tune", "prompt_tokens"]
+        rows.append(_claim(f"Prompting is the cheap option ({task})",
+                           f"no training (the LoRA fine-tune took {r.loc['LoRA fine-tune', 'training_flops']:.1e} FLOPs), "
+                           f"but the best prompt reads {extra:+.0f} tokens per request compared with the fine-tuned model",
+                           "partly" if extra > 0 else "agrees",
+                           "cheaper to start; dearer per request, so volume decides" if extra > 0 else "cheaper to start and to run"))
+    point = crossover_point(crossover_table)
+    largest = int(crossover_table["labelled_examples"].max())
+    rows.append(_claim("Fine-tuning needs a labelled data set; prompting needs little or none",
+                       f"fine-tuning beat every usable prompt from {point} labelled examples" if point is not None
+                       else f"fine-tuning did not beat prompting with up to {largest} labelled examples", "agrees",
+                       "" if point is not None else "with this little data (or training), prompting won"))
+    base, tuned = versatility_table.iloc[0], versatility_table.iloc[1]
+    rows.append(_claim("A fine-tuned model loses versatility (Swiss army knife vs scalpel)",
+                       f"general probe: base {base['probe_accuracy']:.0%}, fine-tuned {tuned['probe_accuracy']:.0%}",
+                       *_verdict(base["probe_accuracy"], tuned["probe_accuracy"], int(base["probe_questions"]))))
+    return pd.DataFrame(rows)

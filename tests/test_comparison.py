@@ -1,0 +1,170 @@
+"""The head-to-head machinery, run end to end on a tiny random model (fast), plus its pure table logic."""
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+import helpers.comparison as comparison
+import helpers.evaluation as evaluation
+from helpers.comparison import (APPROACHES, Settings, cached, crossover, crossover_point, decision_figures, seed_claims,
+                                default_settings, head_to_head, load_lora, seed_table, versatility, with_dollars)
+from helpers.errors import CourseError
+from helpers.models import tiny_random_model
+from helpers.plots import plot_crossover, plot_head_to_head, plot_versatility
+
+TINY = dict(n_test=3, n_validation=2, n_train=6, steps=1, batch_size=2, k=1, n_wordings=2, seeds=(0, 1), model_id="tiny")
+
+
+@pytest.fixture
+def tiny_course(monkeypatch, tmp_path, tokenizer):
+    """Every model the experiments load is a fresh tiny random model; the cache is a temporary folder."""
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    loads = []
+
+    def load_model(model_id=None, device=None, dtype=None):
+        loads.append(model_id)
+        return tiny_random_model(tokenizer), tokenizer
+    monkeypatch.setattr(comparison, "load_model", load_model)
+    monkeypatch.setattr(comparison, "PROMPT_CANDIDATES", ("strict_format", "few_shot_balanced"))
+    for task in ("reviews", "tickets"):  # a random model never stops by itself: keep its answers short
+        monkeypatch.setitem(evaluation.DEFAULT_MAX_NEW_TOKENS, task, 3)
+    return loads
+
+
+def test_default_settings_follow_the_task():
+    reviews, tickets = default_settings("reviews"), default_settings("tickets")
+    assert reviews.task == "reviews" and tickets.task == "tickets" and len(reviews.seeds) >= 2
+    with pytest.raises(CourseError):
+        default_settings("poems")
+
+
+def test_cached_computes_once_and_keys_on_the_settings(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    calls = []
+
+    def compute(folder):
+        calls.append(folder)
+        (folder / "weights.txt").write_text("saved")
+        return {"answer": len(calls)}
+    assert cached("demo", {"n": 1}, compute) == {"answer": 1}
+    assert cached("demo", {"n": 1}, compute) == {"answer": 1} and len(calls) == 1
+    assert cached("demo", {"n": 2}, compute) == {"answer": 2}
+    saved = list((tmp_path / "results").glob("demo-*/weights.txt"))
+    assert len(saved) == 2 and not list((tmp_path / "results").glob("*.partial"))
+
+
+def test_head_to_head_measures_every_approach_and_caches(tiny_course, tokenizer):
+    settings = Settings("reviews", **TINY)
+    run = head_to_head(settings, progress=False)
+    results = run["results"]
+    assert list(results.index) == list(APPROACHES)
+    assert results.loc["zero-shot", "labelled_examples"] == 0 and results.loc["zero-shot", "training_flops"] == 0
+    assert results.loc["LoRA fine-tune", "labelled_examples"] == 6
+    assert 0 < results.loc["LoRA fine-tune", "trainable_parameters"] < results.loc["full fine-tune", "trainable_parameters"]
+    assert results.loc["full fine-tune", "training_flops"] > results.loc["LoRA fine-tune", "training_flops"] > 0
+    assert results.loc["hybrid", "prompt"] == results.loc["best prompt", "prompt"] in ("strict_format", "few_shot_balanced")
+    assert results[["accuracy", "paraphrase_agreement", "seed_agreement"]].stack().between(0, 1).all()
+    assert set(run["losses"]) == {"LoRA fine-tune", "full fine-tune"}
+    loads = len(tiny_course)
+    assert head_to_head(settings, progress=False)["results"].equals(results) and len(tiny_course) == loads  # cached
+    model, _ = load_lora(settings)
+    assert any("lora" in name for name, _ in model.named_parameters())
+
+
+def test_tickets_results_have_json_validity(tiny_course):
+    results = head_to_head(Settings("tickets", **{**TINY, "n_test": 2}), progress=False)["results"]
+    assert "json_valid_rate" in results and "urgency_accuracy" in results
+    table = seed_table(results, price_per_hour=2.0)
+    assert "JSON valid" in table.loc["Performance", "zero-shot"]
+
+
+def test_crossover_versatility_and_decision_figures(tiny_course):
+    reviews, tickets = Settings("reviews", **TINY), Settings("tickets", **{**TINY, "n_test": 2})
+    table = crossover(reviews, shots=(1,), sizes=(2,), progress=False)
+    assert list(table["method"].unique()) == ["LoRA fine-tune", "few-shot prompt"]
+    assert sorted(table["labelled_examples"]) == [0, 1, 2, 6]
+    with pytest.raises(CourseError):
+        crossover(reviews, shots=(1,), sizes=(6,), progress=False)
+    versatile = versatility(reviews, tickets, n_probe=3, progress=False)
+    assert list(versatile["table"].index) == ["base model", "fine-tuned on reviews"]
+    assert {"reviews_accuracy", "probe_accuracy", "tickets_accuracy", "tickets_json_valid_rate"} <= set(versatile["table"])
+    assert len(versatile["probe"]["base model"]) == 3
+    figures = decision_figures(reviews, table, versatile["table"])
+    assert set(figures.accuracy) == {"prompting", "fine-tuning", "hybrid"} and figures.training_seconds > 0
+    with pytest.raises(CourseError):
+        versatility(reviews, reviews)
+
+
+def test_crossover_point_is_where_fine_tuning_beats_every_usable_prompt():
+    table = pd.DataFrame({"method": ["few-shot prompt"] * 3 + ["LoRA fine-tune"] * 3,
+                          "labelled_examples": [0, 5, 20, 10, 50, 200],
+                          "accuracy": [0.3, 0.5, 0.6, 0.45, 0.55, 0.8]})
+    assert crossover_point(table) == 200  # at 50 examples, the 20-shot prompt (0.6) still wins
+    table.loc[4, "accuracy"] = 0.61
+    assert crossover_point(table) == 50
+    table["accuracy"] = [0.9, 0.9, 0.9, 0.1, 0.1, 0.1]
+    assert crossover_point(table) is None
+
+
+def fake_results() -> pd.DataFrame:
+    rows = []
+    for i, approach in enumerate(APPROACHES):
+        trained = [0, 0, 1e5, 1.3e8, 1e5][i]
+        rows.append({"approach": approach, "prompt": "zero_shot", "accuracy": 0.2 + 0.1 * i, "labelled_examples": [0, 5, 100, 100, 100][i],
+                     "training_seconds": 0.0 if trained == 0 else 60.0, "training_flops": 0.0 if trained == 0 else 1e15,
+                     "trainable_parameters": trained, "parameters": 1.35e8, "latency_s": [0.2, 0.5, 0.2, 0.2, 0.5][i],
+                     "prompt_tokens": 80.0, "paraphrase_agreement": 0.5 + 0.1 * i, "seed_agreement": 0.7,
+                     "accuracy_worst_wording": 0.1, "accuracy_best_wording": 0.6})
+    return pd.DataFrame(rows).set_index("approach")
+
+
+def test_with_dollars_prices_the_measured_seconds():
+    priced = with_dollars(fake_results(), price_per_hour=3.6)
+    assert priced.loc["LoRA fine-tune", "training_dollars"] == pytest.approx(0.06)
+    assert priced.loc["zero-shot", "dollars_per_1000_requests"] == pytest.approx(0.2)
+
+
+def test_seed_table_has_the_seed_aspects_and_our_approaches():
+    table = seed_table(fake_results(), price_per_hour=2.0)
+    assert list(table.index) == ["Definition", "Use case", "Data requirement", "Cost", "Flexibility", "Performance",
+                                 "Deployment complexity", "When to use"]
+    assert list(table.columns) == list(APPROACHES)
+    assert "edit the prompt" in table.loc["Flexibility", "zero-shot"] and "retrain" in table.loc["Flexibility", "hybrid"]
+    assert "most accurate" in table.loc["When to use", "hybrid"]
+    assert "fewest labels" in table.loc["When to use", "zero-shot"]
+    assert table.loc["Data requirement", "best prompt"] == "5 labelled examples"
+    assert "0.4 MB" in table.loc["Deployment complexity", "LoRA fine-tune"]
+
+
+def test_charts_of_the_head_to_head_crossover_and_versatility():
+    axes = plot_head_to_head(with_dollars(fake_results(), 2.0))
+    assert len(axes) == 4 and len(axes[0].patches) == len(APPROACHES) and len(axes[1].patches) == 2 * len(APPROACHES)
+    table = pd.DataFrame({"method": ["few-shot prompt", "few-shot prompt", "LoRA fine-tune"], "labelled_examples": [0, 5, 20],
+                          "accuracy": [0.3, 0.4, 0.6], "prompt_tokens": [80.0, 400.0, 80.0]})
+    ax = plot_crossover(table, point=20)
+    assert len(ax.lines) == 3 and ax.get_xscale() == "symlog" and "labelled examples" in ax.get_xlabel()
+    assert len(plot_crossover(table, point=None).lines) == 2
+    versatile = pd.DataFrame({"reviews_accuracy": [0.3, 0.6], "probe_questions": [10, 10], "probe_accuracy": [0.5, 0.3],
+                              "tickets_accuracy": [0.2, 0.0]}, index=["base model", "fine-tuned on reviews"])
+    ax = plot_versatility(versatile)
+    assert len(ax.patches) == 6 and [t.get_text() for t in ax.get_xticklabels()] == ["reviews", "probe", "tickets"]
+    plt.close("all")
+
+
+def test_seed_claims_give_a_verdict_from_the_numbers():
+    results = fake_results().assign(n=100)
+    crossing = pd.DataFrame({"method": ["few-shot prompt", "LoRA fine-tune"], "labelled_examples": [5, 100],
+                             "accuracy": [0.3, 0.6]})
+    versatile = pd.DataFrame({"probe_questions": [50, 50], "probe_accuracy": [0.8, 0.2]}, index=["base", "tuned"])
+    claims = seed_claims({"reviews": {"results": results}}, crossing, versatile)
+    verdicts = dict(zip(claims["claim"], claims["verdict"]))
+    assert verdicts["Fine-tuning is more accurate on a specific task (reviews)"] == "agrees"  # 0.5 vs 0.3 on 100
+    assert verdicts["A fine-tuned model loses versatility (Swiss army knife vs scalpel)"] == "agrees"
+    assert verdicts["Fine-tuning needs a labelled data set; prompting needs little or none"] == "agrees"
+    assert "from 100 labelled examples" in claims["measured"].iloc[3]
+    close = seed_claims({"reviews": {"results": results.assign(n=4)}}, crossing, versatile.assign(probe_accuracy=[0.5, 0.45]))
+    assert close["verdict"].iloc[0] == close["verdict"].iloc[-1] == "too close to call"
+    assert "on 4 examples" in close["note"].iloc[0]
+    assert set(claims["verdict"]) <= {"agrees", "disagrees", "partly", "too close to call"}
+    worse = results.copy()
+    worse.loc[["LoRA fine-tune", "full fine-tune"], "accuracy"] = 0.0
+    assert seed_claims({"reviews": {"results": worse}}, crossing, versatile)["verdict"].iloc[0] == "disagrees"

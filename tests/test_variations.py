@@ -1,0 +1,80 @@
+from dataclasses import replace
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+import helpers.comparison as comparison
+import helpers.evaluation as evaluation
+import helpers.variations as variations
+from helpers.comparison import Settings
+from helpers.errors import CourseError
+from helpers.models import tiny_random_model
+from helpers.plots import plot_iteration
+from helpers.variations import VARIATIONS, evaluate_variation, iteration, mapped_accuracy, parse_variation, variation_prompt
+
+REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "Meh, half good"], "label": ["very_positive", "negative", "mixed"]})
+THREE_WAY, STARS = VARIATIONS["three_way"], VARIATIONS["stars"]
+
+
+@pytest.mark.parametrize("answer, expected", [
+    ("positive", "positive"), ("Neutral.", "neutral"), ("very_negative", None), ("very-positive", None),
+    ("Very negative", "negative"), ("mixed", None), ("", None),
+])
+def test_three_way_parsing_wants_one_of_the_new_labels(answer, expected):
+    assert parse_variation(THREE_WAY, answer) == expected
+
+
+@pytest.mark.parametrize("answer, expected", [("4", "4"), ("5 stars", "5"), ("I'd say 2/5", "2"), ("1-5", None), ("10", None)])
+def test_star_parsing(answer, expected):
+    assert parse_variation(STARS, answer) == expected
+
+
+def test_every_review_label_translates_into_every_variation():
+    for variation in VARIATIONS.values():
+        assert set(variation.expected(["very_negative", "negative", "mixed", "positive", "very_positive"])) <= set(variation.answers)
+    assert STARS.expected(["very_negative", "very_positive"]) == ["1", "5"]
+
+
+def test_variation_prompt_shows_examples_in_the_new_format():
+    messages = variation_prompt(THREE_WAY, "Nice kettle", REVIEWS.iloc[:2])
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant", "user"]
+    assert [messages[1]["content"], messages[3]["content"]] == ["positive", "negative"]
+    assert messages[-1]["content"].endswith("Review: Nice kettle") and THREE_WAY.instruction in messages[-1]["content"]
+    with pytest.raises(CourseError):
+        variation_prompt(THREE_WAY, "  ")
+
+
+def test_evaluate_variation_scores_against_the_translated_labels(tiny_model, tokenizer):
+    summary, details = evaluate_variation(tiny_model, tokenizer, STARS, REVIEWS, max_new_tokens=2)
+    assert list(details["expected"]) == ["5", "2", "3"]
+    assert summary.loc[0, "n"] == 3 and 0 <= summary.loc[0, "follows_format"] <= 1 and summary.loc[0, "shots"] == 0
+    with pytest.raises(CourseError):
+        evaluate_variation(tiny_model, tokenizer, STARS, REVIEWS.iloc[:0])
+
+
+def test_mapped_accuracy_translates_five_way_predictions():
+    details = pd.DataFrame({"prediction": ["very_positive", "negative", None], "expected": ["positive", "very_negative", "mixed"]})
+    assert mapped_accuracy(details, THREE_WAY) == pytest.approx(2 / 3)
+    assert mapped_accuracy(details, STARS) == 0
+
+
+def test_iteration_measures_each_step(monkeypatch, tmp_path, tokenizer):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    tiny = lambda model_id=None, device=None, dtype=None: (tiny_random_model(tokenizer), tokenizer)  # noqa: E731
+    monkeypatch.setattr(comparison, "load_model", tiny)
+    monkeypatch.setattr(variations, "load_model", tiny)
+    monkeypatch.setattr(comparison, "PROMPT_CANDIDATES", ("strict_format",))
+    monkeypatch.setitem(evaluation.DEFAULT_MAX_NEW_TOKENS, "reviews", 3)
+    settings = Settings("reviews", n_test=3, n_validation=2, n_train=6, steps=1, batch_size=2, k=1, n_wordings=2,
+                        seeds=(0, 1), model_id="tiny")
+    table = iteration(settings, progress=False)
+    assert list(table["step"].unique()) == ["1. prompt", "2. fine-tune", "3. prompt for a variation",
+                                            "3b. translate its five labels by code"]
+    assert len(table) == 2 + 2 * len(VARIATIONS) * 2 + len(VARIATIONS)
+    assert (table.loc[table["model"] == "base", "seconds_to_build"] == 0).all()
+    assert (table.loc[table["model"] == "fine-tuned", "seconds_to_build"] > 0).all()
+    assert len(plot_iteration(table).patches) == 2 * len(table)
+    plt.close("all")
+    with pytest.raises(CourseError):
+        iteration(replace(settings, task="tickets"))
