@@ -83,7 +83,7 @@ def plot_compute(table, title: str = "Pre-training compute, on a log scale"):
             ax.text(x, value * 1.5, f"{value:.1e}", ha="center", fontsize=8)
     ax.set_yscale("log")
     ax.set_xticks(np.arange(len(quantities)) + width * (len(table) - 1) / 2, quantities)
-    ax.set_ylabel("count (log scale: each gridline is 10x)")
+    ax.set_ylabel("count (log scale)")
     ax.set_title(title)
     ax.legend()
     return ax

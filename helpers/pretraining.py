@@ -154,8 +154,8 @@ def train(model, ids: torch.Tensor, *, steps: int, batch_size: int = 32, learnin
 
 
 def words(text: str) -> list[str]:
-    """The words of a text: runs of letters, lower-cased."""
-    return re.findall(r"[a-z]+", text.lower())
+    """The words of a text: runs of two or more letters, lower-cased (single letters say little)."""
+    return re.findall(r"[a-z]{2,}", text.lower())
 
 
 def samples_table(run: TrainingRun, vocabulary: set[str]) -> pd.DataFrame:

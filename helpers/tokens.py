@@ -115,6 +115,21 @@ def next_tokens(model, tokenizer, prefix: str, k: int = 10, temperature: float =
     return top_tokens(apply_temperature(next_token_logits(model, tokenizer, prefix), temperature), tokenizer, k)
 
 
+def temperature_table(logits: torch.Tensor, tokenizer, temperatures=(0, 0.5, 1.0, 2.0), k: int = 5) -> pd.DataFrame:
+    """The probabilities of the same top-k tokens (ranked at temperature 1) at several temperatures."""
+    top = top_tokens(apply_temperature(logits, 1.0), tokenizer, k)
+    columns = {f"T = {t}": apply_temperature(logits, t)[top["id"].tolist()].numpy().round(4) for t in temperatures}
+    return pd.DataFrame(columns, index=pd.Index(top["token"], name="token"))
+
+
+def draw_next_tokens(logits: torch.Tensor, tokenizer, temperature: float, draws: int = 20, seed: int = 0) -> pd.Series:
+    """Sample the next token `draws` times (seeded): how often each token came up."""
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.multinomial(apply_temperature(logits, temperature), draws, replacement=True, generator=generator)
+    counts = pd.Series([repr(tokenizer.decode([i])) for i in ids.tolist()]).value_counts()
+    return counts.rename_axis("token").rename(f"times drawn at T = {temperature}")
+
+
 class NextTokenExplorer(widgets.VBox):
     """Type a prefix, move the temperature: the chart shows the model's top-k next tokens.
 

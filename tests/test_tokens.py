@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from helpers.errors import CourseError
-from helpers.tokens import (CONTINUATION, NextTokenExplorer, apply_temperature, document_start_id, next_tokens,
-                            show_tokens, token_table, top_tokens)
+from helpers.tokens import (CONTINUATION, NextTokenExplorer, apply_temperature, document_start_id, draw_next_tokens,
+                            next_tokens, show_tokens, temperature_table, token_table, top_tokens)
 
 
 def test_pieces_put_back_together_give_the_text(tokenizer):
@@ -61,6 +61,22 @@ def test_top_tokens_are_sorted_and_checked(tokenizer):
     assert table["probability"].is_monotonic_decreasing
     with pytest.raises(CourseError, match="k must"):
         top_tokens(probabilities, tokenizer, k=0)
+
+
+def test_temperature_table_follows_the_same_tokens_across_temperatures(tokenizer):
+    logits = torch.arange(40.0) / 4
+    table = temperature_table(logits, tokenizer, temperatures=(0, 1.0, 2.0), k=3)
+    assert list(table.columns) == ["T = 0", "T = 1.0", "T = 2.0"] and len(table) == 3
+    assert table["T = 0"].tolist() == [1.0, 0.0, 0.0]
+    assert table["T = 2.0"].iloc[0] < table["T = 1.0"].iloc[0]
+
+
+def test_draws_are_seeded_and_greedy_draws_always_pick_the_top_token(tokenizer):
+    logits = torch.arange(40.0) / 4
+    assert draw_next_tokens(logits, tokenizer, 0, draws=10).tolist() == [10]
+    hot = draw_next_tokens(logits, tokenizer, 2.0, draws=50, seed=1)
+    assert hot.sum() == 50 and len(hot) > 3
+    assert hot.equals(draw_next_tokens(logits, tokenizer, 2.0, draws=50, seed=1))
 
 
 def test_next_tokens_of_the_real_model(real_model):
