@@ -22,7 +22,7 @@ setup: $(STAMP)
 	$(BIN)/python -m helpers.models
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/00_setup_and_tour.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_setup_and_tour.ipynb
 
 test: setup
 	bash tests/install_browser.sh $(BIN)/python
