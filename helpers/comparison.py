@@ -29,7 +29,6 @@ with the course.
 import functools
 import hashlib
 import json
-import os
 import pickle
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -118,16 +117,14 @@ def cached(kind: str, key: dict, compute):
     if (folder / "result.pkl").exists():
         with open(folder / "result.pkl", "rb") as f:
             return pickle.load(f)
-    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")  # one per process: two runs never mix
+    partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     value = compute(partial)
     with open(partial / "result.pkl", "wb") as f:
         pickle.dump(value, f)
-    try:
-        partial.rename(folder)
-    except OSError:  # another run finished the same experiment first: keep its folder
-        shutil.rmtree(partial, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
     return value
 
 

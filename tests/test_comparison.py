@@ -49,7 +49,7 @@ def test_cached_computes_once_and_keys_on_the_settings(monkeypatch, tmp_path):
     assert cached("demo", {"n": 1}, compute) == {"answer": 1} and len(calls) == 1
     assert cached("demo", {"n": 2}, compute) == {"answer": 2}
     saved = list((tmp_path / "results").glob("demo-*/weights.txt"))
-    assert len(saved) == 2 and not list((tmp_path / "results").glob("*.partial*"))
+    assert len(saved) == 2 and not list((tmp_path / "results").glob("*.partial"))
 
 
 def test_head_to_head_measures_every_approach_and_caches(tiny_course, tokenizer):
