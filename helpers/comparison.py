@@ -300,7 +300,7 @@ def crossover(settings: Settings, shots=None, sizes=None, progress: bool = True)
     Every fine-tune trains the same number of steps, so only the number of distinct
     examples changes. The largest size is the head-to-head's own LoRA fine-tune and
     0 shots its zero-shot row (reused, not rerun).
-    Returns one row per point: method, labelled_examples, accuracy, prompt_tokens, latency_s, training_seconds.
+    Returns one row per point: method, labelled_examples, accuracy, prompt_tokens, latency_s, training_seconds, n.
     """
     shots = tuple(quick_or_full((1,), (1, 2, 4, 8, 16)) if shots is None else shots)
     sizes = tuple(quick_or_full((4,), (16, 64)) if sizes is None else sizes)
@@ -325,7 +325,8 @@ def crossover(settings: Settings, shots=None, sizes=None, progress: bool = True)
             rows.append({"method": "LoRA fine-tune", "labelled_examples": n, **_point(summary.iloc[0]),
                          "training_seconds": info["training_seconds"]})
         return pd.DataFrame(rows).sort_values(["method", "labelled_examples"], kind="stable").reset_index(drop=True)
-    return cached("crossover", {**asdict(settings), "shots": shots, "sizes": sizes}, compute)
+    table = cached("crossover", {**asdict(settings), "shots": shots, "sizes": sizes}, compute)
+    return table.assign(n=settings.n_test)  # the test examples behind every accuracy
 
 
 def _point(row) -> dict:
@@ -335,11 +336,13 @@ def _point(row) -> dict:
 
 
 def crossover_point(table: pd.DataFrame) -> int | None:
-    """The fewest labelled examples with which fine-tuning beats every prompt that could use that many; None if never."""
+    """The fewest labelled examples with which fine-tuning beats every prompt that could use that many
+    by more than chance (two standard errors on the table's `n` test examples); None if it never does."""
     prompts = table[table["method"] == "few-shot prompt"]
     for _, row in table[table["method"] == "LoRA fine-tune"].sort_values("labelled_examples").iterrows():
-        usable = prompts[prompts["labelled_examples"] <= row["labelled_examples"]]
-        if row["accuracy"] > usable["accuracy"].max():
+        best = prompts[prompts["labelled_examples"] <= row["labelled_examples"]]["accuracy"].max()
+        noise = 2 * (standard_error(row["accuracy"], row["n"]) ** 2 + standard_error(best, row["n"]) ** 2) ** 0.5
+        if row["accuracy"] - best > noise:
             return int(row["labelled_examples"])
     return None
 
@@ -440,8 +443,8 @@ def seed_claims(runs: dict, crossover_table: pd.DataFrame, versatility_table: pd
     largest = int(crossover_table["labelled_examples"].max())
     rows.append(_claim("Fine-tuning needs a labelled data set; prompting needs little or none",
                        f"fine-tuning beat every usable prompt from {point} labelled examples" if point is not None
-                       else f"fine-tuning did not beat prompting with up to {largest} labelled examples", "agrees",
-                       "" if point is not None else "with this little data (or training), prompting won"))
+                       else f"fine-tuning did not clearly beat prompting with up to {largest} labelled examples", "agrees",
+                       "" if point is not None else "no gap beyond chance with this little data, training or test set"))
     base, tuned = versatility_table.iloc[0], versatility_table.iloc[1]
     rows.append(_claim("A fine-tuned model loses versatility (Swiss army knife vs scalpel)",
                        f"general probe: base {base['probe_accuracy']:.0%}, fine-tuned {tuned['probe_accuracy']:.0%}",

@@ -97,10 +97,11 @@ def test_crossover_versatility_and_decision_figures(tiny_course):
 def test_crossover_point_is_where_fine_tuning_beats_every_usable_prompt():
     table = pd.DataFrame({"method": ["few-shot prompt"] * 3 + ["LoRA fine-tune"] * 3,
                           "labelled_examples": [0, 5, 20, 10, 50, 200],
-                          "accuracy": [0.3, 0.5, 0.6, 0.45, 0.55, 0.8]})
+                          "accuracy": [0.3, 0.5, 0.6, 0.45, 0.55, 0.8], "n": 10_000})
     assert crossover_point(table) == 200  # at 50 examples, the 20-shot prompt (0.6) still wins
-    table.loc[4, "accuracy"] = 0.61
+    table.loc[4, "accuracy"] = 0.65
     assert crossover_point(table) == 50
+    assert crossover_point(table.assign(n=100)) == 200  # 0.65 vs 0.6 on 100 examples is within chance
     table["accuracy"] = [0.9, 0.9, 0.9, 0.1, 0.1, 0.1]
     assert crossover_point(table) is None
 
@@ -153,7 +154,7 @@ def test_charts_of_the_head_to_head_crossover_and_versatility():
 def test_seed_claims_give_a_verdict_from_the_numbers():
     results = fake_results().assign(n=100)
     crossing = pd.DataFrame({"method": ["few-shot prompt", "LoRA fine-tune"], "labelled_examples": [5, 100],
-                             "accuracy": [0.3, 0.6]})
+                             "accuracy": [0.3, 0.6], "n": 100})
     versatile = pd.DataFrame({"probe_questions": [50, 50], "probe_accuracy": [0.8, 0.2]}, index=["base", "tuned"])
     claims = seed_claims({"reviews": {"results": results}}, crossing, versatile)
     verdicts = dict(zip(claims["claim"], claims["verdict"]))
