@@ -118,11 +118,8 @@ def _check_expected(expected, where: str) -> None:
                           f"'HH-48213'. {REGENERATE}")
 
 
-def load_tickets(split: str, data_dir=None) -> pd.DataFrame:
-    """Support tickets of one split: columns text, expected (dict) and one per field."""
-    _check_split(split)
-    path = _path(data_dir, "tickets", f"{split}.jsonl")
-    rows = []
+def _read_jsonl(path, keys: tuple[str, ...]):
+    """Yield `(where, record)` for each line of a JSON Lines file, checking that it is JSON with `keys`."""
     with open(path, encoding="utf-8") as f:
         for line_number, line in enumerate(f, start=1):
             where = f"{path}, line {line_number}"
@@ -130,34 +127,29 @@ def load_tickets(split: str, data_dir=None) -> pd.DataFrame:
                 record = json.loads(line)
             except json.JSONDecodeError as error:
                 raise CourseError(f"{where}: not valid JSON ({error.msg}). {REGENERATE}") from None
-            if not isinstance(record, dict) or not {"text", "expected"} <= set(record):
-                raise CourseError(f"{where}: each line needs the keys 'text' and 'expected'. "
-                                  f"{REGENERATE}")
-            _check_expected(record["expected"], where)
-            rows.append({"text": record["text"], "expected": record["expected"],
-                         **record["expected"]})
+            if not isinstance(record, dict) or not set(keys) <= set(record):
+                raise CourseError(f"{where}: each line needs the keys {', '.join(keys)}. {REGENERATE}")
+            yield where, record
+
+
+def load_tickets(split: str, data_dir=None) -> pd.DataFrame:
+    """Support tickets of one split: columns text, expected (dict) and one per field."""
+    _check_split(split)
+    rows = []
+    for where, record in _read_jsonl(_path(data_dir, "tickets", f"{split}.jsonl"), ("text", "expected")):
+        _check_expected(record["expected"], where)
+        rows.append({"text": record["text"], "expected": record["expected"], **record["expected"]})
     return pd.DataFrame(rows, columns=["text", "expected", *TICKET_FIELDS])
 
 
 def load_probe(data_dir=None) -> pd.DataFrame:
     """The versatility probe: columns question, answers (list of str), kind."""
-    path = _path(data_dir, "probe", "probe.jsonl")
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for line_number, line in enumerate(f, start=1):
-            where = f"{path}, line {line_number}"
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise CourseError(f"{where}: not valid JSON ({error.msg}). {REGENERATE}") from None
-            if not isinstance(item, dict) or not {"question", "answers", "kind"} <= set(item):
-                raise CourseError(f"{where}: each line needs the keys question, answers, kind. "
-                                  f"{REGENERATE}")
-            if item["kind"] not in PROBE_KINDS or not item["answers"]:
-                raise CourseError(f"{where}: kind must be one of {', '.join(PROBE_KINDS)} "
-                                  f"and answers a non-empty list. {REGENERATE}")
-            rows.append({"question": item["question"], "answers": list(item["answers"]),
-                         "kind": item["kind"]})
+    for where, item in _read_jsonl(_path(data_dir, "probe", "probe.jsonl"), ("question", "answers", "kind")):
+        if item["kind"] not in PROBE_KINDS or not item["answers"]:
+            raise CourseError(f"{where}: kind must be one of {', '.join(PROBE_KINDS)} "
+                              f"and answers a non-empty list. {REGENERATE}")
+        rows.append({"question": item["question"], "answers": list(item["answers"]), "kind": item["kind"]})
     return pd.DataFrame(rows, columns=["question", "answers", "kind"])
 
 
