@@ -246,6 +246,7 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
           progress: bool = True, on_step=None, should_stop=None) -> TrainResult:
     """Train `model` on `examples` for `steps` optimizer steps; return a `TrainResult`.
 
+    learning_rate:        the first step's; it then falls in a straight line to 0 at the last step.
     optimizer:            "adamw", "adafactor" or "sgd" (see make_optimizer).
     checkpointing:        keep only each layer's input during the forward pass and recompute the rest
                           in the backward pass: much less memory, about a third more time.
@@ -264,6 +265,7 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
     result = TrainResult(model=model, trainable_parameters=count_parameters(model, trainable_only=True))
     full = result.trainable_parameters == count_parameters(model)
     opt = make_optimizer(model, optimizer, learning_rate)
+    schedule = torch.optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=steps)  # lr falls linearly to 0
     loader = torch.utils.data.DataLoader(examples, batch_size=batch_size, shuffle=True,
                                          collate_fn=lambda batch: collate(batch, tokenizer.pad_token_id),
                                          generator=torch.Generator().manual_seed(seed))
@@ -294,6 +296,7 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
                     loss.backward()                      # gradients of the trainable weights
                 torch.nn.utils.clip_grad_norm_(trainable, 1.0)
                 opt.step()                               # update the trainable weights
+                schedule.step()                          # a slightly smaller learning rate next time
                 opt.zero_grad(set_to_none=True)          # and free the gradients
                 result.losses.append(loss.item())
                 step_seconds += time.perf_counter() - began
