@@ -9,7 +9,7 @@ The five approaches, all asked with the same canonical instruction:
     zero-shot        the base model, the short instruction only
     best prompt      the base model, the pattern that won on the validation split (notebook 02's comparison, rerun)
     LoRA fine-tune   the base model plus a LoRA adapter trained on labelled examples, short instruction
-    full fine-tune   every weight trained on the same examples, short instruction
+    full fine-tune   every weight but the token embedding trained on the same examples, short instruction
     hybrid           the LoRA fine-tuned model asked with the best prompt
 
 For each: accuracy (tickets: mean field accuracy and JSON-valid rate), consistency
@@ -51,7 +51,7 @@ from .training import add_lora, load_adapter, make_fully_trainable, sft_examples
 APPROACHES = ("zero-shot", "best prompt", "LoRA fine-tune", "full fine-tune", "hybrid")
 PROMPT_CANDIDATES = ("explicit", "context", "strict_format", "few_shot_balanced", "few_shot_similar")
 LABEL_COLUMNS = {"reviews": "label", "tickets": "issue_type"}  # what a balanced sample balances
-CACHE_VERSION = 1  # bump whenever a change to the helpers changes what the experiments measure
+CACHE_VERSION = 2  # bump whenever a change to the helpers changes what the experiments measure
 EVAL_BATCH = 16  # examples answered together: one batch per run in quick mode
 
 
@@ -154,7 +154,7 @@ def fine_tune(settings: Settings, kind: str = "lora", n_train: int | None = None
     if kind == "lora":
         model, learning_rate = add_lora(model, rank=settings.lora_rank), settings.lora_learning_rate
     else:
-        model, learning_rate = make_fully_trainable(model), settings.full_learning_rate
+        model, learning_rate = make_fully_trainable(model, freeze_embeddings=True), settings.full_learning_rate
     result = train(model, tokenizer, examples, steps=settings.steps, batch_size=settings.batch_size,
                    learning_rate=learning_rate, seed=SEED, progress=progress)
     steps = len(result.losses)

@@ -128,13 +128,20 @@ def load_adapter(base_model, folder):
     return PeftModel.from_pretrained(base_model, folder).eval()
 
 
-def make_fully_trainable(model):
+def make_fully_trainable(model, freeze_embeddings: bool = False):
     """Full fine-tuning: every weight trains. Half-precision weights are turned to float32 first,
-    because small updates (learning rate x gradient) would round away in bfloat16."""
+    because small updates (learning rate x gradient) would round away in bfloat16.
+
+    freeze_embeddings: keep the token embedding matrix (the largest single matrix of a small model,
+    often shared with the output layer) as it is, saving its gradient, optimizer state and the
+    temporary copies of its update; every weight of every transformer block still trains.
+    """
     if next(model.parameters()).dtype != torch.float32:
         model = model.float()
     for parameter in model.parameters():
         parameter.requires_grad_(True)
+    if freeze_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
     return model
 
 

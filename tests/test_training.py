@@ -88,6 +88,15 @@ def test_full_fine_tune_trains_everything_in_float32(model):
     assert all(p.dtype == torch.float32 for p in full.parameters())
 
 
+def test_full_fine_tune_can_keep_the_embeddings(model, tokenizer, examples):
+    embeddings = model.get_input_embeddings().weight
+    before = embeddings.detach().clone()
+    full = make_fully_trainable(model, freeze_embeddings=True)
+    assert count_parameters(full, trainable_only=True) == count_parameters(full) - embeddings.numel()
+    train(full, tokenizer, examples, steps=2, batch_size=2, learning_rate=1e-2, progress=False)
+    assert torch.equal(full.get_input_embeddings().weight, before)
+
+
 def test_optimizers_and_their_memory(model, tokenizer, examples):
     with pytest.raises(CourseError, match="Nothing to train"):
         make_optimizer(model.requires_grad_(False))
