@@ -81,7 +81,7 @@ def default_settings(task: str) -> Settings:
         return Settings(task, n_test=quick_or_full(5, 150), n_validation=quick_or_full(5, 50),
                         n_train=quick_or_full(10, 256), steps=quick_or_full(3, 64), batch_size=quick_or_full(4, 8),
                         k=4, **common)
-    return Settings(task, n_test=quick_or_full(3, 60), n_validation=quick_or_full(3, 30),
+    return Settings(task, n_test=quick_or_full(2, 60), n_validation=quick_or_full(2, 30),
                     n_train=quick_or_full(6, 128), steps=quick_or_full(2, 32), batch_size=quick_or_full(3, 8),
                     k=2, **common)
 
