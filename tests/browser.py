@@ -36,6 +36,7 @@ LAB_SETTINGS = {  # JupyterLab user settings: file name under the settings folde
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 TRACEBACK = "Traceback (most recent call last)"
+VISIBLE_PANEL = "const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => p.offsetParent !== null);"
 
 
 def free_port() -> int:
@@ -148,7 +149,7 @@ class Browser:
         """Open `path` (relative to the server's root) in a new page, with its kernel ready."""
         page = self.browser.new_page(viewport=self.viewport)
         page.set_default_timeout(timeout * 1000)
-        page.goto(f"{lab_url}/lab/tree/{path}")
+        page.goto(f"{lab_url}/lab/tree/{path}?reset")  # ?reset: a clean workspace, no tabs of earlier tests
         notebook = NotebookPage(page, Path(path).stem, self.screenshots)
         notebook.wait_for_kernel_idle(timeout)
         return notebook
@@ -170,11 +171,11 @@ class NotebookPage:
         return self.panel.locator(".jp-CodeCell")
 
     def wait_for_kernel_idle(self, timeout: float):
-        """Wait until the notebook has a kernel and it is idle (a kernel-choice dialog means the notebook names none)."""
-        kernel_name = self.panel.locator(".jp-Toolbar-kernelName")
-        self.page.wait_for_function("(el) => el && !el.textContent.includes('No Kernel')", arg=kernel_name.element_handle(),
-                                    timeout=timeout * 1000)
-        self.page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=timeout * 1000)
+        """Wait until the visible notebook has a kernel and it is idle (a kernel-choice dialog means the notebook names none)."""
+        self.page.wait_for_function(f"() => {{{VISIBLE_PANEL} const name = panel && panel.querySelector('.jp-Toolbar-kernelName');"
+                                    " const status = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');"
+                                    " return name && !name.textContent.includes('No Kernel') && status"
+                                    " && status.dataset.status === 'idle'; }", timeout=timeout * 1000)
 
     def screenshot(self, step: str, cell: int | None = None) -> Path:
         """Save what the learner sees (scrolled to code cell `cell`, if given) as <notebook>-<step>.png."""
@@ -196,8 +197,13 @@ class NotebookPage:
         return [text.strip() for text in self.code_cells.locator(".jp-InputPrompt").all_inner_texts()]
 
     def run_all(self, timeout: float = 300) -> float:
-        """Run All Cells from the Run menu and wait until every code cell has run; returns seconds."""
+        """Run All Cells from the Run menu and wait until every code cell has run; returns seconds.
+
+        The stored outputs are cleared first, so a prompt with a number is one this run has filled in."""
         start = time.monotonic()
+        self.menu("Edit", "Clear Outputs of All Cells")
+        self.page.wait_for_function("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]"
+                                    ".every(p => !/\\d/.test(p.textContent))", timeout=30_000)
         self.menu("Run", "Run All Cells")
         deadline = start + timeout
         while True:

@@ -104,3 +104,67 @@ def test_the_machinery_moves_a_slider_and_presses_a_button(browser, lab):
     assert "HELLO ADA HELLO ADA" in notebook.wait_for_output_change(2, before, timeout=20)
     notebook.screenshot("2-used")
 
+
+def course_notebook(number: str) -> str:
+    """The path (under the server's root) of the course notebook starting with `number`."""
+    found = sorted((REPO_ROOT / "notebooks").glob(f"{number}_*.ipynb"))
+    assert found, f"notebook {number}_*.ipynb is missing from notebooks/"
+    return f"notebooks/{found[0].name}"
+
+
+def test_01_next_token_explorer_follows_the_temperature_and_the_prefix(browser, lab):
+    notebook = open_and_run(browser, lab, course_notebook("01"), timeout=1800)
+    cell = notebook.find_cell(".widget-slider", "temperature")
+    before = notebook.cell_output(cell)
+    chart = notebook.code_cells.nth(cell).locator(".jp-Cell-outputArea img").first.get_attribute("src")
+    notebook.press_slider(cell, "temperature", "ArrowRight", times=3)
+    after = notebook.wait_for_output_change(cell, before)
+    assert notebook.code_cells.nth(cell).locator(".jp-Cell-outputArea img").first.get_attribute("src") != chart
+    notebook.type_text(cell, "The opposite of hot is", description="prefix")
+    assert notebook.wait_for_output_change(cell, after) != after
+    notebook.screenshot("2-used", cell)
+
+
+def test_03_prompt_playground_answers_and_compares(browser, lab):
+    notebook = open_and_run(browser, lab, course_notebook("03"), timeout=1800)
+    cell = notebook.find_cell("button.jupyter-button", "Run")
+    before = notebook.cell_output(cell)
+    notebook.click_button(cell, "Run")
+    answered = notebook.wait_for_output_change(cell, before, timeout=120)
+    assert "prompt tokens" in answered and "⚠️" not in answered
+    notebook.press_slider(cell, "max tokens", "ArrowLeft", times=12)  # fewer tokens: a different, shorter answer
+    notebook.click_button(cell, "Run")
+    assert notebook.wait_for_output_change(cell, answered, timeout=120) != answered
+    notebook.screenshot("2-tried", cell)
+
+    notebook.click_tab(cell, "Compare two prompts")
+    notebook.press_slider(cell, "examples", "ArrowLeft", times=6)  # fewer examples: a quicker comparison
+    examples = notebook.slider_value(cell, "examples")
+    before = notebook.cell_output(cell)
+    notebook.click_button(cell, "Compare")
+    compared = notebook.wait_for_output_change(cell, before, timeout=300)
+    assert f"Accuracy on {examples} validation examples" in compared, compared[-500:]
+    notebook.screenshot("3-compared", cell)
+
+
+def test_06_decision_form_updates_its_advice(browser, lab):
+    notebook = open_and_run(browser, lab, course_notebook("06"), timeout=1800)
+    cell = notebook.find_cell(".widget-checkbox", "We have a GPU budget")
+    before = notebook.cell_output(cell)
+    notebook.type_text(cell, "1000000", description="Requests per month")  # the monthly costs follow the volume
+    after = notebook.wait_for_output_change(cell, before)
+    assert "Recommendation" in after
+    notebook.screenshot("2-used", cell)
+
+
+def test_04_fine_tuning_panel_trains_when_asked(browser, lab):
+    notebook = open_and_run(browser, lab, course_notebook("04"), timeout=1800)
+    cell = notebook.find_cell("button.jupyter-button", "Stop")  # the fine-tuning panel: settings, Run and Stop
+    before = notebook.cell_output(cell)
+    notebook.press_slider(cell, "steps", "ArrowLeft", times=2)  # fewer steps: the epochs line follows at once
+    steps = notebook.slider_value(cell, "steps")
+    assert notebook.wait_for_output_change(cell, before) != before
+    notebook.click_button(cell, "Run")  # trains in a background thread: the kernel stays free, so wait for the end
+    done = notebook.wait_for_text(cell, "Done.", timeout=900)
+    assert f"Trained {steps} steps" in done and "Test accuracy" in done and "⚠️" not in done, done[-500:]
+    notebook.screenshot("2-trained", cell)
