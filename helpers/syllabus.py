@@ -14,8 +14,13 @@ def notebook_summary(path) -> tuple[str, str]:
     text = next("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
     lines = text.strip().splitlines()
     title = lines[0].lstrip("# ").strip()
-    paragraph = next((line.strip() for line in lines[1:] if line.strip() and not line.startswith(("[", "!", "<"))), "")
-    return title, paragraph
+    paragraph = []  # the first run of text lines (a badge or an image line does not count)
+    for line in lines[1:]:
+        if line.strip() and not line.startswith(("[", "!", "<")):
+            paragraph.append(line.strip())
+        elif paragraph:
+            break
+    return title, " ".join(paragraph)
 
 
 def course_map(notebooks_dir=NOTEBOOKS_DIR) -> pd.DataFrame:

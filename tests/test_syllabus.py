@@ -13,6 +13,12 @@ def test_summary_reads_title_and_first_paragraph(tmp_path):
     assert notebook_summary(notebook) == ("01 · Tokens", "You will count tokens.")
 
 
+def test_summary_joins_a_paragraph_written_over_several_lines(tmp_path):
+    notebook = tmp_path / "02_x.ipynb"
+    write_notebook(notebook, "# 02 · Fine-tuning\n\nHere the prompt stays and\nthe model changes.\n\nMore.")
+    assert notebook_summary(notebook)[1] == "Here the prompt stays and the model changes."
+
+
 def test_course_map_lists_numbered_notebooks_in_order(tmp_path):
     write_notebook(tmp_path / "01_b.ipynb", "# B\nsecond")
     write_notebook(tmp_path / "00_a.ipynb", "# A\nfirst")
