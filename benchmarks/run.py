@@ -29,6 +29,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import torch  # noqa: E402
 
+from helpers.config import cache_dir  # noqa: E402
 from helpers.data import balanced_sample, load_reviews  # noqa: E402
 from helpers.environment import machine_summary  # noqa: E402
 from helpers.generation import generate, generate_batch  # noqa: E402
@@ -155,7 +156,7 @@ def notebooks(modes: list[str]):
             failed = "" if ok else ", FAILED"
             yield Row(f"{path.stem}, {mode} mode: wall time", seconds, "s", f"nbconvert --execute{failed}")
             yield Row(f"{path.stem}, {mode} mode: peak memory", peak / MB, "MB",
-                      f"resident memory of the kernel, sampled every 0.2 s{failed}")
+                      f"resident memory of the kernel and the processes it starts, summed, sampled every 0.2 s{failed}")
 
 
 def trainer_versus_helper(model, tokenizer, steps: int = 50, batch_size: int = 16) -> list[Row]:
@@ -228,6 +229,11 @@ def main():
             notes.append("--gpu asked, but no CUDA GPU here: the helper-vs-Trainer comparison was skipped.")
             print(notes[-1])
     modes = {"none": [], "quick": ["quick"], "full": ["full"], "both": ["quick", "full"]}[args.notebooks]
+    if modes:
+        cached = list((cache_dir() / "results").glob("*"))
+        notes.append("Notebooks run in course order, so 06 reuses the measurements 05 cached, as a learner's run would; "
+                     + (f"the results cache held {len(cached)} entries at the start, so 05 and 06 may have reused earlier runs."
+                        if cached else "the results cache was empty at the start."))
     del model
     add(notebooks(modes))
     if "full" not in modes:
