@@ -298,6 +298,7 @@ def plot_learning_curve(curve, baselines: dict | None = None, title: str = "How 
         ax.axhline(accuracy, color=color, linestyle="--", label=name)
     ax.set_xscale("log")
     ax.set_xticks(list(curve["train_examples"]), [str(n) for n in curve["train_examples"]])
+    ax.minorticks_off()  # only the measured sizes are labelled (a log axis would add e.g. "3x10^1")
     ax.set_xlabel("labelled training examples (log scale)")
     ax.set_ylabel("accuracy on the test reviews")
     ax.set_ylim(0, 1.05)

@@ -1,7 +1,7 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from helpers.plots import LiveLossPlot, figure_png, plot_compute, plot_loss, plot_next_tokens
+from helpers.plots import LiveLossPlot, figure_png, plot_compute, plot_learning_curve, plot_loss, plot_next_tokens
 from helpers.pretraining import TrainingRun
 
 
@@ -35,3 +35,11 @@ def test_compute_chart_is_log_scale_with_one_colour_per_model():
     assert ax.get_yscale() == "log" and len(ax.patches) == 4
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["tiny", "big"]
     plt.close("all")
+
+
+def test_learning_curve_labels_only_the_measured_sizes():
+    ax = plot_learning_curve(pd.DataFrame({"train_examples": [10, 20, 40], "accuracy": [0.3, 0.3, 0.4]}),
+                             {"zero-shot prompt": 0.2})
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["10", "20", "40"]
+    assert len(ax.xaxis.get_minorticklocs()) == 0
+    plt.close(ax.figure)
