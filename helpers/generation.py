@@ -2,7 +2,8 @@
 
 Everything goes through the tokenizer's chat template, exactly as the model saw
 conversations during its instruction tuning. Greedy decoding (temperature 0) is
-deterministic; sampling is reproducible with a seed.
+deterministic; sampling is reproducible with a seed. One answer can also be
+streamed: its text handed over piece by piece while the model writes it.
 """
 import time
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from tqdm.auto import tqdm
+from transformers import TextStreamer
 
 from .errors import CourseError
 
@@ -23,6 +25,7 @@ class Generation:
     prompt_tokens: int
     output_tokens: int
     seconds: float
+    first_token_seconds: float | None = None  # measured when the answer is streamed
 
 
 def to_messages(prompt, system: str | None = None) -> list[dict]:
@@ -64,8 +67,11 @@ def count_tokens(tokenizer, prompt, system: str | None = None) -> int:
 
 def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_new_tokens: int = 64,
                    temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0, seed: int | None = None,
-                   batch_size: int = 8, progress: bool = False) -> list[Generation]:
-    """Answer many prompts, `batch_size` at a time (left-padded). Seconds are per answer (batch time shared)."""
+                   batch_size: int = 8, progress: bool = False, streamer=None) -> list[Generation]:
+    """Answer many prompts, `batch_size` at a time (left-padded). Seconds are per answer (batch time shared).
+
+    `streamer` (for one prompt) is passed to transformers' `generate`; `generate(on_text=...)` uses it.
+    """
     check_sampling(max_new_tokens, temperature, top_p, top_k)
     texts = [chat_text(tokenizer, prompt, system) for prompt in prompts]
     if seed is not None:
@@ -76,7 +82,8 @@ def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_
         batch = tokenizer(texts[start:start + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         began = time.perf_counter()
         with torch.no_grad():
-            output = model.generate(**batch, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id, **sampling)
+            output = model.generate(**batch, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
+                                    streamer=streamer, **sampling)
         seconds = (time.perf_counter() - began) / len(batch.input_ids)
         new_tokens = output[:, batch.input_ids.shape[1]:]
         for row, mask in zip(new_tokens, batch.attention_mask):
@@ -94,9 +101,37 @@ def _answer_length(row: torch.Tensor, eos_token_id: int) -> int:
     return int(stops[0]) + 1 if len(stops) else len(row)
 
 
-def generate(model, tokenizer, prompt, **options) -> Generation:
-    """Answer one prompt (a string or a list of chat messages). Options as in `generate_batch`."""
-    return generate_batch(model, tokenizer, [prompt], **options)[0]
+class _Stream(TextStreamer):
+    """Hands each finished piece of the answer to `on_text` as it is written; notes when the first token came."""
+
+    def __init__(self, tokenizer, on_text):
+        super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        self.on_text, self.first_token_at = on_text, None
+
+    def put(self, value):
+        if self.first_token_at is None and not self.next_tokens_are_prompt:
+            self.first_token_at = time.perf_counter()
+        super().put(value)
+
+    def on_finalized_text(self, text: str, stream_end: bool = False):
+        if text:
+            self.on_text(text)
+
+
+def generate(model, tokenizer, prompt, *, on_text=None, **options) -> Generation:
+    """Answer one prompt (a string or a list of chat messages). Options as in `generate_batch`.
+
+    With `on_text`, the answer is streamed: `on_text(piece)` is called with each new
+    piece of text as soon as it is written, and `first_token_seconds` says how long
+    the reader waited for the first one.
+    """
+    if on_text is None:
+        return generate_batch(model, tokenizer, [prompt], **options)[0]
+    stream = _Stream(tokenizer, on_text)
+    began = time.perf_counter()
+    answer = generate_batch(model, tokenizer, [prompt], streamer=stream, **options)[0]
+    answer.first_token_seconds = stream.first_token_at - began if stream.first_token_at else None
+    return answer
 
 
 def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None,

@@ -4,9 +4,10 @@
     app                                   # in a notebook: shows the app
 
 Tab "Try a prompt": a system prompt, a template with an {input} slot, optional
-examples (one per line, `input => answer`), an input, and the model's answer with
-its token counts and latency. Tab "Compare two prompts": prompts A and B run on
-the same N examples of a data split, scored by `helpers.evaluation.evaluate`.
+examples (one per line, `input => answer`), an input, and the model's answer,
+streamed as it is written, with its token counts and latency (to the first token
+and to the end). Tab "Compare two prompts": prompts A and B run on the same N
+examples of a data split, scored by `helpers.evaluation.evaluate`.
 
 Every part is an attribute (`app.template`, `app.run_button`, `app.output_text`,
 `app.answer`, `app.compare_results`, ...), so tests set values, call `.click()` and read the results. A problem
@@ -151,9 +152,15 @@ class Playground(widgets.VBox):
             if not self.input.value.strip():
                 raise CourseError("The input is empty: type a review or a ticket for the {input} slot.")
             messages = self.editor.pattern()(self.input.value)
-            self.answer = answer = generate(self.model, self.tokenizer, messages, **self._sampling())
+            written = []
+
+            def show_so_far(piece):  # the answer appears as it is written, not only at the end
+                written.append(piece)
+                self._show(self.output, "".join(written) + " ▌")
+            self.answer = answer = generate(self.model, self.tokenizer, messages, on_text=show_so_far,
+                                            **self._sampling())
             return (f"{answer.text}\n\n— {answer.prompt_tokens} prompt tokens, {answer.output_tokens} output tokens, "
-                    f"{answer.seconds:.2f} s",)
+                    f"first token after {answer.first_token_seconds:.2f} s, all in {answer.seconds:.2f} s",)
         self.output_text = self._guarded(self.output, work)
         return self.output_text
 

@@ -47,6 +47,15 @@ def test_greedy_is_deterministic_and_reports_costs(tiny_model, tokenizer):
     assert 1 <= first.output_tokens <= 8 and first.seconds > 0
 
 
+def test_streaming_hands_over_the_answer_piece_by_piece_and_times_the_first_token(tiny_model, tokenizer):
+    pieces = []
+    streamed = generate(tiny_model, tokenizer, "Hello there", max_new_tokens=12, on_text=pieces.append)
+    plain = generate(tiny_model, tokenizer, "Hello there", max_new_tokens=12)
+    assert "".join(pieces).strip() == streamed.text == plain.text
+    assert streamed.output_tokens == plain.output_tokens
+    assert 0 < streamed.first_token_seconds < streamed.seconds + 1 and plain.first_token_seconds is None
+
+
 def test_sampling_is_reproducible_with_a_seed(tiny_model, tokenizer):
     runs = [generate(tiny_model, tokenizer, "Hello", max_new_tokens=12, temperature=1.5, seed=seed).text
             for seed in (1, 1, 2)]

@@ -43,6 +43,17 @@ def test_run_shows_the_answer_with_tokens_and_latency(app):
     assert f"{app.answer.prompt_tokens} prompt tokens" in app.output_text and app.answer.text in app.output_text
 
 
+def test_the_answer_is_streamed_into_the_output_area(app):
+    shown = []
+    app.output.observe(lambda change: shown.append(change["new"]), names="value")
+    app.max_new_tokens.value = 12
+    app.run_button.click()
+    partial = [value for value in shown if "▌" in value]
+    assert partial, "the output area should show the answer while it is being written"
+    assert f"first token after {app.answer.first_token_seconds:.2f} s" in app.output_text
+    assert "▌" not in app.output.value  # the finished answer replaces the cursor
+
+
 def test_greedy_runs_are_repeatable_and_examples_cost_tokens(app):
     def answer_and_prompt_tokens():
         answer, cost = app.run().split("— ")
