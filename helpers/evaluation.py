@@ -30,7 +30,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from .config import cache_dir
+from .config import cache_dir, quick_or_full
 from .data import REVIEW_LABELS, TICKET_FIELDS
 from .errors import CourseError
 from .generation import count_tokens, generate_batch, score_labels
@@ -192,6 +192,19 @@ def evaluate_predictor(predict, df: pd.DataFrame, task: str = "reviews", name: s
     details = score_answers([str(a) for a in answers], df, task)
     details["seconds"] = seconds
     return summarize(details, name, task, "predictor"), details
+
+
+def review_plan(pattern_names) -> list[tuple[str, str, dict]]:
+    """Notebook 02's measurements on the reviews: (pattern, method, `evaluate` options) for each.
+
+    Every pattern is read from its generated answer (chain-of-thought gets room to reason);
+    zero-shot also by a majority vote over samples; the most promising patterns also by
+    label scoring (in quick mode only zero-shot, and fewer samples in the vote).
+    """
+    scored = quick_or_full(["zero_shot"], ["zero_shot", "explicit", "context", "few_shot_balanced"])
+    return ([(name, "generate", {"max_new_tokens": 40} if name == "chain_of_thought" else {}) for name in pattern_names]
+            + [("zero_shot", "vote", {"n_samples": quick_or_full(3, 5)})]
+            + [(name, "score", {}) for name in scored if name in pattern_names])
 
 
 def best_pattern(results: pd.DataFrame, task: str = "reviews") -> pd.Series:

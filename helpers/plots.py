@@ -142,17 +142,42 @@ def plot_plateau(curve, title: str = "Accuracy vs number of examples in the prom
 
 
 def plot_accuracy_vs_tokens(results, title: str = "What accuracy costs: accuracy vs prompt tokens"):
-    """One labelled point per row of a results table: prompt tokens per request (log scale) against accuracy."""
+    """Prompt tokens per request (log scale) against accuracy, one numbered point per row of a results table.
+
+    The key beside the chart names each number. Points that (nearly) coincide share
+    one label, e.g. "2,5,9"; labels alternate above and below, so they do not print over each other.
+    """
+    tokens, accuracy = results["prompt_tokens"].to_numpy(float), results["accuracy"].to_numpy(float)
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.scatter(results["prompt_tokens"], results["accuracy"], color="#4c78a8")
-    for label, x, y in zip(_pattern_labels(results), results["prompt_tokens"], results["accuracy"]):
-        ax.annotate(label, (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7)
+    ax.scatter(tokens, accuracy, color="#4c78a8")
+    below = {}  # neighbours at the same height take turns above and below their point
+    for members in near_groups(tokens, accuracy):
+        x, y = tokens[members[0]], accuracy[members[0]]
+        height = round(y, 2)
+        ax.annotate(",".join(str(i + 1) for i in members), (x, y), textcoords="offset points",
+                    xytext=(4, -11 if below.get(height) else 4), fontsize=8)
+        below[height] = not below.get(height)
+    key = "\n".join(f"{i + 1:>2}  {label}" for i, label in enumerate(_pattern_labels(results)))
+    ax.text(1.03, 1.0, key, transform=ax.transAxes, va="top", fontsize=7, family="monospace")
     ax.set_xscale("log")
     ax.set_xlabel("prompt tokens per request (log scale; self-consistency counts every sample)")
     ax.set_ylabel("accuracy (share correct)")
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
     return ax
+
+
+def near_groups(tokens, accuracy, log_gap: float = 0.06, accuracy_gap: float = 0.04) -> list[list[int]]:
+    """Indices of points close enough on the chart to share a label (within a gap on both axes)."""
+    groups = []
+    for i in sorted(range(len(tokens)), key=lambda i: (tokens[i], accuracy[i])):
+        home = next((g for g in groups if abs(np.log10(tokens[i] / tokens[g[0]])) < log_gap
+                     and abs(accuracy[i] - accuracy[g[0]]) < accuracy_gap), None)
+        if home is None:
+            groups.append([i])
+        else:
+            home.append(i)
+    return [sorted(group) for group in groups]
 
 
 def plot_spread(summaries, column: str = "variant", title: str = "Accuracy spread", ax=None):

@@ -3,7 +3,7 @@ import pytest
 
 from helpers.errors import CourseError
 from helpers.evaluation import (best_pattern, evaluate, evaluate_predictor, parse_review_label, parse_ticket_json,
-                                score_answers)
+                                review_plan, score_answers)
 from helpers.prompts import zero_shot_reviews, zero_shot_tickets
 
 REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "Meh, half good"],
@@ -126,3 +126,15 @@ def test_charts_of_results_tables():
     assert len(plot_plateau(curve).lines) == 2
     spread = pd.DataFrame({"group": ["seeds"] * 3 + ["wordings"] * 2, "accuracy": [0.1, 0.2, 0.3, 0.2, 0.2]})
     assert "range 10%–30%" in [t.get_text() for t in plot_spread(spread).texts]
+
+
+@pytest.mark.parametrize("quick, scored, samples", [
+    (True, ["zero_shot"], 3), (False, ["zero_shot", "explicit", "few_shot_balanced"], 5)])
+def test_review_plan_measures_every_pattern_and_is_smaller_in_quick_mode(monkeypatch, quick, scored, samples):
+    monkeypatch.setattr("helpers.config.QUICK", quick)
+    names = ["zero_shot", "explicit", "chain_of_thought", "few_shot_balanced"]
+    plan = review_plan(names)
+    assert [name for name, method, _ in plan if method == "generate"] == names
+    assert [name for name, method, _ in plan if method == "score"] == scored  # only patterns that exist
+    assert [options for name, method, options in plan if method == "vote"] == [{"n_samples": samples}]
+    assert dict(((name, method), options) for name, method, options in plan)["chain_of_thought", "generate"] == {"max_new_tokens": 40}

@@ -1,7 +1,8 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from helpers.plots import LiveLossPlot, figure_png, plot_compute, plot_learning_curve, plot_loss, plot_next_tokens
+from helpers.plots import (LiveLossPlot, figure_png, near_groups, plot_accuracy_vs_tokens, plot_compute,
+                           plot_learning_curve, plot_loss, plot_next_tokens)
 from helpers.pretraining import TrainingRun
 
 
@@ -43,3 +44,15 @@ def test_learning_curve_labels_only_the_measured_sizes():
     assert [label.get_text() for label in ax.get_xticklabels()] == ["10", "20", "40"]
     assert len(ax.xaxis.get_minorticklocs()) == 0
     plt.close(ax.figure)
+
+
+def test_accuracy_vs_tokens_numbers_points_and_never_overprints_labels():
+    results = pd.DataFrame({"pattern": ["zero_shot", "explicit", "few_shot", "few_shot k=16"],
+                            "method": ["generate", "generate", "score", "generate"],
+                            "prompt_tokens": [88.0, 90.0, 400.0, 1200.0], "accuracy": [0.2, 0.2, 0.2, 0.4]})
+    assert near_groups(results["prompt_tokens"].to_numpy(), results["accuracy"].to_numpy()) == [[0, 1], [2], [3]]
+    ax = plot_accuracy_vs_tokens(results)
+    texts = [t.get_text() for t in ax.texts]
+    assert sorted(texts[:3]) == ["1,2", "3", "4"]  # one label per group of coinciding points
+    assert "1  zero_shot (generate)" in texts[-1] and " 4  few_shot k=16 (generate)" in texts[-1]
+    plt.close("all")
