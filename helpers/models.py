@@ -8,8 +8,11 @@ reads that copy in well under a second.
 Any Hugging Face model id works too, where there is network (Colab):
 `load_model("HuggingFaceTB/SmolLM2-360M-Instruct")` or `COURSE_MODEL=...`.
 """
+import ctypes
+import gc
 import importlib.util
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -142,6 +145,23 @@ def tiny_random_model(tokenizer, seed: int = 0, hidden_size: int = 64, num_layer
 def count_parameters(model, trainable_only: bool = False) -> int:
     """Number of parameters (all, or only those that will be trained)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def free_memory() -> None:
+    """Hand the memory of models no longer referenced back to the system, so the next model fits.
+
+    Python frees a model only once nothing points to it (a garbage collection finds
+    cycles); even then the C allocator keeps the pages for reuse unless asked to return
+    them (`malloc_trim`, Linux). On a GPU, PyTorch's cache is emptied instead.
+    """
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (e.g. Alpine's musl): nothing to trim
+            pass
 
 
 if __name__ == "__main__":  # `python -m helpers.models`: warm the cache (used by `make setup`)

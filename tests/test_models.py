@@ -79,3 +79,19 @@ def test_module_entry_point_reports_the_load(tmp_path):
     result = subprocess.run([sys.executable, "-m", "helpers.models"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "134.5 M parameters" in result.stdout
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resident memory is read the Linux way here")
+def test_free_memory_returns_an_unreferenced_model_to_the_system(tokenizer):
+    import psutil
+    process = psutil.Process()
+
+    def resident():
+        return process.memory_info().rss
+
+    model = models.tiny_random_model(tokenizer, hidden_size=512, num_layers=4)  # ~120 MB of small and large tensors
+    model.cycle = [model]  # a reference cycle, as models often have: only a garbage collection finds it
+    before = resident()
+    del model
+    models.free_memory()
+    assert before - resident() > 60e6
