@@ -9,7 +9,7 @@ The five approaches, all asked with the same canonical instruction:
     zero-shot        the base model, the short instruction only
     best prompt      the base model, the pattern that won on the validation split (notebook 02's comparison, rerun)
     LoRA fine-tune   the base model plus a LoRA adapter trained on labelled examples, short instruction
-    full fine-tune   every weight but the token embedding trained on the same examples, short instruction
+    full fine-tune   every weight but the token embedding trained (Adafactor) on the same examples, short instruction
     hybrid           the LoRA fine-tuned model asked with the best prompt
 
 For each: accuracy (tickets: mean field accuracy and JSON-valid rate), consistency
@@ -44,14 +44,14 @@ from .data import balanced_sample, load_probe, load_reviews, load_tickets, probe
 from .errors import CourseError
 from .evaluation import best_pattern, evaluate, standard_error
 from .generation import generate_batch
-from .models import count_parameters, default_model_id, load_model
+from .models import count_parameters, default_model_id, free_memory, load_model
 from .prompts import answer_text, catalog, check_task, make_few_shot, zero_shot
 from .training import add_lora, load_adapter, make_fully_trainable, sft_examples, train
 
 APPROACHES = ("zero-shot", "best prompt", "LoRA fine-tune", "full fine-tune", "hybrid")
 PROMPT_CANDIDATES = ("explicit", "context", "strict_format", "few_shot_balanced", "few_shot_similar")
 LABEL_COLUMNS = {"reviews": "label", "tickets": "issue_type"}  # what a balanced sample balances
-CACHE_VERSION = 2  # bump whenever a change to the helpers changes what the experiments measure
+CACHE_VERSION = 3  # bump whenever a change to the helpers changes what the experiments measure
 EVAL_BATCH = 16  # examples answered together: one batch per run in quick mode
 
 
@@ -69,7 +69,7 @@ class Settings:
     seeds: tuple             # sampling seeds compared for consistency
     lora_rank: int = 8
     lora_learning_rate: float = 1e-3
-    full_learning_rate: float = 5e-5
+    full_learning_rate: float = 1e-3  # Adafactor's step, relative to each weight's size (as in notebook 04)
     model_id: str = field(default_factory=default_model_id)
 
 
@@ -121,6 +121,7 @@ def cached(kind: str, key: dict, compute):
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     value = compute(partial)
+    free_memory()  # the models `compute` loaded are gone now: give their memory back before the next experiment
     with open(partial / "result.pkl", "wb") as f:
         pickle.dump(value, f)
     shutil.rmtree(folder, ignore_errors=True)
@@ -153,10 +154,13 @@ def fine_tune(settings: Settings, kind: str = "lora", n_train: int | None = None
                             [answer_text(row, settings.task) for _, row in data.iterrows()])
     if kind == "lora":
         model, learning_rate = add_lora(model, rank=settings.lora_rank), settings.lora_learning_rate
-    else:
+        optimizer = "adamw"
+    else:  # as in notebook 04: the memory-light Adafactor and a frozen token embedding fit 2 GB
         model, learning_rate = make_fully_trainable(model, freeze_embeddings=True), settings.full_learning_rate
+        optimizer = "adafactor"
     result = train(model, tokenizer, examples, steps=settings.steps, batch_size=settings.batch_size,
-                   learning_rate=learning_rate, seed=SEED, progress=progress)
+                   learning_rate=learning_rate, optimizer=optimizer, seed=SEED, progress=progress,
+                   checkpointing=model.device.type == "cpu")  # less memory on a laptop (notebook 04, section 10)
     steps = len(result.losses)
     info = {"labelled_examples": n_train, "steps": steps, "training_seconds": result.seconds_per_step * steps,
             "training_flops": training_flops(count_parameters(model), tokens_trained(examples, steps, settings.batch_size),
@@ -219,7 +223,8 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
                      **measure(base, tokenizer, lambda t: zero_shot(t, settings.task), test, settings)})
         rows.append({"approach": "best prompt", "prompt": best_name, "labelled_examples": shots, **no_training,
                      **measure(base, tokenizer, best, test, settings)})
-        del base
+        base = None
+        free_memory()  # one model at a time: each approach's model is freed before the next is loaded
         for kind, name in [("lora", "LoRA fine-tune"), ("full", "full fine-tune")]:
             model, tokenizer, info = fine_tune(settings, kind, progress=progress)
             losses[name] = info.pop("losses")
@@ -228,7 +233,8 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
                 rows.append({"approach": "hybrid", "prompt": best_name, **info,
                              **measure(model, tokenizer, best, test, settings)})
                 model.save_pretrained(folder / "adapter")
-            del model
+            model = None
+            free_memory()
         results = pd.DataFrame(rows).set_index("approach").loc[list(APPROACHES)]
         results["prompt"] = results["prompt"].fillna("zero_shot")
         return {"results": results, "candidates": candidates, "losses": losses}
@@ -319,6 +325,8 @@ def crossover(settings: Settings, shots=None, sizes=None, progress: bool = True)
             summary, _ = evaluate(model, tokenizer, pattern, test, settings.task, batch_size=EVAL_BATCH)
             rows.append({"method": "few-shot prompt", "labelled_examples": k, **_point(summary.iloc[0]), "training_seconds": 0.0})
         for n in sizes:
+            model = None
+            free_memory()
             model, tokenizer, info = fine_tune(settings, "lora", n_train=n, progress=progress)
             summary, _ = evaluate(model, tokenizer, lambda t: zero_shot(t, settings.task), test, settings.task,
                                   batch_size=EVAL_BATCH)
@@ -374,6 +382,8 @@ def versatility(settings: Settings, other: Settings, n_probe: int | None = None,
         other_test = load_split(other.task, "test", other.n_test)
         rows, answers = [], {}
         for name, approach in [("base model", "zero-shot"), (f"fine-tuned on {settings.task}", "LoRA fine-tune")]:
+            model = None
+            free_memory()
             model, tokenizer = load_model(settings.model_id) if approach == "zero-shot" else load_lora(settings)
             answers[name] = probe_score(model, tokenizer, probe)
             summary, _ = evaluate(model, tokenizer, lambda t: zero_shot(t, other.task), other_test, other.task,
