@@ -1,0 +1,93 @@
+"""Notebook 04's performance target, measured in full mode: does the LoRA fine-tune beat notebook 02's best
+prompt pattern on the whole reviews test split by at least 30 accuracy points?
+
+    .venv/bin/python benchmarks/lora_vs_prompts.py     # about an hour on 2 CPU cores
+
+1. Notebook 02's measurements of the reviews (`helpers.evaluation.review_plan`, full mode: every pattern,
+   the vote, label scoring) on all the test reviews, exactly as the notebook runs them.
+2. The LoRA fine-tune of `configs/reviews_lora.json` through `helpers.finetune` (the notebook's training
+   loop as a command), evaluated on the same test reviews with the zero-shot prompt; its metrics.json is
+   reused when an earlier run of the same config left one.
+Prints both and the margin, and writes them to benchmarks/lora_vs_prompts.md.
+"""
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.pop("COURSE_QUICK", None)  # full mode, whatever the shell says
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pandas as pd  # noqa: E402
+import torch  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+from helpers import finetune, prompts  # noqa: E402
+from helpers.data import balanced_sample, load_reviews  # noqa: E402
+from helpers.evaluation import best_pattern, evaluate, review_plan  # noqa: E402
+from helpers.models import free_memory, load_model  # noqa: E402
+
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "reviews_lora.json"
+TARGET_POINTS = 30
+
+
+def prompt_results(test: pd.DataFrame) -> pd.DataFrame:
+    """Every measurement of notebook 02 (full mode) on `test`: one row per pattern and method."""
+    model, tokenizer = load_model()
+    patterns = prompts.catalog("reviews", pool=load_reviews("train"), k=4)
+    rows = [evaluate(model, tokenizer, patterns[name], test, "reviews", method, name=name, **options)[0]
+            for name, method, options in tqdm(review_plan(patterns), desc="prompt patterns")]
+    return pd.concat(rows, ignore_index=True)
+
+
+def lora_metrics() -> dict:
+    """metrics.json of the sample config's LoRA run (trained and evaluated now unless an earlier run left it)."""
+    config = finetune.read_config(CONFIG)
+    saved = Path(config["output_dir"]) / "metrics.json"
+    if saved.exists() and json.loads(saved.read_text())["config"] == config:
+        return json.loads(saved.read_text())
+    return finetune.run(config)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table (pandas' own `to_markdown` needs the optional `tabulate`)."""
+    rows = [list(frame.columns), ["---"] * len(frame.columns), *frame.astype(str).values.tolist()]
+    return "\n".join("| " + " | ".join(map(str, row)) + " |" for row in rows)
+
+
+def main():
+    began = time.perf_counter()
+    test = balanced_sample(load_reviews("test"), len(load_reviews("test")))  # as notebook 02 in full mode
+    results = prompt_results(test)
+    free_memory()
+    lora = lora_metrics()
+    best = best_pattern(results, "reviews")
+    margin = 100 * (lora["test_accuracy"] - best.accuracy)
+    table = results[["pattern", "method", "accuracy", "unparseable_rate", "prompt_tokens", "latency_s"]]
+    table = table.sort_values("accuracy", ascending=False, kind="stable").round(3)
+    lines = [
+        "# LoRA fine-tune vs notebook 02's best prompt (full mode)", "",
+        f"Machine: {platform.platform()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
+        f"{', CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else ', no GPU'}.",
+        f"Command: `python benchmarks/lora_vs_prompts.py`; {time.perf_counter() - began:.0f} s in all.", "",
+        f"Test split: {len(test)} reviews ({len(test) // 5} per label). Chance: 20%.", "",
+        "## Prompt patterns (notebook 02's plan, full mode)", "", markdown_table(table), "",
+        "## LoRA fine-tune (`configs/reviews_lora.json` through `helpers.finetune`)", "",
+        f"{lora['train_examples']} training examples, {lora['steps']} steps of {lora['config']['batch_size']}, "
+        f"rank {lora['config']['lora']['rank']} on {', '.join(lora['config']['lora']['target_modules'])}, "
+        f"{lora['seconds_per_step']:.2f} s/step on {lora['device']}; test accuracy "
+        f"**{lora['test_accuracy']:.1%}** on {lora['test_examples']} test reviews (zero-shot prompt, greedy).", "",
+        "## Target", "",
+        f"Best prompt: {best.pattern} ({best.method}) {best.accuracy:.1%}. LoRA: {lora['test_accuracy']:.1%}. "
+        f"Margin: **{margin:+.1f} points** (target: at least +{TARGET_POINTS}) -> "
+        f"{'met' if margin >= TARGET_POINTS else 'NOT met'}.",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    (Path(__file__).parent / "lora_vs_prompts.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
