@@ -106,10 +106,12 @@ class _Stream(TextStreamer):
 
     def __init__(self, tokenizer, on_text):
         super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        self.on_text, self.first_token_at = on_text, None
+        self.on_text, self.started_at, self.first_token_at = on_text, None, None
 
     def put(self, value):
-        if self.first_token_at is None and not self.next_tokens_are_prompt:
+        if self.next_tokens_are_prompt:  # generate hands over the prompt first: the clock starts
+            self.started_at = time.perf_counter()
+        elif self.first_token_at is None:
             self.first_token_at = time.perf_counter()
         super().put(value)
 
@@ -128,9 +130,8 @@ def generate(model, tokenizer, prompt, *, on_text=None, **options) -> Generation
     if on_text is None:
         return generate_batch(model, tokenizer, [prompt], **options)[0]
     stream = _Stream(tokenizer, on_text)
-    began = time.perf_counter()
     answer = generate_batch(model, tokenizer, [prompt], streamer=stream, **options)[0]
-    answer.first_token_seconds = stream.first_token_at - began if stream.first_token_at else None
+    answer.first_token_seconds = stream.first_token_at - stream.started_at
     return answer
 
 
