@@ -2,8 +2,8 @@
 
     with JupyterLab(root) as lab, Browser() as browser:
         notebook = browser.open_notebook(lab.url, "notebooks/01_x.ipynb")
-        notebook.run_all()
-        notebook.press_slider(0, "ArrowRight")
+        notebook.run_all()                              # or run_through(cell): cells 0..cell only
+        notebook.press_slider(0, "n")
 
 The browser is Debian's Chromium (`tests/install_browser.sh`), driven by Playwright with its
 executable path set, so Playwright never downloads a browser of its own. The server listens on
@@ -196,27 +196,51 @@ class NotebookPage:
         """The input prompt of every code cell: '[3]:' once run, '[*]:' while queued or running."""
         return [text.strip() for text in self.code_cells.locator(".jp-InputPrompt").all_inner_texts()]
 
-    def run_all(self, timeout: float = 300) -> float:
-        """Run All Cells from the Run menu and wait until every code cell has run; returns seconds.
-
-        The stored outputs are cleared first, so a prompt with a number is one this run has filled in."""
-        start = time.monotonic()
+    def clear_outputs(self):
+        """Clear every stored output, so that a prompt with a number is one this run has filled in."""
         self.menu("Edit", "Clear Outputs of All Cells")
         self.page.wait_for_function("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]"
                                     ".every(p => !/\\d/.test(p.textContent))", timeout=30_000)
+
+    def run_all(self, timeout: float = 300) -> float:
+        """Run All Cells from the Run menu and wait until every code cell has run; returns seconds."""
+        start = time.monotonic()
+        self.clear_outputs()
         self.menu("Run", "Run All Cells")
-        deadline = start + timeout
+        self._wait_until_run(self.code_cells.count(), start + timeout)
+        return time.monotonic() - start
+
+    def run_through(self, cell: int, timeout: float = 300) -> float:
+        """Run code cells 0 to `cell` as a learner does before using a widget: select the cell, then
+        Run All Above Selected Cell and Run Selected Cell from the Run menu. Cells below stay unrun."""
+        start = time.monotonic()
+        self.clear_outputs()
+        self.code_cells.nth(cell).locator(".jp-InputPrompt").click()  # selects the cell (command mode)
+        self.menu("Run", "Run All Above Selected Cell")
+        self.menu("Run", "Do not Advance")  # "Run Selected Cell and Do not Advance"
+        self._wait_until_run(cell + 1, start + timeout)
+        return time.monotonic() - start
+
+    def _wait_until_run(self, n_cells: int, deadline: float):
+        """Wait until the first `n_cells` code cells show an execution count and the kernel is idle."""
         while True:
-            prompts = self.prompts()
-            if prompts and all(p[1:-2].isdigit() for p in prompts):
+            prompts = self.prompts()[:n_cells]
+            if len(prompts) == n_cells and all(p[1:-2].isdigit() for p in prompts):
                 break
             if time.monotonic() > deadline:
                 self.screenshot("timeout")
                 waiting = [i for i, p in enumerate(prompts) if not p[1:-2].isdigit()]
-                raise TimeoutError(f"{self.name}: code cells {waiting} had not run after {timeout} s (prompts {prompts})")
+                raise TimeoutError(f"{self.name}: code cells {waiting} had not run in time (prompts {prompts})")
             self.page.wait_for_timeout(500)
-        self.wait_for_kernel_idle(timeout)
-        return time.monotonic() - start
+        self.wait_for_kernel_idle(max(deadline - time.monotonic(), 1))
+
+    def find_source(self, text: str) -> int:
+        """Index of the first code cell whose source contains `text`."""
+        sources = self.code_cells.locator(".jp-InputArea-editor").all_inner_texts()
+        for index, source in enumerate(sources):
+            if text in source:
+                return index
+        raise AssertionError(f"{self.name}: no code cell contains {text!r}")
 
     def cell_output(self, index: int) -> str:
         """The visible text of code cell `index`'s outputs (widgets included)."""

@@ -1,8 +1,11 @@
 """The widget notebooks in a real browser: JupyterLab + headless Chromium, as a learner uses them.
 
-Each test opens a notebook, runs all its cells from the Run menu (quick mode, COURSE_QUICK=1),
-checks that no cell failed and that the widgets rendered, then moves a slider or presses a
-button and waits for the output to change. Screenshots go to tests/screenshots/.
+Each test opens a notebook, runs it from the Run menu up to and including the cell that shows its
+widget (quick mode, COURSE_QUICK=1), as a learner does before using the widget, checks that no cell
+failed and that the widget rendered, then moves a slider or presses a button and waits for the
+output to change. Running every cell of every notebook, and comparing the outputs, is nbval's job
+(`make test` runs both), so the browser does not run the same cells a second time.
+Screenshots go to tests/screenshots/.
 Needs `tests/install_browser.sh` (Debian's chromium + the playwright client), which `make test` runs.
 """
 import importlib.util
@@ -69,18 +72,25 @@ def browser():
         yield running
 
 
-def open_and_run(browser, lab, path: str, timeout: float):
-    """Open a notebook, Run All, and check that every cell ran without a traceback and widgets rendered."""
+def open_and_run(browser, lab, path: str, timeout: float, through: str | None = None):
+    """Open a notebook and run it, all of it or through the cell whose source holds `through`; check that
+    every cell run finished without a traceback and that widgets rendered. Returns (notebook, last cell run)."""
     notebook = browser.open_notebook(lab.url, path)
-    notebook.run_all(timeout)
+    if through is None:
+        notebook.run_all(timeout)
+        last = notebook.code_cells.count() - 1
+    else:
+        last = notebook.find_source(through)
+        notebook.run_through(last, timeout)
     notebook.screenshot("1-ran")
-    assert not notebook.cells_with_traceback(), f"cells with a traceback: {notebook.cells_with_traceback()}"
+    failed = [cell for cell in notebook.cells_with_traceback() if cell <= last]
+    assert not failed, f"cells with a traceback: {failed}"
     assert notebook.widget_cells(), "no widget rendered"
-    return notebook
+    return notebook, last
 
 
 def test_the_machinery_moves_a_slider_and_presses_a_button(browser, lab):
-    notebook = open_and_run(browser, lab, "scratch.ipynb", timeout=60)
+    notebook, _ = open_and_run(browser, lab, "scratch.ipynb", timeout=60)
     assert notebook.widget_cells() == [0, 1, 2]
     assert "twice n is 6" in notebook.cell_output(0)
 
@@ -113,8 +123,8 @@ def course_notebook(number: str) -> str:
 
 
 def test_01_next_token_explorer_follows_the_temperature_and_the_prefix(browser, lab):
-    notebook = open_and_run(browser, lab, course_notebook("01"), timeout=1800)
-    cell = notebook.find_cell(".widget-slider", "temperature")
+    notebook, cell = open_and_run(browser, lab, course_notebook("01"), timeout=1800, through="NextTokenExplorer(")
+    assert notebook.find_cell(".widget-slider", "temperature") == cell
     before = notebook.cell_output(cell)
     chart = notebook.code_cells.nth(cell).locator(".jp-Cell-outputArea img").first.get_attribute("src")
     notebook.press_slider(cell, "temperature", "ArrowRight", times=3)
@@ -126,8 +136,8 @@ def test_01_next_token_explorer_follows_the_temperature_and_the_prefix(browser, 
 
 
 def test_03_prompt_playground_answers_and_compares(browser, lab):
-    notebook = open_and_run(browser, lab, course_notebook("03"), timeout=1800)
-    cell = notebook.find_cell("button.jupyter-button", "Run")
+    notebook, cell = open_and_run(browser, lab, course_notebook("03"), timeout=1800, through="build_playground(")
+    assert notebook.find_cell("button.jupyter-button", "Run") == cell
     before = notebook.cell_output(cell)
     notebook.click_button(cell, "Run")
     answered = notebook.wait_for_output_change(cell, before, timeout=120)
@@ -148,8 +158,8 @@ def test_03_prompt_playground_answers_and_compares(browser, lab):
 
 
 def test_06_decision_form_updates_its_advice(browser, lab):
-    notebook = open_and_run(browser, lab, course_notebook("06"), timeout=1800)
-    cell = notebook.find_cell(".widget-checkbox", "We have a GPU budget")
+    notebook, cell = open_and_run(browser, lab, course_notebook("06"), timeout=1800, through="decision_form(")
+    assert notebook.find_cell(".widget-checkbox", "We have a GPU budget") == cell
     before = notebook.cell_output(cell)
     notebook.type_text(cell, "1000000", description="Requests per month")  # the monthly costs follow the volume
     after = notebook.wait_for_output_change(cell, before)
@@ -158,8 +168,8 @@ def test_06_decision_form_updates_its_advice(browser, lab):
 
 
 def test_04_fine_tuning_panel_trains_when_asked(browser, lab):
-    notebook = open_and_run(browser, lab, course_notebook("04"), timeout=1800)
-    cell = notebook.find_cell("button.jupyter-button", "Stop")  # the fine-tuning panel: settings, Run and Stop
+    notebook, cell = open_and_run(browser, lab, course_notebook("04"), timeout=1800, through="FineTuneApp(")
+    assert notebook.find_cell("button.jupyter-button", "Stop") == cell  # the fine-tuning panel: settings, Run and Stop
     before = notebook.cell_output(cell)
     notebook.press_slider(cell, "steps", "ArrowLeft", times=2)  # fewer steps: the epochs line follows at once
     steps = notebook.slider_value(cell, "steps")
