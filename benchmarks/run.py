@@ -4,8 +4,10 @@
     python benchmarks/run.py --notebooks both   # ... and every notebook in full mode too (long)
     python benchmarks/run.py --notebooks none   # only the model measurements
     python benchmarks/run.py --gpu              # add fine-tune throughput: our helper vs a plain Trainer (CUDA)
+    python benchmarks/run.py --notebooks full --only 00 01 --output benchmarks/results_full.md
 
-It prints a Markdown table and writes it, with the machine and the command, to benchmarks/results.md.
+It prints a Markdown table and writes it, with the machine and the command, to benchmarks/results.md
+(or --output), again after every row, so a long run that is stopped keeps what it measured.
 This is a script, not a test: timings depend on the machine and on what else runs on it.
 """
 import argparse
@@ -125,8 +127,9 @@ def lora_step(model, tokenizer, steps: int = 8, batch_size: int = 8) -> list[Row
                 "GPU memory allocated" if model.device.type == "cuda" else "resident memory of this process")]
 
 
-def notebook_run(path: Path, quick: bool, timeout: int = 3600) -> tuple[float, float, bool]:
-    """Run a notebook with nbconvert (into a temporary folder); its wall time, the kernel's peak memory, success."""
+def notebook_run(path: Path, quick: bool, timeout: int = -1) -> tuple[float, float, bool]:
+    """Run a notebook with nbconvert (into a temporary folder); its wall time, the kernel's peak memory, success.
+    No time limit per cell by default: a full-mode cell may run for an hour on a laptop CPU."""
     env = {key: value for key, value in os.environ.items() if key != "COURSE_QUICK"}
     if quick:
         env["COURSE_QUICK"] = "1"
@@ -148,9 +151,11 @@ def notebook_run(path: Path, quick: bool, timeout: int = 3600) -> tuple[float, f
     return seconds, peak, process.returncode == 0
 
 
-def notebooks(modes: list[str]):
-    """Rows for every notebook in each mode, yielded as each run ends."""
+def notebooks(modes: list[str], only: list[str] | None = None):
+    """Rows for every notebook (or those whose names start with one of `only`) in each mode, as each run ends."""
     for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        if only and not path.name.startswith(tuple(only)):
+            continue
         for mode in modes:
             seconds, peak, ok = notebook_run(path, quick=mode == "quick")
             failed = "" if ok else ", FAILED"
@@ -159,12 +164,12 @@ def notebooks(modes: list[str]):
                       f"resident memory of the kernel and the processes it starts, summed, sampled every 0.2 s{failed}")
 
 
-def trainer_versus_helper(model, tokenizer, steps: int = 50, batch_size: int = 16) -> list[Row]:
+def trainer_versus_helper(model, tokenizer, steps: int = 50, batch_size: int = 16, n_examples: int = 256) -> list[Row]:
     """Fine-tune throughput of helpers.training.train vs transformers' Trainer with default settings:
     same model, same LoRA adapter, same examples, same batch size, learning rate and number of steps."""
     from transformers import Trainer, TrainingArguments
 
-    examples = review_examples(tokenizer, n=256)
+    examples = review_examples(tokenizer, n=n_examples)
     tokens = steps * batch_size * mean_tokens(examples)
 
     def timed(run):
@@ -191,7 +196,7 @@ def trainer_versus_helper(model, tokenizer, steps: int = 50, batch_size: int = 1
             Row("fine-tune throughput ratio, helper / Trainer", theirs / ours, "x", "same run, same data")]
 
 
-def write_results(rows: list[Row], command: str, notes: list[str], load_before: float) -> str:
+def write_results(rows: list[Row], command: str, notes: list[str], load_before: float, output: Path) -> str:
     machine = ", ".join(f"{key} {value}" for key, value in machine_summary().items())
     load_after, busy = os.getloadavg()[0], max(load_before, os.getloadavg()[0]) > os.cpu_count()
     notes = [f"Load average (1 min) of the machine: {load_before:.1f} at the start, {load_after:.1f} at the end"
@@ -201,7 +206,7 @@ def write_results(rows: list[Row], command: str, notes: list[str], load_before: 
     text = (f"# Benchmark results\n\nMeasured {datetime.date.today()} with `{command}` on: {machine}; "
             f"torch {torch.__version__}, {torch.get_num_threads()} threads.\n\n{table}\n")
     text += "\n" + "\n".join(f"- {note}" for note in notes) + "\n"
-    RESULTS.write_text(text)
+    output.write_text(text)
     return table
 
 
@@ -209,19 +214,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", choices=("none", "quick", "full", "both"), default="quick",
                         help="run every notebook in quick mode, full mode, both, or none (default: quick)")
+    parser.add_argument("--only", nargs="+", metavar="NN", help="only the notebooks whose names start with these, e.g. 00 01")
+    parser.add_argument("--skip-model", action="store_true", help="skip the model, generation and LoRA rows")
     parser.add_argument("--gpu", action="store_true", help="also compare our fine-tune helper with a plain Trainer on CUDA")
+    parser.add_argument("--output", type=Path, default=RESULTS, help=f"where to write the table (default: {RESULTS.relative_to(REPO_ROOT)})")
     args = parser.parse_args()
     notes, load_before, rows = [], os.getloadavg()[0], []
+    command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
 
-    def add(new_rows):  # print each row as soon as it is measured
+    def add(new_rows):  # print each row as soon as it is measured, and keep the file up to date
         for row in new_rows:
             print(row.markdown(), flush=True)
             rows.append(row)
+            write_results(rows, command, notes + ["Run in progress: rows so far."], load_before, args.output)
 
-    add(model_load())
-    model, tokenizer = load_model()
-    add(generation(model, tokenizer))
-    add(lora_step(model, tokenizer))
+    model = None
+    if not args.skip_model:
+        add(model_load())
+        model, tokenizer = load_model()
+        add(generation(model, tokenizer))
+        add(lora_step(model, tokenizer))
     if args.gpu:
         if torch.cuda.is_available():
             add(trainer_versus_helper(*load_model()))
@@ -235,11 +247,11 @@ def main():
                      + (f"the results cache held {len(cached)} entries at the start, so 05 and 06 may have reused earlier runs."
                         if cached else "the results cache was empty at the start."))
     del model
-    add(notebooks(modes))
+    add(notebooks(modes, args.only))
     if "full" not in modes:
         notes.append("Notebooks in full mode were not run (`--notebooks full` or `both` runs them).")
-    print("\n" + write_results(rows, "python benchmarks/run.py " + " ".join(sys.argv[1:]), notes, load_before))
-    print(f"\nWritten to {RESULTS.relative_to(REPO_ROOT)}")
+    print("\n" + write_results(rows, command, notes, load_before, args.output))
+    print(f"\nWritten to {args.output}")
 
 
 if __name__ == "__main__":

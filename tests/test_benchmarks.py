@@ -1,0 +1,30 @@
+"""The benchmark script's machinery on a tiny model (the figures themselves come from `python benchmarks/run.py`)."""
+import importlib.util
+
+import pytest
+
+from helpers.config import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def run():
+    spec = importlib.util.spec_from_file_location("benchmarks_run", REPO_ROOT / "benchmarks" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_helper_and_trainer_both_train_and_give_a_ratio(run, tiny_model, tokenizer):
+    # The --gpu comparison, run on the CPU: both loops must train the same adapter on the same data.
+    ours, theirs, ratio = run.trainer_versus_helper(tiny_model, tokenizer, steps=2, batch_size=2, n_examples=8)
+    assert ours.unit == theirs.unit == "tokens/s" and ours.value > 0 and theirs.value > 0
+    assert ratio.unit == "x" and ratio.value == pytest.approx(ours.value / theirs.value)
+    assert ours.setting == theirs.setting and "2 steps of batch 2" in ours.setting
+
+
+def test_results_are_written_as_a_markdown_table(run, tmp_path):
+    rows = [run.Row("model load, warm", 0.4641, "s", "cached"), run.Row("LoRA training", 222.3, "tokens/s", "r=8")]
+    table = run.write_results(rows, "python benchmarks/run.py --notebooks none", ["a note"], 0.5, tmp_path / "results.md")
+    text = (tmp_path / "results.md").read_text()
+    assert table in text and "| model load, warm | 0.464 | s | cached |" in table and "| LoRA training | 222 |" in table
+    assert "- a note" in text and "Load average" in text
