@@ -151,11 +151,15 @@ def notebook_run(path: Path, quick: bool, timeout: int = -1) -> tuple[float, flo
     return seconds, peak, process.returncode == 0
 
 
-def notebooks(modes: list[str], only: list[str] | None = None):
-    """Rows for every notebook (or those whose names start with one of `only`) in each mode, as each run ends."""
-    for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        if only and not path.name.startswith(tuple(only)):
-            continue
+def selected_notebooks(only: list[str] | None = None) -> list[Path]:
+    """Every notebook in course order, or those whose names start with one of `only`."""
+    return [path for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+            if not only or path.name.startswith(tuple(only))]
+
+
+def notebooks(modes: list[str], paths: list[Path]):
+    """Rows for each notebook in each mode, yielded as each run ends."""
+    for path in paths:
         for mode in modes:
             seconds, peak, ok = notebook_run(path, quick=mode == "quick")
             failed = "" if ok else ", FAILED"
@@ -241,13 +245,14 @@ def main():
             notes.append("--gpu asked, but no CUDA GPU here: the helper-vs-Trainer comparison was skipped.")
             print(notes[-1])
     modes = {"none": [], "quick": ["quick"], "full": ["full"], "both": ["quick", "full"]}[args.notebooks]
-    if modes:
+    paths = selected_notebooks(args.only)
+    if modes and any(path.name.startswith("06") for path in paths):
         cached = list((cache_dir() / "results").glob("*"))
         notes.append("Notebooks run in course order, so 06 reuses the measurements 05 cached, as a learner's run would; "
                      + (f"the results cache held {len(cached)} entries at the start, so 05 and 06 may have reused earlier runs."
                         if cached else "the results cache was empty at the start."))
     del model
-    add(notebooks(modes, args.only))
+    add(notebooks(modes, paths))
     if "full" not in modes:
         notes.append("Notebooks in full mode were not run (`--notebooks full` or `both` runs them).")
     print("\n" + write_results(rows, command, notes, load_before, args.output))
