@@ -42,7 +42,7 @@ from .consistency import PARAPHRASES, across_paraphrases, across_seeds, consiste
 from .costs import cost_per_1000_requests, dollars, tokens_trained, training_flops
 from .data import balanced_sample, load_probe, load_reviews, load_tickets, probe_is_correct
 from .errors import CourseError
-from .evaluation import best_pattern, evaluate, standard_error
+from .evaluation import best_pattern, evaluate, evaluate_patterns, standard_error
 from .generation import generate_batch
 from .models import count_parameters, default_model_id, free_memory, load_model
 from .prompts import answer_text, catalog, check_task, make_few_shot, zero_shot
@@ -51,7 +51,7 @@ from .training import add_lora, load_adapter, make_fully_trainable, sft_examples
 APPROACHES = ("zero-shot", "best prompt", "LoRA fine-tune", "full fine-tune", "hybrid")
 PROMPT_CANDIDATES = ("explicit", "context", "strict_format", "few_shot_balanced", "few_shot_similar")
 LABEL_COLUMNS = {"reviews": "label", "tickets": "issue_type"}  # what a balanced sample balances
-CACHE_VERSION = 3  # bump whenever a change to the helpers changes what the experiments measure
+CACHE_VERSION = 4  # bump whenever a change to the helpers changes what the experiments measure
 EVAL_BATCH = 16  # examples answered together: one batch per run in quick mode
 
 
@@ -74,15 +74,19 @@ class Settings:
 
 
 def default_settings(task: str) -> Settings:
-    """The course's sizes for a task: tiny in quick mode (CI), larger in full mode."""
+    """The course's sizes for a task: tiny in quick mode (CI), laptop-sized in full mode.
+
+    Full mode is sized for a laptop CPU (benchmarks/results_full.md has the times);
+    on a GPU, pass larger sizes with `dataclasses.replace(settings, n_test=...)`.
+    """
     check_task(task)
     common = dict(n_wordings=quick_or_full(2, 3), seeds=quick_or_full((0, 1), (0, 1, 2)))
     if task == "reviews":
-        return Settings(task, n_test=quick_or_full(5, 150), n_validation=quick_or_full(5, 50),
-                        n_train=quick_or_full(10, 256), steps=quick_or_full(3, 64), batch_size=quick_or_full(4, 8),
+        return Settings(task, n_test=quick_or_full(5, 60), n_validation=quick_or_full(5, 30),
+                        n_train=quick_or_full(10, 256), steps=quick_or_full(3, 48), batch_size=quick_or_full(4, 8),
                         k=4, **common)
-    return Settings(task, n_test=quick_or_full(2, 60), n_validation=quick_or_full(2, 30),
-                    n_train=quick_or_full(6, 128), steps=quick_or_full(2, 32), batch_size=quick_or_full(3, 8),
+    return Settings(task, n_test=quick_or_full(2, 24), n_validation=quick_or_full(2, 12),
+                    n_train=quick_or_full(6, 96), steps=quick_or_full(2, 24), batch_size=quick_or_full(3, 8),
                     k=2, **common)
 
 
@@ -194,10 +198,9 @@ def choose_prompt(settings: Settings, progress: bool = True) -> tuple[str, pd.Da
         model, tokenizer = load_model(settings.model_id)
         validation = load_split(settings.task, "validation", settings.n_validation)
         patterns = catalog(settings.task, pool=load_split(settings.task, "train", settings.n_train), k=settings.k)
-        table = pd.concat([evaluate(model, tokenizer, patterns[name], validation, settings.task, name=name,
-                                    batch_size=EVAL_BATCH)[0]
-                           for name in tqdm(PROMPT_CANDIDATES, desc="choosing the prompt", disable=not progress)],
-                          ignore_index=True)
+        runs = evaluate_patterns(model, tokenizer, {name: patterns[name] for name in PROMPT_CANDIDATES}, validation,
+                                 settings.task, batch_size=EVAL_BATCH, progress=progress)
+        table = pd.concat([summary for summary, _ in runs.values()], ignore_index=True)
         return best_pattern(table, settings.task)["pattern"], table
     return cached("prompt-choice", asdict(settings), compute)
 
@@ -308,7 +311,7 @@ def crossover(settings: Settings, shots=None, sizes=None, progress: bool = True)
     0 shots its zero-shot row (reused, not rerun).
     Returns one row per point: method, labelled_examples, accuracy, prompt_tokens, latency_s, training_seconds, n.
     """
-    shots = tuple(quick_or_full((1,), (1, 2, 4, 8, 16)) if shots is None else shots)
+    shots = tuple(quick_or_full((1,), (1, 4, 16)) if shots is None else shots)
     sizes = tuple(quick_or_full((4,), (16, 64)) if sizes is None else sizes)
     if any(n >= settings.n_train or n < 1 for n in sizes):
         raise CourseError(f"Fine-tuning sizes must be from 1 to below n_train={settings.n_train} (that point comes from the head-to-head).")

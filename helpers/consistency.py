@@ -22,7 +22,7 @@ import pandas as pd
 
 from .data import ISSUE_TYPES, PRODUCTS, URGENCIES
 from .errors import CourseError
-from .evaluation import evaluate
+from .evaluation import evaluate, evaluate_patterns
 from .prompts import INSTRUCTIONS, REVIEW_PARAPHRASES, check_task
 
 UNPARSED = "unparsed"
@@ -89,14 +89,14 @@ def _predictions_and_summaries(runs: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def across_paraphrases(model, tokenizer, pattern, df: pd.DataFrame, task: str, wordings=None,
                        **evaluate_options) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Answers to every rewording of the instruction (greedy): (predictions table, one summary row per wording)."""
+    """Answers to every rewording of the instruction (greedy, all in shared batches):
+    (predictions table, one summary row per wording)."""
     check_task(task)
     wordings = PARAPHRASES[task] if wordings is None else tuple(wordings)
     if len(wordings) < 2:
         raise CourseError("Give at least two wordings of the instruction to compare.")
-    runs = {f"wording {i}": evaluate(model, tokenizer, reworded(pattern, task, wording), df, task,
-                                     name=f"wording {i}", **evaluate_options)
-            for i, wording in enumerate(wordings)}
+    runs = evaluate_patterns(model, tokenizer, {f"wording {i}": reworded(pattern, task, wording)
+                                                for i, wording in enumerate(wordings)}, df, task, **evaluate_options)
     return _predictions_and_summaries(runs)
 
 

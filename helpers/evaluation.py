@@ -1,6 +1,8 @@
 """Measure a prompt pattern, or any predictor, on a data split: one function, one tidy table.
 
     summary, details = evaluate(model, tokenizer, zero_shot_reviews, test_df, task="reviews")
+    runs = evaluate_patterns(model, tokenizer, {"zero_shot": zero_shot_reviews, "role": role}, test_df)
+                                             # {name: (summary, details)}, all prompts answered in shared batches
 
 `summary` is a one-row DataFrame (stack several with `pd.concat`):
     pattern, task, method, n, accuracy, unparseable_rate, latency_s, prompt_tokens, output_tokens
@@ -132,11 +134,23 @@ def _majority(predictions: list):
 
 
 def evaluate(model, tokenizer, pattern, df: pd.DataFrame, task: str = "reviews", method: str = "generate", *,
-             name: str | None = None, max_new_tokens: int | None = None, temperature: float | None = None,
-             top_p: float = 1.0, n_samples: int = 5, seed: int = 0, batch_size: int = 8,
-             progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+             name: str | None = None, **options) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run `pattern` (a function text -> chat messages) over every row of `df`; return (summary, details).
 
+    Options as in `evaluate_patterns`.
+    """
+    name = name or getattr(pattern, "__name__", None) or getattr(getattr(pattern, "func", None), "__name__", "pattern")
+    return evaluate_patterns(model, tokenizer, {name: pattern}, df, task, method, **options)[name]
+
+
+def evaluate_patterns(model, tokenizer, patterns: dict, df: pd.DataFrame, task: str = "reviews",
+                      method: str = "generate", *, max_new_tokens: int | None = None, temperature: float | None = None,
+                      top_p: float = 1.0, n_samples: int = 5, seed: int = 0, batch_size: int = 8,
+                      progress: bool = False) -> dict:
+    """Several patterns (name -> pattern) over every row of `df`: {name: (summary, details)}.
+
+    All their prompts are answered together, `batch_size` at a time, so a few
+    patterns on a few examples fill one batch instead of one batch each.
     temperature: 0 (greedy) for "generate" unless given; 0.7 for "vote".
     max_new_tokens: 8 for reviews and 64 for tickets unless given (give more for chain-of-thought).
     """
@@ -145,8 +159,9 @@ def evaluate(model, tokenizer, pattern, df: pd.DataFrame, task: str = "reviews",
         raise CourseError(f"Unknown method {method!r}: use one of {', '.join(METHODS)}.")
     if len(df) == 0:
         raise CourseError("The data split is empty: pass a DataFrame with at least one row.")
-    name = name or getattr(pattern, "__name__", None) or getattr(getattr(pattern, "func", None), "__name__", "pattern")
-    prompts = [pattern(text) for text in df["text"]]
+    if not patterns:
+        raise CourseError("Give at least one prompt pattern to evaluate.")
+    prompts = [pattern(text) for pattern in patterns.values() for text in df["text"]]
     max_new_tokens = max_new_tokens or DEFAULT_MAX_NEW_TOKENS[task]
 
     if method == "score":
@@ -156,29 +171,32 @@ def evaluate(model, tokenizer, pattern, df: pd.DataFrame, task: str = "reviews",
         scores = score_labels(model, tokenizer, prompts, list(REVIEW_LABELS), batch_size=batch_size, progress=progress)
         seconds = (time.perf_counter() - began) / len(prompts)
         labels = [REVIEW_LABELS[i] for i in scores.argmax(axis=1)]
-        details = score_answers(labels, df, task, predictions=labels)
-        details["prompt_tokens"] = [count_tokens(tokenizer, prompt) for prompt in prompts]
-        details["output_tokens"] = 0
-        details["seconds"] = seconds
-        return summarize(details, name, task, method), details
+        answers = [(label, label, {"prompt_tokens": count_tokens(tokenizer, prompt), "output_tokens": 0, "seconds": seconds})
+                   for label, prompt in zip(labels, prompts)]
+    else:
+        samples = n_samples if method == "vote" else 1
+        if method == "vote" and (isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1):
+            raise CourseError(f"n_samples must be a whole number of at least 1 (got {n_samples!r}); 5 is a good start.")
+        temperature = (0.7 if method == "vote" else 0.0) if temperature is None else temperature
+        if method == "vote" and temperature == 0:
+            raise CourseError("Self-consistency needs varied samples: use a temperature above 0 (e.g. 0.7) with method='vote'.")
+        outputs = generate_batch(model, tokenizer, [p for p in prompts for _ in range(samples)],
+                                 max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
+                                 batch_size=batch_size, progress=progress)
+        groups = [outputs[i * samples:(i + 1) * samples] for i in range(len(prompts))]
+        answers = [(group[0].text if samples == 1 else " | ".join(g.text for g in group),
+                    _majority([_parse(g.text, task) for g in group]),
+                    {column: sum(getattr(g, column) for g in group) for column in ("prompt_tokens", "output_tokens", "seconds")})
+                   for group in groups]
 
-    samples = n_samples if method == "vote" else 1
-    if method == "vote" and (isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1):
-        raise CourseError(f"n_samples must be a whole number of at least 1 (got {n_samples!r}); 5 is a good start.")
-    temperature = (0.7 if method == "vote" else 0.0) if temperature is None else temperature
-    if method == "vote" and temperature == 0:
-        raise CourseError("Self-consistency needs varied samples: use a temperature above 0 (e.g. 0.7) with method='vote'.")
-    outputs = generate_batch(model, tokenizer, [p for p in prompts for _ in range(samples)],
-                             max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
-                             batch_size=batch_size, progress=progress)
-    groups = [outputs[i * samples:(i + 1) * samples] for i in range(len(prompts))]
-    answers = [group[0].text if samples == 1 else " | ".join(g.text for g in group) for group in groups]
-    predictions = [_majority([_parse(g.text, task) for g in group]) for group in groups]
-    details = score_answers(answers, df, task, predictions=predictions)
-    details["prompt_tokens"] = [sum(g.prompt_tokens for g in group) for group in groups]
-    details["output_tokens"] = [sum(g.output_tokens for g in group) for group in groups]
-    details["seconds"] = [sum(g.seconds for g in group) for group in groups]
-    return summarize(details, name, task, method), details
+    results = {}
+    for i, name in enumerate(patterns):
+        mine = answers[i * len(df):(i + 1) * len(df)]
+        details = score_answers([a for a, _, _ in mine], df, task, predictions=[p for _, p, _ in mine])
+        for column in ("prompt_tokens", "output_tokens", "seconds"):
+            details[column] = [costs[column] for _, _, costs in mine]
+        results[name] = summarize(details, name, task, method), details
+    return results
 
 
 def evaluate_predictor(predict, df: pd.DataFrame, task: str = "reviews", name: str = "predictor") -> tuple[pd.DataFrame, pd.DataFrame]:

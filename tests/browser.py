@@ -207,7 +207,7 @@ class NotebookPage:
         start = time.monotonic()
         self.clear_outputs()
         self.menu("Run", "Run All Cells")
-        self._wait_until_run(self.code_cells.count(), start + timeout)
+        self._wait_until_run(range(self.code_cells.count()), start + timeout)
         return time.monotonic() - start
 
     def run_through(self, cell: int, timeout: float = 300) -> float:
@@ -218,18 +218,30 @@ class NotebookPage:
         self.code_cells.nth(cell).locator(".jp-InputPrompt").click()  # selects the cell (command mode)
         self.menu("Run", "Run All Above Selected Cell")
         self.menu("Run", "Do not Advance")  # "Run Selected Cell and Do not Advance"
-        self._wait_until_run(cell + 1, start + timeout)
+        self._wait_until_run(range(cell + 1), start + timeout)
         return time.monotonic() - start
 
-    def _wait_until_run(self, n_cells: int, deadline: float):
-        """Wait until the first `n_cells` code cells show an execution count and the kernel is idle."""
+    def run_cells(self, cells: list[int], timeout: float = 300) -> float:
+        """Run only the given code cells, in order, as a learner who runs the setup and then jumps to a
+        section does: select each, Run Selected Cell and Do not Advance. Other cells stay unrun."""
+        start = time.monotonic()
+        self.clear_outputs()
+        for cell in cells:  # the kernel queues each request while the one before still runs
+            self.code_cells.nth(cell).locator(".jp-InputPrompt").click()
+            self.menu("Run", "Do not Advance")
+        self._wait_until_run(cells, start + timeout)
+        return time.monotonic() - start
+
+    def _wait_until_run(self, cells, deadline: float):
+        """Wait until the given code cells show an execution count and the kernel is idle."""
+        cells = list(cells)
         while True:
-            prompts = self.prompts()[:n_cells]
-            if len(prompts) == n_cells and all(p[1:-2].isdigit() for p in prompts):
+            prompts = self.prompts()
+            waiting = [i for i in cells if i >= len(prompts) or not prompts[i][1:-2].isdigit()]
+            if not waiting:
                 break
             if time.monotonic() > deadline:
                 self.screenshot("timeout")
-                waiting = [i for i, p in enumerate(prompts) if not p[1:-2].isdigit()]
                 raise TimeoutError(f"{self.name}: code cells {waiting} had not run in time (prompts {prompts})")
             self.page.wait_for_timeout(500)
         self.wait_for_kernel_idle(max(deadline - time.monotonic(), 1))

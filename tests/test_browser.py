@@ -1,7 +1,8 @@
 """The widget notebooks in a real browser: JupyterLab + headless Chromium, as a learner uses them.
 
 Each test opens a notebook, runs it from the Run menu up to and including the cell that shows its
-widget (quick mode, COURSE_QUICK=1), as a learner does before using the widget, checks that no cell
+widget (quick mode, COURSE_QUICK=1), as a learner does before using the widget (or, where the widget
+needs only the setup, runs the setup cells and then the widget's cell), checks that no cell
 failed and that the widget rendered, then moves a slider or presses a button and waits for the
 output to change. Running every cell of every notebook, and comparing the outputs, is nbval's job
 (`make test` runs both), so the browser does not run the same cells a second time.
@@ -72,21 +73,25 @@ def browser():
         yield running
 
 
-def open_and_run(browser, lab, path: str, timeout: float, through: str | None = None):
-    """Open a notebook and run it, all of it or through the cell whose source holds `through`; check that
-    every cell run finished without a traceback and that widgets rendered. Returns (notebook, last cell run)."""
+def open_and_run(browser, lab, path: str, timeout: float, through: str | None = None, cells: tuple = ()):
+    """Open a notebook and run it: all of it, through the cell whose source holds `through`, or only the
+    cells whose sources hold the texts in `cells`. Check that every cell run finished without a traceback
+    and that widgets rendered. Returns (notebook, last cell run)."""
     notebook = browser.open_notebook(lab.url, path)
-    if through is None:
-        notebook.run_all(timeout)
-        last = notebook.code_cells.count() - 1
+    if through is not None:
+        ran = list(range(notebook.find_source(through) + 1))
+        notebook.run_through(ran[-1], timeout)
+    elif cells:
+        ran = [notebook.find_source(text) for text in cells]
+        notebook.run_cells(ran, timeout)
     else:
-        last = notebook.find_source(through)
-        notebook.run_through(last, timeout)
+        ran = list(range(notebook.code_cells.count()))
+        notebook.run_all(timeout)
     notebook.screenshot("1-ran")
-    failed = [cell for cell in notebook.cells_with_traceback() if cell <= last]
+    failed = [cell for cell in notebook.cells_with_traceback() if cell in ran]
     assert not failed, f"cells with a traceback: {failed}"
     assert notebook.widget_cells(), "no widget rendered"
-    return notebook, last
+    return notebook, ran[-1]
 
 
 def test_the_machinery_moves_a_slider_and_presses_a_button(browser, lab):
@@ -168,7 +173,9 @@ def test_06_decision_form_updates_its_advice(browser, lab):
 
 
 def test_04_fine_tuning_panel_trains_when_asked(browser, lab):
-    notebook, cell = open_and_run(browser, lab, course_notebook("04"), timeout=1800, through="FineTuneApp(")
+    # a learner who jumps to the panel: the setup cells, then the panel's cell (it needs nothing else)
+    notebook, cell = open_and_run(browser, lab, course_notebook("04"), timeout=1800,
+                                  cells=("setup_notebook()", "DEVICE = pick_device()", "FineTuneApp("))
     assert notebook.find_cell("button.jupyter-button", "Stop") == cell  # the fine-tuning panel: settings, Run and Stop
     before = notebook.cell_output(cell)
     notebook.press_slider(cell, "steps", "ArrowLeft", times=2)  # fewer steps: the epochs line follows at once

@@ -2,9 +2,10 @@ import pandas as pd
 import pytest
 
 from helpers.errors import CourseError
-from helpers.evaluation import (best_pattern, evaluate, evaluate_predictor, parse_review_label, parse_ticket_json,
+from helpers.evaluation import (best_pattern, evaluate, evaluate_patterns, evaluate_predictor, parse_review_label, parse_ticket_json,
                                 review_plan, score_answers)
-from helpers.prompts import zero_shot_reviews, zero_shot_tickets
+from helpers.generation import count_tokens
+from helpers.prompts import catalog, zero_shot_reviews, zero_shot_tickets
 
 REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "Meh, half good"],
                         "label": ["very_positive", "negative", "mixed"]})
@@ -53,6 +54,22 @@ def test_evaluate_generate_returns_a_tidy_summary_and_details(tiny_model, tokeni
     assert len(details) == 3 and (details["output_tokens"] <= 4).all() and (details["prompt_tokens"] > 20).all()
     again, _ = evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, max_new_tokens=4)
     assert again.loc[0, "accuracy"] == summary.loc[0, "accuracy"]  # greedy is deterministic
+
+
+@pytest.mark.parametrize("method", ["generate", "score"])
+def test_evaluate_patterns_answers_each_pattern_in_shared_batches(tiny_model, tokenizer, method):
+    patterns = catalog("reviews")
+    chosen = {name: patterns[name] for name in ["zero_shot", "role", "explicit"]}
+    runs = evaluate_patterns(tiny_model, tokenizer, chosen, REVIEWS, method=method, max_new_tokens=3, batch_size=4)
+    assert list(runs) == list(chosen)
+    for name, (summary, details) in runs.items():  # each pattern gets its own prompts' answers back, in order
+        assert summary.loc[0, "pattern"] == name and summary.loc[0, "method"] == method and len(details) == len(REVIEWS)
+        assert list(details["prompt_tokens"]) == [count_tokens(tokenizer, chosen[name](t)) for t in REVIEWS["text"]]
+        assert list(details["expected"]) == list(REVIEWS["label"])
+    alone, _ = evaluate(tiny_model, tokenizer, chosen["role"], REVIEWS, method=method, max_new_tokens=3, batch_size=4)
+    assert alone.loc[0, "prompt_tokens"] == runs["role"][0].loc[0, "prompt_tokens"]
+    with pytest.raises(CourseError, match="at least one prompt pattern"):
+        evaluate_patterns(tiny_model, tokenizer, {}, REVIEWS)
 
 
 def test_evaluate_score_always_picks_a_label(tiny_model, tokenizer):
