@@ -5,6 +5,7 @@ conversations during its instruction tuning. Greedy decoding (temperature 0) is
 deterministic; sampling is reproducible with a seed. One answer can also be
 streamed: its text handed over piece by piece while the model writes it.
 """
+import copy
 import time
 from dataclasses import dataclass
 
@@ -141,30 +142,37 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
 
     Instead of reading free text and hoping it names a label, ask the model how
     probable each allowed answer is (its tokens, then end-of-turn) and pick the best.
+    Each prompt is read once (`batch_size` prompts at a time); every label then
+    continues from a copy of the prompt's key-value cache, so five labels cost one
+    long forward pass and five short ones, not five long ones.
     """
     if not labels:
         raise CourseError("score_labels needs at least one candidate label.")
     label_ids = [tokenizer(label, add_special_tokens=False).input_ids + [tokenizer.eos_token_id] for label in labels]
     prompt_ids = [tokenizer(chat_text(tokenizer, p, system), add_special_tokens=False).input_ids for p in prompts]
-    pairs = [(p, l) for p in range(len(prompt_ids)) for l in range(len(labels))]
     scores = np.zeros((len(prompt_ids), len(labels)))
-    keep = max(len(ids) for ids in label_ids) + 1
-    rows_per_batch = max(1, batch_size)
-    for start in tqdm(range(0, len(pairs), rows_per_batch), desc="scoring", disable=not progress, leave=False):
-        chunk = pairs[start:start + rows_per_batch]
-        sequences = [prompt_ids[p] + label_ids[l] for p, l in chunk]
-        width = max(map(len, sequences))
+    step = max(1, batch_size)
+    for start in tqdm(range(0, len(prompt_ids), step), desc="scoring", disable=not progress, leave=False):
+        chunk = prompt_ids[start:start + step]
+        width = max(map(len, chunk))
         input_ids = torch.full((len(chunk), width), tokenizer.pad_token_id)
         attention = torch.zeros((len(chunk), width), dtype=torch.long)
-        for i, sequence in enumerate(sequences):  # left padding: every answer ends at the last position
-            input_ids[i, width - len(sequence):] = torch.tensor(sequence)
-            attention[i, width - len(sequence):] = 1
+        for i, ids in enumerate(chunk):  # left padding: every prompt ends at the last position
+            input_ids[i, width - len(ids):] = torch.tensor(ids)
+            attention[i, width - len(ids):] = 1
+        attention = attention.to(model.device)
         with torch.no_grad():
-            logits = model(input_ids=input_ids.to(model.device), attention_mask=attention.to(model.device),
-                           logits_to_keep=keep).logits.float()
-        log_probs = torch.log_softmax(logits[:, :-1], dim=-1).cpu()  # position t predicts token t+1
-        for i, (p, l) in enumerate(chunk):
-            answer = torch.tensor(label_ids[l])
-            predicted = log_probs[i, -len(answer):]
-            scores[p, l] = predicted.gather(1, answer[:, None]).sum().item()
+            read = model(input_ids=input_ids.to(model.device), attention_mask=attention, use_cache=True, logits_to_keep=1)
+            first = torch.log_softmax(read.logits[:, -1].float(), dim=-1).cpu()  # predicts each label's first token
+            cache_name = "cache" if "cache" in read else "past_key_values"  # transformers 5 renamed it, forward too
+            for l, ids in enumerate(label_ids):
+                answer = torch.tensor(ids)
+                total = first[:, ids[0]].clone()
+                if len(ids) > 1:  # the label's own tokens (all but the last) predict the rest
+                    rest = model(input_ids=answer[None, :-1].expand(len(chunk), -1).to(model.device),
+                                 attention_mask=torch.cat([attention, attention.new_ones(len(chunk), len(ids) - 1)], dim=1),
+                                 use_cache=True, **{cache_name: copy.deepcopy(read[cache_name])}).logits.float()
+                    log_probs = torch.log_softmax(rest, dim=-1).cpu()
+                    total += log_probs.gather(2, answer[None, 1:, None].expand(len(chunk), -1, 1)).sum(dim=(1, 2))
+                scores[start:start + len(chunk), l] = total.numpy()
     return scores
