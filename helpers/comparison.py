@@ -74,10 +74,9 @@ class Settings:
 
 
 def default_settings(task: str) -> Settings:
-    """The course's sizes for a task: tiny in quick mode (CI), laptop-sized in full mode.
+    """The course's sizes for a task: tiny in quick mode (CI), cut down for a laptop CPU in full mode.
 
-    Full mode is sized for a laptop CPU (benchmarks/results_full.md has the times);
-    on a GPU, pass larger sizes with `dataclasses.replace(settings, n_test=...)`.
+    On a GPU, ask for larger sizes with `dataclasses.replace(settings, n_test=...)`.
     """
     check_task(task)
     common = dict(n_wordings=quick_or_full(2, 3), seeds=quick_or_full((0, 1), (0, 1, 2)))

@@ -171,8 +171,8 @@ def evaluate_patterns(model, tokenizer, patterns: dict, df: pd.DataFrame, task: 
         scores = score_labels(model, tokenizer, prompts, list(REVIEW_LABELS), batch_size=batch_size, progress=progress)
         seconds = (time.perf_counter() - began) / len(prompts)
         labels = [REVIEW_LABELS[i] for i in scores.argmax(axis=1)]
-        answers = [(label, label, {"prompt_tokens": count_tokens(tokenizer, prompt), "output_tokens": 0, "seconds": seconds})
-                   for label, prompt in zip(labels, prompts)]
+        answers = pd.DataFrame({"answer": labels, "prediction": labels, "output_tokens": 0, "seconds": seconds,
+                                "prompt_tokens": [count_tokens(tokenizer, prompt) for prompt in prompts]})
     else:
         samples = n_samples if method == "vote" else 1
         if method == "vote" and (isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1):
@@ -184,17 +184,18 @@ def evaluate_patterns(model, tokenizer, patterns: dict, df: pd.DataFrame, task: 
                                  max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
                                  batch_size=batch_size, progress=progress)
         groups = [outputs[i * samples:(i + 1) * samples] for i in range(len(prompts))]
-        answers = [(group[0].text if samples == 1 else " | ".join(g.text for g in group),
-                    _majority([_parse(g.text, task) for g in group]),
-                    {column: sum(getattr(g, column) for g in group) for column in ("prompt_tokens", "output_tokens", "seconds")})
-                   for group in groups]
+        answers = pd.DataFrame({
+            "answer": [group[0].text if samples == 1 else " | ".join(g.text for g in group) for group in groups],
+            "prediction": [_majority([_parse(g.text, task) for g in group]) for group in groups],
+            **{column: [sum(getattr(g, column) for g in group) for group in groups]
+               for column in ("prompt_tokens", "output_tokens", "seconds")}})
 
     results = {}
-    for i, name in enumerate(patterns):
-        mine = answers[i * len(df):(i + 1) * len(df)]
-        details = score_answers([a for a, _, _ in mine], df, task, predictions=[p for _, p, _ in mine])
+    for i, name in enumerate(patterns):  # the prompts are in pattern order, len(df) each
+        mine = answers.iloc[i * len(df):(i + 1) * len(df)]
+        details = score_answers(list(mine["answer"]), df, task, predictions=list(mine["prediction"]))
         for column in ("prompt_tokens", "output_tokens", "seconds"):
-            details[column] = [costs[column] for _, _, costs in mine]
+            details[column] = mine[column].to_numpy()
         results[name] = summarize(details, name, task, method), details
     return results
 
