@@ -24,6 +24,8 @@ import resource
 import sys
 import threading
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,7 +90,7 @@ def answer_loss(model, batch: dict) -> torch.Tensor:
     """
     width = int((batch["labels"] != IGNORE_INDEX).sum(dim=1).max())  # longest answer, in tokens
     logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                   logits_to_keep=width + 1).logits
+                   logits_to_keep=width + 1, use_cache=False).logits  # (a cache only helps generation)
     predicted = logits[:, :-1].flatten(0, 1).float()  # position t predicts token t + 1
     targets = batch["labels"][:, -width:].flatten()
     return torch.nn.functional.cross_entropy(predicted, targets, ignore_index=IGNORE_INDEX)
@@ -117,7 +119,8 @@ def add_lora(model, rank: int = 8, alpha: int = 16, target_modules=("q_proj", "v
         raise CourseError(f"LoRA alpha must be positive (got {alpha!r}); alpha = 2 x rank is a common choice.")
     config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=target_modules, lora_dropout=dropout,
                         bias="none", task_type="CAUSAL_LM")
-    return get_peft_model(model, config)
+    with quiet_peft_deprecation():
+        return get_peft_model(model, config)
 
 
 def load_adapter(base_model, folder):
@@ -125,7 +128,30 @@ def load_adapter(base_model, folder):
     folder = Path(folder)
     if not (folder / "adapter_config.json").exists():
         raise CourseError(f"No LoRA adapter in {folder}: save one first with model.save_pretrained({str(folder)!r}).")
-    return PeftModel.from_pretrained(base_model, folder).eval()
+    with quiet_peft_deprecation():
+        return PeftModel.from_pretrained(base_model, folder).eval()
+
+
+@contextmanager
+def quiet_peft_deprecation():
+    """Hide one warning that is not the learner's to fix: peft asks transformers 5 for the
+    old name `is_gradient_checkpointing` while wrapping a model."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        yield
+
+
+def set_checkpointing(model, enabled: bool) -> None:
+    """Turn activation checkpointing on or off (called gradient checkpointing before transformers 5)."""
+    if not hasattr(model, "activation_checkpointing_enable"):  # an older transformers, as on Colab
+        if enabled:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_disable()
+    elif enabled:
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.activation_checkpointing_disable()
 
 
 def make_fully_trainable(model, freeze_embeddings: bool = False):
@@ -277,7 +303,7 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
                                          collate_fn=lambda batch: collate(batch, tokenizer.pad_token_id),
                                          generator=torch.Generator().manual_seed(seed))
     if checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        set_checkpointing(model, True)
     plain_model = model
     if accelerator is not None:
         model, opt, loader = accelerator.prepare(model, opt, loader)
@@ -319,7 +345,7 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
         bar.close()
         model.eval()
         if checkpointing:
-            plain_model.gradient_checkpointing_disable()
+            set_checkpointing(plain_model, False)
     if out_of_memory:  # outside the except block, so the error's tensors can be freed
         batch = loss = opt = None
         gc.collect()

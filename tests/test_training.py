@@ -1,5 +1,6 @@
 """Fine-tuning machinery on the tiny random model: data, loss masking, LoRA, the loop, memory, saving."""
 import copy
+import warnings
 
 import pytest
 import torch
@@ -133,6 +134,24 @@ def test_training_is_reproducible(tokenizer, examples):
     runs = [train(add_lora(tiny_random_model(tokenizer), rank=4), tokenizer, examples, steps=3, batch_size=2,
                   learning_rate=1e-2, progress=False).losses for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+def test_checkpointing_changes_memory_not_the_result(tokenizer, examples):
+    """Activation checkpointing recomputes what it dropped: same losses, on only while training, no deprecation noise."""
+    def run(checkpointing):
+        during = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = add_lora(tiny_random_model(tokenizer), rank=4)
+            on_step = lambda step, loss: during.append(model.is_activation_checkpointing)
+            losses = train(model, tokenizer, examples, steps=3, batch_size=2, learning_rate=1e-2, progress=False,
+                           checkpointing=checkpointing, on_step=on_step).losses
+        assert not [w for w in caught if "deprecated" in str(w.message)]
+        return losses, during, model.is_activation_checkpointing
+    plain, with_checkpoints = run(False), run(True)
+    assert plain[1] == [False] * 3 and with_checkpoints[1] == [True] * 3
+    assert not with_checkpoints[2]  # switched off again after training
+    assert with_checkpoints[0] == pytest.approx(plain[0], abs=1e-5)
 
 
 def test_interrupt_keeps_the_model_and_the_loss_history(model, tokenizer, examples):
