@@ -136,7 +136,7 @@ def test_training_is_reproducible(tokenizer, examples):
     assert runs[0] == runs[1]
 
 
-def test_checkpointing_changes_memory_not_the_result(tokenizer, examples):
+def test_checkpointing_is_on_only_while_training_and_keeps_the_losses(tokenizer, examples):
     """Activation checkpointing recomputes what it dropped: same losses, on only while training, no deprecation noise."""
     def run(checkpointing):
         during = []
