@@ -11,12 +11,15 @@ Any Hugging Face model id works too, where there is network (Colab):
 import ctypes
 import gc
 import importlib.util
+import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
 import torch
+import transformers
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 from transformers.utils import logging as transformers_logging
 
@@ -65,23 +68,66 @@ def packaged_gguf_path() -> Path:
     return path
 
 
-def packaged_model_dir() -> Path:
-    """The float32 safetensors copy of the packaged model, converted on first use."""
-    folder = cache_dir() / PACKAGED_MODEL
-    if (folder / "model.safetensors").exists() and (folder / "tokenizer.json").exists():
-        return folder
+CONVERSION_VERSION = 2  # raised when the conversion changes, so caches made by an older one are rebuilt
+CONVERSION_MARKER = "conversion.json"
+
+
+def conversion_is_complete(folder: Path) -> bool:
+    """A cached conversion is used only if it finished and was made by the current conversion code."""
+    try:
+        marker = json.loads((folder / CONVERSION_MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    return (marker.get("version") == CONVERSION_VERSION
+            and all((folder / name).is_file() for name in ("config.json", "model.safetensors", "tokenizer.json")))
+
+
+def special_tokens_from_config(tokenizer, config) -> None:
+    """Set the tokenizer's start, end and padding tokens to the ids the model's config holds.
+
+    The config reads them from the GGUF file correctly in every transformers version; the
+    tokenizer converter of transformers 5.0-5.17 (Colab's 5.15 among them) takes the end
+    token from the start-token id, so answers would end with `<|im_start|>` instead of `<|im_end|>`.
+    """
+    for role in ("bos", "eos", "pad"):
+        token_id = getattr(config, f"{role}_token_id", None)
+        if isinstance(token_id, int):
+            setattr(tokenizer, f"{role}_token", tokenizer.convert_ids_to_tokens(token_id))
+    tokenizer.clean_up_tokenization_spaces = False  # the model's own setting; older versions warn when it is unset
+
+
+def convert_packaged_model(folder: Path) -> None:
+    """Dequantise the packaged GGUF file to float32 safetensors in `folder`, atomically."""
     gguf = packaged_gguf_path()
     print(f"Converting {gguf.name} to float32 safetensors in {folder} (once, about 20 s)...", flush=True)
     start = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    special_tokens_from_config(tokenizer, model.config)
     model.hf_quantizer = None  # the weights are plain float32 now; let save_pretrained write them
-    model.config.quantization_config = None
-    partial = folder.with_name(folder.name + ".partial")
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config  # removed, not set to None: transformers 4.x cannot save a None
+    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
     model.save_pretrained(partial)
     tokenizer.save_pretrained(partial)
+    marker = {"version": CONVERSION_VERSION, "transformers": transformers.__version__, "source": gguf.name}
+    (partial / CONVERSION_MARKER).write_text(json.dumps(marker, indent=1))
+    stale = folder.with_name(f"{folder.name}.stale-{os.getpid()}")
+    if folder.exists():
+        folder.replace(stale)
     partial.replace(folder)  # atomic: an interrupted conversion never leaves a half-written cache
+    shutil.rmtree(stale, ignore_errors=True)
     print(f"Converted in {time.perf_counter() - start:.0f} s.", flush=True)
+
+
+def packaged_model_dir() -> Path:
+    """The float32 safetensors copy of the packaged model, converted on first use (again if outdated)."""
+    folder = cache_dir() / PACKAGED_MODEL
+    if not conversion_is_complete(folder):
+        if folder.exists():
+            print(f"The cached model in {folder} is incomplete or was made by an older version of the course.", flush=True)
+        convert_packaged_model(folder)
     return folder
 
 

@@ -1,4 +1,7 @@
+import copy
+import json
 import sys
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -49,13 +52,60 @@ def test_missing_package_says_how_to_install(monkeypatch):
         models.packaged_gguf_path()
 
 
-def test_conversion_is_cached_and_written_atomically(tmp_path, monkeypatch):
+def _fake_cache(folder, version=models.CONVERSION_VERSION):
+    folder.mkdir()
+    for name in ("config.json", "model.safetensors", "tokenizer.json"):
+        (folder / name).write_text("{}")
+    (folder / models.CONVERSION_MARKER).write_text(json.dumps({"version": version}))
+
+
+def test_a_complete_conversion_is_reused(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    _fake_cache(tmp_path / models.PACKAGED_MODEL)
+    monkeypatch.setattr(models, "convert_packaged_model", lambda folder: pytest.fail("converted again"))
+    assert models.packaged_model_dir() == tmp_path / models.PACKAGED_MODEL
+
+
+@pytest.mark.parametrize("damage", ["older conversion", "no marker", "no weights"])
+def test_an_outdated_or_incomplete_conversion_is_replaced(tmp_path, monkeypatch, tokenizer, tiny_model, damage, capsys):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     folder = tmp_path / models.PACKAGED_MODEL
-    folder.mkdir()
-    (folder / "model.safetensors").write_bytes(b"")
-    (folder / "tokenizer.json").write_text("{}")
-    assert models.packaged_model_dir() == folder  # a complete cache is reused, never converted again
+    _fake_cache(folder, version=models.CONVERSION_VERSION - 1 if damage == "older conversion" else models.CONVERSION_VERSION)
+    if damage == "no marker":
+        (folder / models.CONVERSION_MARKER).unlink()
+    if damage == "no weights":
+        (folder / "model.safetensors").unlink()
+    # The conversion itself, with the tiny model standing in for the 20-second dequantisation.
+    monkeypatch.setattr(models, "packaged_gguf_path", lambda: tmp_path / "model.gguf")
+    monkeypatch.setattr(models.AutoTokenizer, "from_pretrained", lambda *args, **kwargs: copy.deepcopy(tokenizer))
+    monkeypatch.setattr(models.AutoModelForCausalLM, "from_pretrained", lambda *args, **kwargs: copy.deepcopy(tiny_model))
+    assert models.packaged_model_dir() == folder
+    assert "incomplete or was made by an older version" in capsys.readouterr().out
+    assert models.conversion_is_complete(folder)
+    assert json.loads((folder / "config.json").read_text())["hidden_size"] == tiny_model.config.hidden_size
+    assert sorted(path.name for path in tmp_path.iterdir()) == [models.PACKAGED_MODEL]  # no partial or stale folder left
+
+
+def test_special_tokens_come_from_the_model_config(tokenizer):
+    wrong = copy.deepcopy(tokenizer)
+    wrong.eos_token = "<|im_start|>"  # what the GGUF converter of transformers 5.0-5.17 gives
+    models.special_tokens_from_config(wrong, SimpleNamespace(bos_token_id=1, eos_token_id=2, pad_token_id=2))
+    assert (wrong.bos_token, wrong.eos_token, wrong.pad_token) == ("<|im_start|>", "<|im_end|>", "<|im_end|>")
+    assert wrong.clean_up_tokenization_spaces is False
+
+
+def test_converted_tokenizer_ends_every_turn_with_im_end(tokenizer):
+    from helpers.training import sft_example
+    im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert tokenizer.eos_token == "<|im_end|>" and tokenizer.eos_token_id == im_end
+    assert tokenizer.pad_token_id == im_end and tokenizer.bos_token == "<|im_start|>"
+    example = sft_example(tokenizer, "How was the film?", "positive")
+    assert example["labels"][-1] == im_end
+    assert tokenizer.decode([t for t in example["labels"] if t >= 0]) == "positive<|im_end|>"
+    # The same end token closes an assistant turn in the model's own chat template.
+    chat = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}],
+                                         tokenize=False)
+    assert chat.rstrip().endswith("Hello<|im_end|>")
 
 
 def test_tiny_random_model_shares_the_vocabulary(tokenizer):
