@@ -31,6 +31,7 @@ DEFAULT_TEMPLATE = ("Classify the sentiment of this customer review as one of: v
 STRICT_TEMPLATE = DEFAULT_TEMPLATE + "\n\nReply with the label only."
 DEFAULT_INPUT = "The kettle boils fast, but the lid is flimsy and the handle gets hot."
 WIDE = widgets.Layout(width="100%")
+TAB_TITLES = ("Try a prompt", "Compare two prompts")
 
 
 def fill_template(template: str, text: str) -> str:
@@ -124,9 +125,11 @@ class Playground(widgets.VBox):
         compare_tab = widgets.VBox([widgets.HBox([self.prompt_a, self.prompt_b]),
                                     widgets.HBox([self.task, self.split]), widgets.HBox([self.n_examples, self.method]),
                                     self.compare_button, self.compare_output])
-        tabs = widgets.Tab([try_tab, compare_tab], titles=("Try a prompt", "Compare two prompts"))
+        self.tabs = widgets.Tab([try_tab, compare_tab])
+        for index, title in enumerate(TAB_TITLES):
+            self.tabs.set_title(index, title)  # per tab: ipywidgets 7 (Colab) ignores Tab(titles=...)
         settings = widgets.HBox([self.temperature, self.top_p, self.max_new_tokens, self.seed])
-        super().__init__([settings, tabs])
+        super().__init__([settings, self.tabs])
 
     def _sampling(self) -> dict:
         return dict(max_new_tokens=self.max_new_tokens.value, temperature=self.temperature.value,

@@ -2,6 +2,7 @@ import pandas as pd
 import pytest
 
 from helpers.errors import CourseError
+from helpers import playground
 from helpers.playground import build_messages, build_playground, fill_template, parse_examples
 
 REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "Meh", "Great", "Awful"],
@@ -34,6 +35,11 @@ def test_fill_template_and_examples():
 def test_prompt_mistakes_raise_clear_errors(template, examples, message):
     with pytest.raises(CourseError, match=message):
         build_messages("", template, "text", examples)
+
+
+def test_both_tabs_carry_their_titles(app):
+    # Set per tab, so ipywidgets 7 (Colab) shows them as well as ipywidgets 8.
+    assert [app.tabs.get_title(index) for index in range(len(app.tabs.children))] == list(playground.TAB_TITLES)
 
 
 def test_run_shows_the_answer_with_tokens_and_latency(app):
