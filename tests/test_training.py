@@ -136,6 +136,13 @@ def test_training_is_reproducible(tokenizer, examples):
     assert runs[0] == runs[1]
 
 
+def checkpointing_is_on(model) -> bool:
+    """Read under its transformers 5 name where the model has it, else the old one (as `set_checkpointing` does)."""
+    if hasattr(model, "activation_checkpointing_enable"):
+        return model.is_activation_checkpointing
+    return model.is_gradient_checkpointing
+
+
 def test_checkpointing_is_on_only_while_training_and_keeps_the_losses(tokenizer, examples):
     """Activation checkpointing recomputes what it dropped: same losses, on only while training, no deprecation noise."""
     def run(checkpointing):
@@ -143,11 +150,11 @@ def test_checkpointing_is_on_only_while_training_and_keeps_the_losses(tokenizer,
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model = add_lora(tiny_random_model(tokenizer), rank=4)
-            on_step = lambda step, loss: during.append(model.is_activation_checkpointing)
+            on_step = lambda step, loss: during.append(checkpointing_is_on(model))
             losses = train(model, tokenizer, examples, steps=3, batch_size=2, learning_rate=1e-2, progress=False,
                            checkpointing=checkpointing, on_step=on_step).losses
         assert not [w for w in caught if "deprecated" in str(w.message)]
-        return losses, during, model.is_activation_checkpointing
+        return losses, during, checkpointing_is_on(model)
     plain, with_checkpoints = run(False), run(True)
     assert plain[1] == [False] * 3 and with_checkpoints[1] == [True] * 3
     assert not with_checkpoints[2]  # switched off again after training
