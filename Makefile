@@ -8,7 +8,7 @@ NB     ?= notebooks/*.ipynb
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: setup lab test outputs
+.PHONY: setup lab test test-colab outputs
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: setup
 	bash tests/install_browser.sh $(BIN)/python
 	COURSE_QUICK=1 $(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout 900
+
+# The same tests under Colab's package versions, each stack in its own venv (see tests/versions/run.sh).
+test-colab:
+	bash tests/versions/run.sh colab-2026-08-19
+	bash tests/versions/run.sh colab-2026.01
 
 # Re-run notebooks in quick mode and store their outputs (what nbval compares against).
 outputs: setup
