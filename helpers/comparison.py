@@ -12,7 +12,8 @@ The five approaches, all asked with the same canonical instruction:
     full fine-tune   every weight but the token embedding trained (Adafactor) on the same examples, short instruction
     hybrid           the LoRA fine-tuned model asked with the best prompt
 
-For each: accuracy (tickets: mean field accuracy and JSON-valid rate), consistency
+For each: accuracy (tickets: mean field accuracy and JSON-valid rate) with its per-example
+scores (so two approaches are compared example by example, `helpers.statistics`), consistency
 across rewordings of the instruction and across sampling seeds
 (`helpers.consistency`), latency, prompt tokens, labelled examples used and the
 one-time training cost (`helpers.costs`). Two more experiments use the same
@@ -38,20 +39,22 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .config import DATA_DIR, SEED, cache_dir, quick_or_full
-from .consistency import PARAPHRASES, across_paraphrases, across_seeds, consistency
+from .baselines import tfidf_predictions
+from .consistency import PARAPHRASES, across_paraphrases, across_seeds, agreement, consistency
 from .costs import cost_per_1000_requests, dollars, tokens_trained, training_flops
 from .data import balanced_sample, load_probe, load_reviews, load_tickets, probe_is_correct
 from .errors import CourseError
-from .evaluation import best_pattern, evaluate, evaluate_patterns, standard_error
+from .evaluation import best_pattern, evaluate, evaluate_patterns, example_scores
 from .generation import generate_batch
 from .models import count_parameters, default_model_id, free_memory, load_model
 from .prompts import answer_text, catalog, check_task, make_few_shot, zero_shot
+from .statistics import compare_paired
 from .training import add_lora, load_adapter, make_fully_trainable, sft_examples, train
 
 APPROACHES = ("zero-shot", "best prompt", "LoRA fine-tune", "full fine-tune", "hybrid")
 PROMPT_CANDIDATES = ("explicit", "context", "strict_format", "few_shot_balanced", "few_shot_similar")
 LABEL_COLUMNS = {"reviews": "label", "tickets": "issue_type"}  # what a balanced sample balances
-CACHE_VERSION = 4  # bump whenever a change to the helpers changes what the experiments measure
+CACHE_VERSION = 5  # bump whenever a change to the helpers changes what the experiments measure
 EVAL_BATCH = 16  # examples answered together: one batch per run in quick mode
 
 
@@ -176,7 +179,8 @@ def fine_tune(settings: Settings, kind: str = "lora", n_train: int | None = None
 def measure(model, tokenizer, pattern, test: pd.DataFrame, settings: Settings) -> dict:
     """Accuracy and costs of one (model, prompt pattern), plus its consistency over wordings and seeds.
 
-    The first wording is the canonical instruction: its run gives the accuracy.
+    The first wording is the canonical instruction: its run gives the accuracy and the per-example
+    `scores`; `agreement_scores` holds each example's agreement over the wordings (both for paired tests).
     """
     wordings = PARAPHRASES[settings.task][:settings.n_wordings]
     by_wording, summaries = across_paraphrases(model, tokenizer, pattern, test, settings.task, wordings=wordings,
@@ -185,7 +189,9 @@ def measure(model, tokenizer, pattern, test: pd.DataFrame, settings: Settings) -
     row = summaries.iloc[0].drop(["pattern", "method", "variant"]).to_dict()
     row.update(paraphrase_agreement=consistency(by_wording)["agreement"],
                seed_agreement=consistency(by_seed)["agreement"],
-               accuracy_worst_wording=summaries["accuracy"].min(), accuracy_best_wording=summaries["accuracy"].max())
+               accuracy_worst_wording=summaries["accuracy"].min(), accuracy_best_wording=summaries["accuracy"].max(),
+               scores=example_scores(by_wording.iloc[:, 0], test, settings.task),  # per example: for paired tests
+               agreement_scores=[float(value) for value in agreement(by_wording)])
     return row
 
 
@@ -302,13 +308,18 @@ def seed_table(results: pd.DataFrame, price_per_hour: float) -> pd.DataFrame:
 
 # --- Experiment 2: the crossover ------------------------------------------------------------------
 
+BASELINE = "TF-IDF + logistic regression"
+
+
 def crossover(settings: Settings, shots=None, sizes=None, progress: bool = True) -> pd.DataFrame:
-    """Accuracy against labelled examples used: as few-shot examples in the prompt, and as LoRA training data.
+    """Accuracy against labelled examples used: as few-shot examples in the prompt, as LoRA training data,
+    and (reviews) as training data of the classical baseline (`helpers.baselines`), all on the same test examples.
 
     Every fine-tune trains the same number of steps, so only the number of distinct
     examples changes. The largest size is the head-to-head's own LoRA fine-tune and
     0 shots its zero-shot row (reused, not rerun).
-    Returns one row per point: method, labelled_examples, accuracy, prompt_tokens, latency_s, training_seconds, n.
+    Returns one row per point: method, labelled_examples, accuracy, prompt_tokens, latency_s, training_seconds,
+    scores (per test example), n.
     """
     shots = tuple(quick_or_full((1,), (1, 4, 16)) if shots is None else shots)
     sizes = tuple(quick_or_full((4,), (16, 64)) if sizes is None else sizes)
@@ -321,38 +332,47 @@ def crossover(settings: Settings, shots=None, sizes=None, progress: bool = True)
         test = load_split(settings.task, "test", settings.n_test)
         rows = [{"method": "few-shot prompt", "labelled_examples": 0, **_point(results.loc["zero-shot"])},
                 {"method": "LoRA fine-tune", "labelled_examples": settings.n_train, **_point(results.loc["LoRA fine-tune"])}]
+        if settings.task == "reviews":  # a label classifier; tickets are four fields of JSON
+            for n in (*sizes, settings.n_train):
+                data = load_split(settings.task, "train", n)
+                predictions = tfidf_predictions(data["text"], data["label"], test["text"])
+                scores = example_scores(predictions, test, settings.task)
+                rows.append({"method": BASELINE, "labelled_examples": n, "accuracy": sum(scores) / len(scores),
+                             "prompt_tokens": float("nan"), "latency_s": float("nan"), "training_seconds": 0.0,
+                             "scores": scores})
         model, tokenizer = load_model(settings.model_id)
         for k in tqdm(shots, desc="few-shot prompts", disable=not progress):
             pattern = make_few_shot(pool, k, "balanced", settings.task)
-            summary, _ = evaluate(model, tokenizer, pattern, test, settings.task, batch_size=EVAL_BATCH)
-            rows.append({"method": "few-shot prompt", "labelled_examples": k, **_point(summary.iloc[0]), "training_seconds": 0.0})
+            summary, details = evaluate(model, tokenizer, pattern, test, settings.task, batch_size=EVAL_BATCH)
+            rows.append({"method": "few-shot prompt", "labelled_examples": k, **_point(summary.iloc[0], details)})
         for n in sizes:
             model = None
             free_memory()
             model, tokenizer, info = fine_tune(settings, "lora", n_train=n, progress=progress)
-            summary, _ = evaluate(model, tokenizer, lambda t: zero_shot(t, settings.task), test, settings.task,
-                                  batch_size=EVAL_BATCH)
-            rows.append({"method": "LoRA fine-tune", "labelled_examples": n, **_point(summary.iloc[0]),
-                         "training_seconds": info["training_seconds"]})
+            summary, details = evaluate(model, tokenizer, lambda t: zero_shot(t, settings.task), test, settings.task,
+                                        batch_size=EVAL_BATCH)
+            rows.append({"method": "LoRA fine-tune", "labelled_examples": n,
+                         **_point(summary.iloc[0], details, training_seconds=info["training_seconds"])})
         return pd.DataFrame(rows).sort_values(["method", "labelled_examples"], kind="stable").reset_index(drop=True)
     table = cached("crossover", {**asdict(settings), "shots": shots, "sizes": sizes}, compute)
     return table.assign(n=settings.n_test)  # the test examples behind every accuracy
 
 
-def _point(row) -> dict:
-    """The columns of a crossover point, from a results or summary row."""
+def _point(row, details: pd.DataFrame | None = None, training_seconds: float = 0.0) -> dict:
+    """The columns of a crossover point, from a head-to-head results row or an `evaluate` summary and details."""
     return {"accuracy": row["accuracy"], "prompt_tokens": row["prompt_tokens"], "latency_s": row["latency_s"],
-            "training_seconds": row.get("training_seconds", 0.0)}
+            "training_seconds": row.get("training_seconds", training_seconds),
+            "scores": list(row["scores"]) if details is None else list(details["score"])}
 
 
 def crossover_point(table: pd.DataFrame) -> int | None:
-    """The fewest labelled examples with which fine-tuning beats every prompt that could use that many
-    by more than chance (two standard errors on the table's `n` test examples); None if it never does."""
+    """The fewest labelled examples with which fine-tuning beats every prompt that could use that many,
+    each compared on the same test examples (paired; the 95% interval of the difference above 0);
+    None if it never does."""
     prompts = table[table["method"] == "few-shot prompt"]
     for _, row in table[table["method"] == "LoRA fine-tune"].sort_values("labelled_examples").iterrows():
-        best = prompts[prompts["labelled_examples"] <= row["labelled_examples"]]["accuracy"].max()
-        noise = 2 * (standard_error(row["accuracy"], row["n"]) ** 2 + standard_error(best, row["n"]) ** 2) ** 0.5
-        if row["accuracy"] - best > noise:
+        usable = prompts[prompts["labelled_examples"] <= row["labelled_examples"]]
+        if all(compare_paired(row["scores"], prompt["scores"]).verdict == "A better" for _, prompt in usable.iterrows()):
             return int(row["labelled_examples"])
     return None
 
@@ -413,41 +433,42 @@ def decision_figures(settings: Settings, crossover_table: pd.DataFrame, versatil
 
 # --- Conclusions: the seed's claims against our numbers ------------------------------------------------
 
-def _verdict(ours: float, theirs: float, n: int) -> tuple[str, str]:
-    """(verdict, note) for a claim that `ours` is higher than `theirs`, allowing for chance on n examples:
-    a gap within two standard errors is 'too close to call'."""
-    noise = 2 * (standard_error(ours, n) ** 2 + standard_error(theirs, n) ** 2) ** 0.5
-    note = f"gap {ours - theirs:+.0%}, chance alone moves it by up to ±{noise:.0%} on {n} examples"
-    if abs(ours - theirs) <= noise:
-        return "too close to call", note
-    return ("agrees" if ours > theirs else "disagrees"), note
+def _verdict(ours, theirs) -> tuple[str, str]:
+    """(verdict, note) for a claim that `ours` scores higher than `theirs`, per-example scores on the same
+    examples: 'agrees' or 'disagrees' when the 95% interval of the paired difference excludes 0, else
+    'too close to call'."""
+    result = compare_paired(ours, theirs)
+    note = (f"gap {result.difference:+.0%}, 95% interval {result.low:+.0%} to {result.high:+.0%} "
+            f"on the same {result.n} examples (paired)")
+    return {"A better": "agrees", "B better": "disagrees"}.get(result.verdict, "too close to call"), note
 
 
 def _claim(claim: str, measured: str, verdict: str, note: str = "") -> dict:
     return {"claim": claim, "measured": measured, "verdict": verdict, "note": note}
 
 
-def seed_claims(runs: dict, crossover_table: pd.DataFrame, versatility_table: pd.DataFrame) -> pd.DataFrame:
+def seed_claims(runs: dict, crossover_table: pd.DataFrame, versatile: dict) -> pd.DataFrame:
     """The seed article's main claims, each with what we measured, a verdict and a note.
 
-    runs: task -> head_to_head(...) result. Verdicts: agrees, disagrees, partly, or
-    too close to call (a gap within two standard errors of the number of test examples).
+    runs: task -> head_to_head(...) result; versatile: versatility(...). Verdicts: agrees, disagrees, partly,
+    or too close to call. Accuracy claims compare the LoRA fine-tune with the best prompt (chosen on the
+    validation split) example by example on the same test examples: a gap counts only when its 95%
+    interval excludes zero, and a gap that does not is never scored as agreement.
     """
     rows = []
     for task, run in runs.items():
-        r, n = run["results"], int(run["results"]["n"].iloc[0])
-        tuned = r.loc[["LoRA fine-tune", "full fine-tune"], "accuracy"].max()
-        prompted = r.loc[["zero-shot", "best prompt"], "accuracy"].max()
+        r = run["results"]
+        tuned, prompted = r.loc["LoRA fine-tune"], r.loc["best prompt"]
         rows.append(_claim(f"Fine-tuning is more accurate on a specific task ({task})",
-                           f"best fine-tune {tuned:.0%} vs best prompt {prompted:.0%}", *_verdict(tuned, prompted, n)))
-        steady_tuned = r.loc[["LoRA fine-tune", "full fine-tune"], "paraphrase_agreement"].mean()
-        steady_prompted = r.loc[["zero-shot", "best prompt"], "paraphrase_agreement"].mean()
+                           f"LoRA fine-tune {tuned['accuracy']:.0%} vs best prompt ({prompted['prompt']}) {prompted['accuracy']:.0%}",
+                           *_verdict(tuned["scores"], prompted["scores"])))
         rows.append(_claim(f"Fine-tuned answers change less when the instruction is reworded ({task})",
-                           f"same answer over wordings: fine-tuned {steady_tuned:.0%} vs prompted {steady_prompted:.0%}",
-                           *_verdict(steady_tuned, steady_prompted, n)))
-        extra = r.loc["best prompt", "prompt_tokens"] - r.loc["LoRA fine-tune", "prompt_tokens"]
+                           f"same answer over wordings: LoRA fine-tune {tuned['paraphrase_agreement']:.0%} vs best prompt "
+                           f"{prompted['paraphrase_agreement']:.0%}",
+                           *_verdict(tuned["agreement_scores"], prompted["agreement_scores"])))
+        extra = prompted["prompt_tokens"] - tuned["prompt_tokens"]
         rows.append(_claim(f"Prompting is the cheap option ({task})",
-                           f"no training (the LoRA fine-tune took {r.loc['LoRA fine-tune', 'training_flops']:.1e} FLOPs), "
+                           f"no training (the LoRA fine-tune took {tuned['training_flops']:.1e} FLOPs), "
                            f"but the best prompt reads {extra:+.0f} tokens per request compared with the fine-tuned model",
                            "partly" if extra > 0 else "agrees",
                            "cheaper to start; dearer per request, so volume decides" if extra > 0 else "cheaper to start and to run"))
@@ -455,10 +476,12 @@ def seed_claims(runs: dict, crossover_table: pd.DataFrame, versatility_table: pd
     largest = int(crossover_table["labelled_examples"].max())
     rows.append(_claim("Fine-tuning needs a labelled data set; prompting needs little or none",
                        f"fine-tuning beat every usable prompt from {point} labelled examples" if point is not None
-                       else f"fine-tuning did not clearly beat prompting with up to {largest} labelled examples", "agrees",
-                       "" if point is not None else "no gap beyond chance with this little data, training or test set"))
-    base, tuned = versatility_table.iloc[0], versatility_table.iloc[1]
+                       else f"fine-tuning did not clearly beat prompting with up to {largest} labelled examples",
+                       "agrees" if point is not None else "too close to call",
+                       "paired on the same test examples" if point is not None else
+                       "no difference beyond chance on these test examples: this run cannot tell"))
+    base, tuned = list(versatile["probe"].values())
     rows.append(_claim("A fine-tuned model loses versatility (Swiss army knife vs scalpel)",
-                       f"general probe: base {base['probe_accuracy']:.0%}, fine-tuned {tuned['probe_accuracy']:.0%}",
-                       *_verdict(base["probe_accuracy"], tuned["probe_accuracy"], int(base["probe_questions"]))))
+                       f"general probe: base {base['correct'].mean():.0%}, fine-tuned {tuned['correct'].mean():.0%}",
+                       *_verdict(base["correct"], tuned["correct"])))
     return pd.DataFrame(rows)

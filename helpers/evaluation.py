@@ -8,7 +8,8 @@
     pattern, task, method, n, accuracy, unparseable_rate, latency_s, prompt_tokens, output_tokens
     and for tickets also json_valid_rate, exact_match and one accuracy per field.
 `details` has one row per example: text, expected, answer (raw text), prediction,
-    parsed, correct (tickets: one column per field too), prompt_tokens, output_tokens, seconds.
+    parsed, correct, score (1/0; tickets: the share of right fields, and one column per field),
+    prompt_tokens, output_tokens, seconds.
 
 Three ways to read the model's answer (`method`):
     "generate"  decode an answer (greedy by default) and parse it
@@ -101,23 +102,32 @@ def score_answers(answers: list[str], df: pd.DataFrame, task: str = "reviews", p
     if task == "reviews":
         rows["expected"] = list(df["label"])
         rows["correct"] = rows["prediction"] == rows["expected"]
+        rows["score"] = rows["correct"].astype(float)
         return rows
     rows["expected"] = list(df["expected"])
     for field in TICKET_FIELDS:
         wanted = [normalise_ticket(expected)[field] for expected in rows["expected"]]
         rows[f"{field}_ok"] = [p is not None and p[field] == w for p, w in zip(rows["prediction"], wanted)]
     rows["correct"] = rows[[f"{field}_ok" for field in TICKET_FIELDS]].all(axis=1)
+    rows["score"] = rows[[f"{field}_ok" for field in TICKET_FIELDS]].mean(axis=1)
     return rows
+
+
+def example_scores(predictions, df: pd.DataFrame, task: str = "reviews") -> list[float]:
+    """Per example, what accuracy averages: 1 or 0 for a review label, the share of right fields for a ticket.
+
+    The input of a paired comparison (`helpers.statistics.compare_paired`) of two methods on `df`.
+    """
+    predictions = [None if isinstance(p, float) and p != p else p for p in predictions]  # NaN: unparsed
+    return [float(score) for score in score_answers([""] * len(df), df, task, predictions=predictions)["score"]]
 
 
 def summarize(details: pd.DataFrame, pattern: str, task: str = "reviews", method: str = "generate") -> pd.DataFrame:
     """The one-row summary of a `details` table (see the module docstring for the columns)."""
     summary = {"pattern": pattern, "task": task, "method": method, "n": len(details)}
-    if task == "reviews":
-        summary["accuracy"] = details["correct"].mean()
-    else:
+    summary["accuracy"] = details["score"].mean()  # tickets: the mean of the four field accuracies
+    if task == "tickets":
         fields = {field: details[f"{field}_ok"].mean() for field in TICKET_FIELDS}
-        summary["accuracy"] = float(np.mean(list(fields.values())))
         summary["json_valid_rate"] = details["parsed"].mean()
         summary["exact_match"] = details["correct"].mean()
         summary.update({f"{field}_accuracy": value for field, value in fields.items()})
@@ -232,13 +242,6 @@ def best_pattern(results: pd.DataFrame, task: str = "reviews") -> pd.Series:
     if rows.empty:
         raise CourseError(f"The results table has no rows for task {task!r}: evaluate some patterns first.")
     return rows.sort_values(["accuracy", "prompt_tokens"], ascending=[False, True], kind="stable").iloc[0]
-
-
-def standard_error(accuracy: float, n: int) -> float:
-    """How much an accuracy measured on n examples wobbles by chance alone: sqrt(p(1-p)/n)."""
-    if n < 1:
-        raise CourseError("The standard error needs at least one example.")
-    return math.sqrt(accuracy * (1 - accuracy) / n)
 
 
 def results_path(name: str):

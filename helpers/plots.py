@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from .statistics import accuracy_interval
+
 
 def plot_next_tokens(table, title: str = "Next-token probabilities", ax=None):
     """Horizontal bars, most probable token on top, from a `helpers.tokens.top_tokens` table."""
@@ -226,24 +228,31 @@ def plot_head_to_head(results, title: str = "Head-to-head on the same test examp
     return axes
 
 
-def plot_crossover(table, point=None, title: str = "Where fine-tuning overtakes prompting"):
-    """Accuracy against labelled examples used, in the prompt (few-shot) and as fine-tuning data, on one chart.
+def plot_crossover(table, point=None, title: str = "Where fine-tuning overtakes prompting", chance: float | None = None):
+    """Accuracy against labelled examples used, in the prompt (few-shot), as fine-tuning data and (if measured)
+    by the classical baseline, on one chart.
 
     `table` is `helpers.comparison.crossover(...)`; `point` the crossover (or None); each few-shot point is
-    labelled with its prompt tokens per request.
+    labelled with its prompt tokens per request; right/wrong `scores` give each point its 95% interval.
     """
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    for (method, rows), marker in zip(table.groupby("method", sort=True), "os"):
+    for (method, rows), marker in zip(table.groupby("method", sort=True), "os^D"):
         rows = rows.sort_values("labelled_examples")
-        ax.plot(rows["labelled_examples"], rows["accuracy"], marker=marker, label=method)
+        line, = ax.plot(rows["labelled_examples"], rows["accuracy"], marker=marker, label=method)
+        if "scores" in rows and all(set(scores) <= {0, 1} for scores in rows["scores"]):
+            intervals = [accuracy_interval(scores) for scores in rows["scores"]]
+            ax.errorbar(rows["labelled_examples"], rows["accuracy"], fmt="none", ecolor=line.get_color(), alpha=0.5,
+                        yerr=[[a - low for a, low, _ in intervals], [high - a for a, _, high in intervals]], capsize=3)
         if method == "few-shot prompt":
             for x, y, tokens in zip(rows["labelled_examples"], rows["accuracy"], rows["prompt_tokens"]):
                 ax.annotate(f"{tokens:.0f} tok", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=7)
     if point is not None:
         ax.axvline(point, color="grey", linestyle="--", label=f"fine-tuning ahead from {point} examples")
+    if chance is not None:
+        ax.axhline(chance, color="black", linestyle=":", linewidth=1, label=f"chance ({chance:.0%})")
     ax.set_xscale("symlog", linthresh=1)
     ax.set_xlabel("labelled examples used (log scale; 0 = zero-shot)")
-    ax.set_ylabel("accuracy on the test examples")
+    ax.set_ylabel("accuracy on the test examples (bars: 95% interval)")
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
     ax.legend(fontsize=8)

@@ -80,12 +80,16 @@ def test_tickets_results_have_json_validity(tiny_course):
 def test_crossover_versatility_and_decision_figures(tiny_course):
     reviews, tickets = Settings("reviews", **TINY), Settings("tickets", **{**TINY, "n_test": 2})
     table = crossover(reviews, shots=(1,), sizes=(2,), progress=False)
-    assert list(table["method"].unique()) == ["LoRA fine-tune", "few-shot prompt"]
-    assert sorted(table["labelled_examples"]) == [0, 1, 2, 6]
+    assert list(table["method"].unique()) == ["LoRA fine-tune", comparison.BASELINE, "few-shot prompt"]
+    assert sorted(table["labelled_examples"]) == [0, 1, 2, 2, 6, 6]
+    assert all(len(scores) == reviews.n_test for scores in table["scores"])  # per test example, for paired tests
+    assert table["accuracy"].tolist() == [sum(scores) / len(scores) for scores in table["scores"]]
     with pytest.raises(CourseError):
         crossover(reviews, shots=(1,), sizes=(6,), progress=False)
     versatile = versatility(reviews, tickets, n_probe=3, progress=False)
     assert list(versatile["table"].index) == ["base model", "fine-tuned on reviews"]
+    claims = seed_claims({"reviews": head_to_head(reviews, progress=False)}, table, versatile)
+    assert len(claims) == 5 and set(claims["verdict"]) <= {"agrees", "disagrees", "partly", "too close to call"}
     assert {"reviews_accuracy", "probe_accuracy", "tickets_accuracy", "tickets_json_valid_rate"} <= set(versatile["table"])
     assert len(versatile["probe"]["base model"]) == 3
     figures = decision_figures(reviews, table, versatile["table"])
@@ -94,15 +98,21 @@ def test_crossover_versatility_and_decision_figures(tiny_course):
         versatility(reviews, reviews)
 
 
+def scores(right: int, n: int = 100) -> list[float]:
+    """Per-example scores of a method that gets the first `right` of `n` examples right."""
+    return [1.0] * right + [0.0] * (n - right)
+
+
 def test_crossover_point_is_where_fine_tuning_beats_every_usable_prompt():
     table = pd.DataFrame({"method": ["few-shot prompt"] * 3 + ["LoRA fine-tune"] * 3,
                           "labelled_examples": [0, 5, 20, 10, 50, 200],
-                          "accuracy": [0.3, 0.5, 0.6, 0.45, 0.55, 0.8], "n": 10_000})
-    assert crossover_point(table) == 200  # at 50 examples, the 20-shot prompt (0.6) still wins
-    table.loc[4, "accuracy"] = 0.65
+                          "scores": [scores(30), scores(50), scores(60), scores(45), scores(55), scores(80)]})
+    assert crossover_point(table) == 200  # at 50 examples, the 20-shot prompt (60%) still wins
+    table.at[4, "scores"] = scores(75)
     assert crossover_point(table) == 50
-    assert crossover_point(table.assign(n=100)) == 200  # 0.65 vs 0.6 on 100 examples is within chance
-    table["accuracy"] = [0.9, 0.9, 0.9, 0.1, 0.1, 0.1]
+    table.at[4, "scores"] = scores(64)  # 64% vs 60% on the same 100 examples: within chance
+    assert crossover_point(table) == 200
+    table["scores"] = [scores(90)] * 3 + [scores(10)] * 3
     assert crossover_point(table) is None
 
 
@@ -114,7 +124,8 @@ def fake_results() -> pd.DataFrame:
                      "training_seconds": 0.0 if trained == 0 else 60.0, "training_flops": 0.0 if trained == 0 else 1e15,
                      "trainable_parameters": trained, "parameters": 1.35e8, "latency_s": [0.2, 0.5, 0.2, 0.2, 0.5][i],
                      "prompt_tokens": 80.0, "paraphrase_agreement": 0.5 + 0.1 * i, "seed_agreement": 0.7,
-                     "accuracy_worst_wording": 0.1, "accuracy_best_wording": 0.6})
+                     "accuracy_worst_wording": 0.1, "accuracy_best_wording": 0.6,
+                     "scores": scores(20 + 10 * i), "agreement_scores": [0.5 + 0.1 * i] * 100})
     return pd.DataFrame(rows).set_index("approach")
 
 
@@ -151,21 +162,42 @@ def test_charts_of_the_head_to_head_crossover_and_versatility():
     plt.close("all")
 
 
+def probe_answers(right: int, n: int = 50) -> pd.DataFrame:
+    return pd.DataFrame({"correct": [True] * right + [False] * (n - right)})
+
+
 def test_seed_claims_give_a_verdict_from_the_numbers():
-    results = fake_results().assign(n=100)
+    results = fake_results()  # LoRA 40% vs best prompt 30%, the LoRA right on every example the prompt gets
     crossing = pd.DataFrame({"method": ["few-shot prompt", "LoRA fine-tune"], "labelled_examples": [5, 100],
-                             "accuracy": [0.3, 0.6], "n": 100})
-    versatile = pd.DataFrame({"probe_questions": [50, 50], "probe_accuracy": [0.8, 0.2]}, index=["base", "tuned"])
+                             "scores": [scores(30), scores(60)]})
+    versatile = {"probe": {"base model": probe_answers(40), "fine-tuned on reviews": probe_answers(10)}}
     claims = seed_claims({"reviews": {"results": results}}, crossing, versatile)
     verdicts = dict(zip(claims["claim"], claims["verdict"]))
-    assert verdicts["Fine-tuning is more accurate on a specific task (reviews)"] == "agrees"  # 0.5 vs 0.3 on 100
+    assert verdicts["Fine-tuning is more accurate on a specific task (reviews)"] == "agrees"
+    assert "LoRA fine-tune 40% vs best prompt (zero_shot) 30%" in claims["measured"].iloc[0]
+    assert "on the same 100 examples (paired)" in claims["note"].iloc[0]
     assert verdicts["A fine-tuned model loses versatility (Swiss army knife vs scalpel)"] == "agrees"
     assert verdicts["Fine-tuning needs a labelled data set; prompting needs little or none"] == "agrees"
     assert "from 100 labelled examples" in claims["measured"].iloc[3]
-    close = seed_claims({"reviews": {"results": results.assign(n=4)}}, crossing, versatile.assign(probe_accuracy=[0.5, 0.45]))
-    assert close["verdict"].iloc[0] == close["verdict"].iloc[-1] == "too close to call"
-    assert "on 4 examples" in close["note"].iloc[0]
     assert set(claims["verdict"]) <= {"agrees", "disagrees", "partly", "too close to call"}
-    worse = results.copy()
-    worse.loc[["LoRA fine-tune", "full fine-tune"], "accuracy"] = 0.0
+
+
+def test_a_gap_within_chance_is_never_agreement():
+    close = fake_results()
+    close.at["LoRA fine-tune", "scores"] = scores(33)  # 33% vs 30% on the same 100 examples
+    crossing = pd.DataFrame({"method": ["few-shot prompt", "LoRA fine-tune"], "labelled_examples": [5, 100],
+                             "scores": [scores(30), scores(33)]})
+    versatile = {"probe": {"base model": probe_answers(25), "fine-tuned on reviews": probe_answers(23)}}
+    claims = seed_claims({"reviews": {"results": close}}, crossing, versatile)
+    assert claims["verdict"].iloc[0] == claims["verdict"].iloc[-1] == "too close to call"
+    assert claims["verdict"].iloc[3] == "too close to call"  # no crossover in this run: the claim is not confirmed
+    assert "did not clearly beat prompting" in claims["measured"].iloc[3]
+
+
+def test_a_clearly_worse_fine_tune_disagrees():
+    worse = fake_results()
+    worse.at["LoRA fine-tune", "scores"] = scores(0)
+    crossing = pd.DataFrame({"method": ["few-shot prompt", "LoRA fine-tune"], "labelled_examples": [5, 100],
+                             "scores": [scores(30), scores(60)]})
+    versatile = {"probe": {"base model": probe_answers(25), "fine-tuned on reviews": probe_answers(25)}}
     assert seed_claims({"reviews": {"results": worse}}, crossing, versatile)["verdict"].iloc[0] == "disagrees"
