@@ -21,25 +21,20 @@ machinery: `crossover` (accuracy against labelled examples, in the prompt or as
 training data) and `versatility` (the general probe, and the other task, before
 and after a fine-tune).
 
-Results are cached in `cache_dir()/results/`, keyed by the settings, the data
-files, the versions of torch, transformers and peft, and CACHE_VERSION: change
-any of these and the experiment runs again. After editing a helper, delete the
-folder (or bump CACHE_VERSION) to measure again. Nothing in the cache ships
-with the course.
+Results are cached (`helpers.cache`, as JSON) in `cache_dir()/results/`, keyed by
+the settings, the data files, the versions of torch, transformers and peft, and
+`cache.CACHE_VERSION`: change any of these and the experiment runs again. After
+editing a helper, delete the folder (or raise CACHE_VERSION) to measure again.
+Nothing in the cache ships with the course.
 """
-import functools
-import hashlib
-import json
-import pickle
-import shutil
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .config import DATA_DIR, SEED, cache_dir, quick_or_full
 from .baselines import tfidf_predictions
+from .cache import cached, entry
+from .config import SEED, quick_or_full
 from .consistency import PARAPHRASES, across_paraphrases, across_seeds, agreement, consistency
 from .costs import cost_per_1000_requests, dollars, tokens_trained, training_flops
 from .data import balanced_sample, load_probe, load_reviews, load_tickets, probe_is_correct
@@ -54,7 +49,6 @@ from .training import add_lora, load_adapter, make_fully_trainable, sft_examples
 APPROACHES = ("zero-shot", "best prompt", "LoRA fine-tune", "full fine-tune", "hybrid")
 PROMPT_CANDIDATES = ("explicit", "context", "strict_format", "few_shot_balanced", "few_shot_similar")
 LABEL_COLUMNS = {"reviews": "label", "tickets": "issue_type"}  # what a balanced sample balances
-CACHE_VERSION = 5  # bump whenever a change to the helpers changes what the experiments measure
 EVAL_BATCH = 16  # examples answered together: one batch per run in quick mode
 
 
@@ -92,49 +86,6 @@ def default_settings(task: str) -> Settings:
                     k=2, **common)
 
 
-# --- The cache -----------------------------------------------------------------------------------
-
-@functools.cache
-def fingerprint() -> str:
-    """A digest of the data files, the versions of the libraries that compute the numbers and CACHE_VERSION."""
-    import peft
-    import torch
-    import transformers
-    digest = hashlib.sha256(f"{CACHE_VERSION} {torch.__version__} {transformers.__version__} {peft.__version__}".encode())
-    for path in sorted(p for p in DATA_DIR.rglob("*") if p.suffix in (".csv", ".jsonl")):
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def entry(kind: str, key: dict) -> Path:
-    """The cache folder of one experiment: its kind and a digest of its settings and the fingerprint."""
-    text = json.dumps({"key": key, "fingerprint": fingerprint()}, sort_keys=True, default=str)
-    return cache_dir() / "results" / f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
-
-
-def cached(kind: str, key: dict, compute):
-    """`compute(folder)`'s result, stored in the experiment's cache folder; computed only when missing.
-
-    `compute` may write files (a LoRA adapter) into `folder`. The folder is filled
-    under a temporary name and renamed when complete, so an interrupted run
-    leaves no half result behind.
-    """
-    folder = entry(kind, key)
-    if (folder / "result.pkl").exists():
-        with open(folder / "result.pkl", "rb") as f:
-            return pickle.load(f)
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    value = compute(partial)
-    free_memory()  # the models `compute` loaded are gone now: give their memory back before the next experiment
-    with open(partial / "result.pkl", "wb") as f:
-        pickle.dump(value, f)
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
-    return value
-
-
 # --- Data, models, one measurement -----------------------------------------------------------------
 
 def load_split(task: str, split: str, n: int) -> pd.DataFrame:
@@ -167,6 +118,9 @@ def fine_tune(settings: Settings, kind: str = "lora", n_train: int | None = None
     result = train(model, tokenizer, examples, steps=settings.steps, batch_size=settings.batch_size,
                    learning_rate=learning_rate, optimizer=optimizer, seed=SEED, progress=progress,
                    checkpointing=model.device.type == "cpu")  # less memory on a laptop (notebook 04, section 10)
+    if result.interrupted:
+        raise CourseError(f"The fine-tune was stopped after {len(result.losses)} of {settings.steps} steps. A comparison needs "
+                          "the whole run, so nothing was cached: run the cell again to measure it (or use quick mode).")
     steps = len(result.losses)
     info = {"labelled_examples": n_train, "steps": steps, "training_seconds": result.seconds_per_step * steps,
             "training_flops": training_flops(count_parameters(model), tokens_trained(examples, steps, settings.batch_size),

@@ -25,7 +25,6 @@ Notebook 02 saves its table with `save_results(table, "prompt_patterns")`; later
 notebooks read it back with `load_results("prompt_patterns")` and `best_pattern(...)`.
 """
 import json
-import math
 import re
 import time
 from collections import Counter

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from .comparison import EVAL_BATCH, Settings, cached, head_to_head, load_lora, load_split
+from .cache import cached
+from .comparison import EVAL_BATCH, Settings, head_to_head, load_lora, load_split
 from .data import REVIEW_LABELS
 from .errors import CourseError
 from .evaluation import evaluate

@@ -1,11 +1,13 @@
 """The head-to-head machinery, run end to end on a tiny random model (fast), plus its pure table logic."""
+from dataclasses import asdict
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
 import helpers.comparison as comparison
 import helpers.evaluation as evaluation
-from helpers.comparison import (APPROACHES, Settings, cached, crossover, crossover_point, decision_figures, seed_claims,
+from helpers.comparison import (APPROACHES, Settings, crossover, crossover_point, decision_figures, seed_claims,
                                 default_settings, head_to_head, load_lora, seed_table, versatility, with_dollars)
 from helpers.errors import CourseError
 from helpers.models import tiny_random_model
@@ -37,21 +39,6 @@ def test_default_settings_follow_the_task():
         default_settings("poems")
 
 
-def test_cached_computes_once_and_keys_on_the_settings(monkeypatch, tmp_path):
-    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
-    calls = []
-
-    def compute(folder):
-        calls.append(folder)
-        (folder / "weights.txt").write_text("saved")
-        return {"answer": len(calls)}
-    assert cached("demo", {"n": 1}, compute) == {"answer": 1}
-    assert cached("demo", {"n": 1}, compute) == {"answer": 1} and len(calls) == 1
-    assert cached("demo", {"n": 2}, compute) == {"answer": 2}
-    saved = list((tmp_path / "results").glob("demo-*/weights.txt"))
-    assert len(saved) == 2 and not list((tmp_path / "results").glob("*.partial"))
-
-
 def test_head_to_head_measures_every_approach_and_caches(tiny_course, tokenizer):
     settings = Settings("reviews", **TINY)
     run = head_to_head(settings, progress=False)
@@ -70,6 +57,22 @@ def test_head_to_head_measures_every_approach_and_caches(tiny_course, tokenizer)
     assert any("lora" in name for name, _ in model.named_parameters())
 
 
+def test_an_interrupted_fine_tune_is_never_cached_as_finished(tiny_course, monkeypatch):
+    real_train = comparison.train
+
+    def stopped_at_step_1(*args, **kwargs):  # the stop button, pressed during the first fine-tune
+        def stop(step, loss):
+            raise KeyboardInterrupt
+        return real_train(*args, **kwargs, on_step=stop)
+    monkeypatch.setattr(comparison, "train", stopped_at_step_1)
+    settings = Settings("reviews", **{**TINY, "steps": 2})
+    with pytest.raises(CourseError, match="stopped after 1 of 2 steps.*nothing was cached"):
+        head_to_head(settings, progress=False)
+    assert not comparison.entry("head-to-head", asdict(settings)).exists()
+    monkeypatch.setattr(comparison, "train", real_train)
+    assert head_to_head(settings, progress=False)["losses"]["LoRA fine-tune"]  # measured in full the next time
+
+
 def test_tickets_results_have_json_validity(tiny_course):
     results = head_to_head(Settings("tickets", **{**TINY, "n_test": 2}), progress=False)["results"]
     assert "json_valid_rate" in results and "urgency_accuracy" in results
@@ -83,7 +86,7 @@ def test_crossover_versatility_and_decision_figures(tiny_course):
     assert list(table["method"].unique()) == ["LoRA fine-tune", comparison.BASELINE, "few-shot prompt"]
     assert sorted(table["labelled_examples"]) == [0, 1, 2, 2, 6, 6]
     assert all(len(scores) == reviews.n_test for scores in table["scores"])  # per test example, for paired tests
-    assert table["accuracy"].tolist() == [sum(scores) / len(scores) for scores in table["scores"]]
+    assert table["accuracy"].tolist() == pytest.approx([sum(scores) / len(scores) for scores in table["scores"]])
     with pytest.raises(CourseError):
         crossover(reviews, shots=(1,), sizes=(6,), progress=False)
     versatile = versatility(reviews, tickets, n_probe=3, progress=False)

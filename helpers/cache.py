@@ -1,0 +1,115 @@
+"""The results cache of the long experiments (notebooks 05 and 06): measured once, reused after.
+
+    value = cached("head-to-head", asdict(settings), compute)   # compute(folder) runs only on a miss
+
+An entry is a folder in `cache_dir()/results/`, named by the experiment's kind and a digest of its
+settings, the data files, the versions of torch, transformers and peft, and CACHE_VERSION: change any
+of these and the experiment runs again. The result is stored as JSON (tables as pandas' JSON table
+format), never pickle, so reading a cache file can never run code. The folder is filled under a
+name of its own (per process) and renamed into place when complete: an interrupted run leaves no
+entry behind, and two processes filling the same entry keep one whole result. A missing, unreadable
+or incomplete entry is a miss: measured again, with a one-line note.
+"""
+import functools
+import hashlib
+import io
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import DATA_DIR, cache_dir
+from .models import free_memory
+
+CACHE_VERSION = 6  # raise whenever a change to the helpers changes what the experiments measure or store
+RESULT_FILE = "result.json"
+
+
+@functools.cache
+def fingerprint() -> str:
+    """A digest of the data files, the versions of the libraries that compute the numbers and CACHE_VERSION."""
+    import peft
+    import torch
+    import transformers
+    digest = hashlib.sha256(f"{CACHE_VERSION} {torch.__version__} {transformers.__version__} {peft.__version__}".encode())
+    for path in sorted(p for p in DATA_DIR.rglob("*") if p.suffix in (".csv", ".jsonl")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def entry(kind: str, key: dict) -> Path:
+    """The cache folder of one experiment: its kind and a digest of its settings and the fingerprint."""
+    text = json.dumps({"key": key, "fingerprint": fingerprint()}, sort_keys=True, default=str)
+    return cache_dir() / "results" / f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def to_json(value):
+    """Tables, tuples, dicts, lists, numbers and text as plain JSON values (see `from_json`)."""
+    if isinstance(value, pd.DataFrame):
+        return {"__table__": json.loads(value.to_json(orient="table", default_handler=str, double_precision=15))}
+    if isinstance(value, tuple):
+        return {"__tuple__": [to_json(item) for item in value]}
+    if isinstance(value, dict):
+        return {str(key): to_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_json(item) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def from_json(value):
+    """The inverse of `to_json`."""
+    if isinstance(value, dict):
+        if set(value) == {"__table__"}:
+            return pd.read_json(io.StringIO(json.dumps(value["__table__"])), orient="table")
+        if set(value) == {"__tuple__"}:
+            return tuple(from_json(item) for item in value["__tuple__"])
+        return {key: from_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [from_json(item) for item in value]
+    return value
+
+
+def read_entry(folder: Path):
+    """The stored result of an entry, or None when it is missing or cannot be read."""
+    path = folder / RESULT_FILE
+    if not path.is_file():
+        return None
+    try:
+        return from_json(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        print(f"The cached result in {folder} cannot be read ({type(error).__name__}); measuring again.", flush=True)
+        return None
+
+
+def cached(kind: str, key: dict, compute):
+    """`compute(folder)`'s result, stored in the experiment's cache folder; computed only when missing.
+
+    `compute` may write files (a LoRA adapter) into `folder`; an exception in it (a KeyboardInterrupt,
+    an interrupted fine-tune) stores nothing.
+    """
+    folder = entry(kind, key)
+    value = read_entry(folder)
+    if value is not None:
+        return value
+    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    partial.mkdir(parents=True)
+    try:
+        value = compute(partial)
+        free_memory()  # the models `compute` loaded are gone now: give their memory back before the next experiment
+        (partial / RESULT_FILE).write_text(json.dumps(to_json(value)))
+        if folder.exists():  # another process finished first, or a broken entry is in the way
+            if read_entry(folder) is not None:
+                return from_json(json.loads((folder / RESULT_FILE).read_text()))
+            stale = folder.with_name(f"{folder.name}.stale-{uuid.uuid4().hex[:8]}")
+            folder.rename(stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        partial.rename(folder)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return from_json(to_json(value))  # what a later run reads back, so both runs show the same

@@ -1,0 +1,94 @@
+import json
+
+import pandas as pd
+import pytest
+
+from helpers import cache
+
+
+@pytest.fixture(autouse=True)
+def empty_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    return tmp_path / "results"
+
+
+def counting(value):
+    """A compute function that records its calls and writes a file, as a fine-tune saves its adapter."""
+    calls = []
+
+    def compute(folder):
+        calls.append(folder)
+        (folder / "adapter.txt").write_text("weights")
+        return value
+    return compute, calls
+
+
+def test_computes_once_and_keys_on_the_settings(empty_cache):
+    compute, calls = counting({"answer": 1})
+    assert cache.cached("demo", {"n": 1}, compute) == {"answer": 1}
+    assert cache.cached("demo", {"n": 1}, compute) == {"answer": 1} and len(calls) == 1
+    cache.cached("demo", {"n": 2}, compute)
+    assert len(calls) == 2 and len(list(empty_cache.glob("demo-*/adapter.txt"))) == 2
+    assert sorted(p.name.split("-")[0] for p in empty_cache.iterdir()) == ["demo", "demo"]  # no partial folder left
+
+
+def test_tables_tuples_and_nested_values_come_back_as_they_were():
+    table = pd.DataFrame({"approach": ["zero-shot", "LoRA"], "accuracy": [0.2, 0.72], "steps": [0, 125],
+                          "parsed": [True, False], "scores": [[1.0, 0.0], [0.25, 1.0]]}).set_index("approach")
+    value = {"results": table, "choice": ("context", table.reset_index()), "losses": {"LoRA": [3.4, 0.7]}}
+    compute, _ = counting(value)
+    first = cache.cached("demo", {"n": 1}, compute)
+    again = cache.cached("demo", {"n": 1}, compute)
+    for got in (first, again):  # the first run returns what later runs read back
+        pd.testing.assert_frame_equal(got["results"], table)
+        assert got["choice"][0] == "context" and isinstance(got["choice"], tuple)
+        pd.testing.assert_frame_equal(got["choice"][1], table.reset_index())
+        assert got["losses"] == {"LoRA": [3.4, 0.7]}
+
+
+def test_stored_as_json_and_a_pickle_file_is_never_read(empty_cache):
+    compute, calls = counting({"answer": 1})
+    folder = cache.entry("demo", {"n": 1})
+    folder.mkdir(parents=True)
+    (folder / "result.pkl").write_bytes(b"cos\nsystem\n(S'touch /tmp/pwned'\ntR.")  # a planted pickle
+    assert cache.cached("demo", {"n": 1}, compute) == {"answer": 1} and len(calls) == 1
+    assert json.loads((folder / cache.RESULT_FILE).read_text()) == {"answer": 1}
+    assert not (folder / "result.pkl").exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not json", "a table cut short"])
+def test_a_broken_entry_is_measured_again_with_a_note(damage, capsys):
+    compute, calls = counting({"table": pd.DataFrame({"a": [1, 2]})})
+    cache.cached("demo", {"n": 1}, compute)
+    path = cache.entry("demo", {"n": 1}) / cache.RESULT_FILE
+    text = path.read_text()
+    path.write_text({"truncated": text[: len(text) // 2], "not json": "\x00\x01",
+                     "a table cut short": json.dumps({"table": {"__table__": {"data": 3}}})}[damage])
+    value = cache.cached("demo", {"n": 1}, compute)
+    assert len(calls) == 2 and value["table"]["a"].tolist() == [1, 2]
+    assert "cannot be read" in capsys.readouterr().out
+    assert cache.read_entry(path.parent) is not None  # repaired
+
+
+def test_an_exception_in_the_run_stores_nothing(empty_cache):
+    def interrupted(folder):
+        (folder / "adapter.txt").write_text("half trained")
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        cache.cached("demo", {"n": 1}, interrupted)
+    assert list(empty_cache.iterdir()) == []
+    compute, calls = counting({"answer": 1})
+    assert cache.cached("demo", {"n": 1}, compute) == {"answer": 1} and len(calls) == 1
+
+
+def test_when_another_process_finishes_first_its_whole_result_is_kept(empty_cache):
+    folder = cache.entry("demo", {"n": 1})
+
+    def racing(own_folder):
+        folder.mkdir(parents=True)  # the other process renames its complete entry into place meanwhile
+        (folder / cache.RESULT_FILE).write_text(json.dumps({"answer": "theirs"}))
+        (folder / "adapter.txt").write_text("their weights")
+        return {"answer": "ours"}
+    assert cache.cached("demo", {"n": 1}, racing) == {"answer": "theirs"}
+    assert (folder / "adapter.txt").read_text() == "their weights"
+    assert [p.name for p in empty_cache.iterdir()] == [folder.name]
