@@ -46,7 +46,7 @@ def lora_metrics() -> dict:
     """metrics.json of the sample config's LoRA run (trained and evaluated now unless an earlier run left it)."""
     config = finetune.read_config(CONFIG)
     saved = Path(config["output_dir"]) / "metrics.json"
-    if saved.exists() and json.loads(saved.read_text())["config"] == config:
+    if saved.exists() and json.loads(saved.read_text())["config"] == config and json.loads(saved.read_text()).get("evaluated"):
         return json.loads(saved.read_text())
     return finetune.run(config)
 

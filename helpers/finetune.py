@@ -21,11 +21,17 @@ The config is a JSON object; every key is optional (defaults in DEFAULTS):
     eval_examples   how many test examples to evaluate on; null for all, 0 for none
     output_dir      where the adapter (or model) and metrics.json go; null: the course cache, runs/<config name>
 
-The main process evaluates on the test split with `helpers.evaluation.evaluate`
-(the canonical zero-shot prompt, greedy answers) and writes metrics.json.
+Every setting's type and range is checked before a model loads. The main process saves
+the adapter (or model) and metrics.json as soon as training ends (also when it was
+interrupted: what was learnt is kept, marked "interrupted"), then evaluates on the test
+split with `helpers.evaluation.evaluate` (the canonical zero-shot prompt, greedy answers,
+with progress) and adds the test accuracy to metrics.json ("evaluated": true).
 """
 import argparse
 import json
+import math
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -51,8 +57,54 @@ LOADERS = {"reviews": load_reviews, "tickets": load_tickets}
 LABEL_COLUMNS = {"reviews": "label", "tickets": "issue_type"}
 
 
+def _whole(value, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# Each setting: a check of its value and what a valid one looks like (None is allowed where the default is None).
+CHECKS = {
+    "task": (lambda v: v in PATTERNS, "'reviews' or 'tickets'"),
+    "model": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""), "null (the course model), a Hugging Face id or \"tiny\""),
+    "method": (lambda v: v in ("lora", "full"), "'lora' or 'full'"),
+    "optimizer": (lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
+    "learning_rate": (lambda v: _number(v) and 0 < v <= 1, "a number above 0 and at most 1, e.g. 0.0005"),
+    "batch_size": (lambda v: _whole(v, 1), "a whole number of at least 1, e.g. 8"),
+    "epochs": (lambda v: _whole(v, 1), "a whole number of at least 1"),
+    "steps": (lambda v: v is None or _whole(v, 1), "null (use epochs) or a whole number of at least 1"),
+    "train_examples": (lambda v: v is None or _whole(v, 1), "null (all) or a whole number of at least 1"),
+    "eval_examples": (lambda v: v is None or _whole(v, 0), "null (all), 0 (none) or a whole number"),
+    "checkpointing": (lambda v: isinstance(v, bool), "true or false"),
+    "seed": (lambda v: _whole(v, 0), "a whole number of at least 0"),
+    "output_dir": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""), "null (the course cache) or a folder"),
+    "lora": (lambda v: isinstance(v, dict), 'an object of LoRA settings, like {"rank": 16}'),
+}
+LORA_CHECKS = {
+    "rank": (lambda v: _whole(v, 1), "a whole number of at least 1, e.g. 16"),
+    "alpha": (lambda v: _number(v) and v > 0, "a number above 0, e.g. 32"),
+    "dropout": (lambda v: _number(v) and 0 <= v < 1, "a number from 0 up to (not including) 1"),
+    "target_modules": (lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= set(LINEAR_MODULES),
+                       f"a non-empty list of {', '.join(LINEAR_MODULES)}"),
+}
+
+
+def _check(path: Path, given: dict, checks: dict, where: str = "") -> None:
+    """Refuse unknown keys and values of the wrong type or range, naming the setting and a valid value."""
+    unknown = sorted(set(given) - set(checks))
+    if unknown:
+        raise CourseError(f"{path}: unknown setting(s) {', '.join(where + key for key in unknown)}; "
+                          f"known: {', '.join(where + key for key in checks)}.")
+    for key, value in given.items():
+        valid, expected = checks[key]
+        if not valid(value):
+            raise CourseError(f"{path}: {where}{key} must be {expected} (got {json.dumps(value)}).")
+
+
 def read_config(path) -> dict:
-    """The config file merged over DEFAULTS, with every value checked."""
+    """The config file merged over DEFAULTS, with every value's type and range checked before anything loads."""
     path = Path(path)
     if not path.exists():
         raise CourseError(f"Config file {path} not found: pass e.g. --config configs/reviews_lora.json.")
@@ -60,19 +112,14 @@ def read_config(path) -> dict:
         given = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise CourseError(f"{path} is not valid JSON (line {error.lineno}: {error.msg}).") from None
+    except UnicodeDecodeError:
+        raise CourseError(f"{path} is not a UTF-8 text file: save the config as plain JSON.") from None
     if not isinstance(given, dict):
         raise CourseError(f"{path} must hold one JSON object of settings, like {{\"method\": \"lora\"}}.")
-    unknown = sorted(set(given) - set(DEFAULTS))
-    if unknown:
-        raise CourseError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(DEFAULTS)}.")
+    _check(path, given, CHECKS)
+    _check(path, given.get("lora", {}), LORA_CHECKS, where="lora.")
     config = {**DEFAULTS, **given, "lora": {**DEFAULTS["lora"], **given.get("lora", {})}}
     config["output_dir"] = config["output_dir"] or str(cache_dir() / "runs" / path.stem)
-    if config["task"] not in PATTERNS:
-        raise CourseError(f"{path}: task must be 'reviews' or 'tickets' (got {config['task']!r}).")
-    if config["method"] not in ("lora", "full"):
-        raise CourseError(f"{path}: method must be 'lora' or 'full' (got {config['method']!r}).")
-    if config["optimizer"] not in OPTIMIZERS:
-        raise CourseError(f"{path}: optimizer must be one of {', '.join(OPTIMIZERS)} (got {config['optimizer']!r}).")
     return config
 
 
@@ -102,39 +149,64 @@ def build_model(config: dict, device):
     return model, tokenizer
 
 
+def save(folder: Path, model, tokenizer, metrics: dict) -> None:
+    """Write the model (LoRA: the adapter) and metrics.json into `folder` as one step: a new folder is filled
+    beside it and swapped in, so a killed run never leaves a half-written folder or the old model's files."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(partial)  # LoRA: adapter_model.safetensors; full: model.safetensors
+    tokenizer.save_pretrained(partial)
+    (partial / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    previous = folder.with_name(f"{folder.name}.previous-{os.getpid()}")
+    if folder.exists():
+        folder.rename(previous)
+    partial.rename(folder)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
 def run(config: dict) -> dict:
-    """Train and evaluate as `config` says; return the metrics (written to output_dir by the main process)."""
+    """Train, save, then evaluate as `config` says; return the metrics (written to output_dir by the main process).
+
+    The trained weights and the loss history are saved as soon as training ends, interrupted or not, so an
+    evaluation problem (or a second Ctrl-C during it) never loses them; metrics.json then gains the test accuracy.
+    """
     accelerator = Accelerator()
     model, tokenizer = build_model(config, accelerator.device)
     examples = training_data(config, tokenizer)
     steps = config["steps"] or steps_for_epochs(len(examples), config["batch_size"] * accelerator.num_processes,
                                                config["epochs"])
+
+    def stop_if_diverged(step, loss):
+        if not math.isfinite(loss):
+            raise CourseError(f"The loss became {loss} at step {step}: learning_rate {config['learning_rate']} is too "
+                              "high for this run. Try a tenth of it; nothing was saved.")
     result = train(model, tokenizer, examples, steps=steps, batch_size=config["batch_size"],
                    learning_rate=config["learning_rate"], optimizer=config["optimizer"],
                    checkpointing=config["checkpointing"], seed=config["seed"], accelerator=accelerator,
-                   progress=accelerator.is_local_main_process)
+                   progress=accelerator.is_local_main_process, on_step=stop_if_diverged)
     accelerator.wait_for_everyone()
     metrics = {"config": config, "processes": accelerator.num_processes, "device": str(accelerator.device),
                "train_examples": len(examples), "steps": len(result.losses), "interrupted": result.interrupted,
                "trainable_parameters": result.trainable_parameters, "seconds_per_step": result.seconds_per_step,
                "peak_memory_bytes": result.peak_memory_bytes, "optimizer_state_bytes": result.optimizer_state_bytes,
-               "losses": result.losses}
+               "losses": result.losses, "evaluated": False}
     if accelerator.is_main_process:
         model = accelerator.unwrap_model(result.model)
-        if config["eval_examples"] != 0:
+        output = Path(config["output_dir"])
+        save(output, model, tokenizer, metrics)
+        metrics["saved_to"] = str(output)
+        if config["eval_examples"] != 0 and not result.interrupted:
             task = config["task"]
             test = LOADERS[task]("test")
             if config["eval_examples"] is not None:
-                test = balanced_sample(test, config["eval_examples"], label_column=LABEL_COLUMNS[task])
+                test = balanced_sample(test, min(config["eval_examples"], len(test)), label_column=LABEL_COLUMNS[task])
             summary, _ = evaluate(model, tokenizer, PATTERNS[task], test, task, method="generate",
-                                  name=f"fine-tuned ({config['method']})")
-            metrics["test_accuracy"] = float(summary["accuracy"].iloc[0])
-            metrics["test_examples"] = len(test)
-        output = Path(config["output_dir"])
-        model.save_pretrained(output)  # LoRA: adapter_model.safetensors; full: model.safetensors
-        tokenizer.save_pretrained(output)
-        (output / "metrics.json").write_text(json.dumps(metrics, indent=2))
-        metrics["saved_to"] = str(output)
+                                  name=f"fine-tuned ({config['method']})", progress=True)
+            metrics.update(test_accuracy=float(summary["accuracy"].iloc[0]), test_examples=len(test), evaluated=True)
+            written = output / "metrics.json.partial"
+            written.write_text(json.dumps({k: v for k, v in metrics.items() if k != "saved_to"}, indent=2))
+            written.replace(output / "metrics.json")
     accelerator.wait_for_everyone()
     return metrics
 
@@ -150,8 +222,9 @@ def main(argv=None) -> int:
         return 2
     if "saved_to" in metrics:  # only the main process saves and prints
         accuracy = f", test accuracy {metrics['test_accuracy']:.1%}" if "test_accuracy" in metrics else ""
+        stopped = " (stopped early: what was learnt is saved, not evaluated)" if metrics["interrupted"] else ""
         print(f"{metrics['steps']} steps on {metrics['processes']} process(es), "
-              f"{metrics['seconds_per_step']:.2f} s/step{accuracy}; saved to {metrics['saved_to']}")
+              f"{metrics['seconds_per_step']:.2f} s/step{accuracy}{stopped}; saved to {metrics['saved_to']}")
     return 0
 
 

@@ -33,10 +33,85 @@ def test_the_sample_config_is_valid():
     ({"method": "qlora"}, "method must be"),
     ({"task": "poems"}, "task must be"),
     ({"optimizer": "lion"}, "optimizer must be"),
+    ({"steps": 0}, "steps must be null .* or a whole number of at least 1"),
+    ({"steps": 2.5}, "steps must be"),
+    ({"epochs": 0}, "epochs must be a whole number of at least 1"),
+    ({"epochs": -3}, "epochs must be"),
+    ({"learning_rate": "1e-3"}, r'learning_rate must be a number .*\(got "1e-3"\)'),
+    ({"learning_rate": 0}, "learning_rate must be"),
+    ({"learning_rate": 2}, "learning_rate must be"),
+    ({"learning_rate": True}, "learning_rate must be"),
+    ('{"learning_rate": Infinity}', "learning_rate must be"),
+    ('{"learning_rate": NaN}', "learning_rate must be"),
+    ({"batch_size": 0}, "batch_size must be a whole number of at least 1"),
+    ({"batch_size": "8"}, "batch_size must be"),
+    ({"train_examples": 0}, "train_examples must be"),
+    ({"eval_examples": -1}, "eval_examples must be"),
+    ({"seed": -1}, "seed must be"),
+    ({"checkpointing": "yes"}, "checkpointing must be true or false"),
+    ({"model": ""}, "model must be"),
+    ({"output_dir": 3}, "output_dir must be"),
+    ({"lora": 8}, "lora must be an object"),
+    ({"lora": {"rnak": 2}}, "unknown setting.*lora.rnak"),
+    ({"lora": {"rank": 0}}, "lora.rank must be a whole number of at least 1"),
+    ({"lora": {"rank": 4.0}}, "lora.rank must be"),
+    ({"lora": {"alpha": -1}}, "lora.alpha must be"),
+    ({"lora": {"dropout": 2}}, "lora.dropout must be"),
+    ({"lora": {"target_modules": []}}, "lora.target_modules must be a non-empty list"),
+    ({"lora": {"target_modules": ["q_prj"]}}, "lora.target_modules must be"),
 ])
 def test_bad_configs_are_refused_with_a_reason(tmp_path, content, message):
     with pytest.raises(CourseError, match=message):
         read_config(write(tmp_path / "bad.json", content))
+
+
+def test_a_bad_value_stops_before_any_model_loads(tmp_path, capsys, monkeypatch):
+    import helpers.finetune as finetune
+    monkeypatch.setattr(finetune, "build_model", lambda *args: pytest.fail("loaded a model for a bad config"))
+    assert main(["--config", str(write(tmp_path / "bad.json", {"steps": 0}))]) == 2
+    assert "steps must be" in capsys.readouterr().err
+
+
+def test_a_diverging_loss_stops_with_advice(tmp_path, capsys, monkeypatch):
+    import helpers.finetune as finetune
+    real_train = finetune.train
+
+    def exploding(*args, on_step=None, **kwargs):  # as a far too high learning rate does
+        return real_train(*args, on_step=lambda step, loss: on_step(step, float("nan")), **kwargs)
+    monkeypatch.setattr(finetune, "train", exploding)
+    config = write(tmp_path / "tiny.json", {**TINY, "output_dir": str(tmp_path / "out")})
+    assert main(["--config", str(config)]) == 2
+    assert "loss became nan at step 1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_interrupted_run_is_saved_as_interrupted_and_not_evaluated(tmp_path, capsys, monkeypatch):
+    import helpers.finetune as finetune
+    real_train = finetune.train
+
+    def stopped_after_one_step(*args, on_step=None, **kwargs):  # Ctrl-C during step 2
+        def stop(step, loss):
+            on_step(step, loss)
+            raise KeyboardInterrupt
+        return real_train(*args, on_step=stop, **kwargs)
+    monkeypatch.setattr(finetune, "train", stopped_after_one_step)
+    config = write(tmp_path / "tiny.json", {**TINY, "output_dir": str(tmp_path / "out")})
+    assert main(["--config", str(config)]) == 0
+    assert "stopped early" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["interrupted"] and not metrics["evaluated"] and len(metrics["losses"]) == 1
+    assert (tmp_path / "out" / "adapter_model.safetensors").exists()
+
+
+def test_saving_replaces_the_output_folder_whole(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "model.safetensors").write_text("an older full fine-tune")
+    config = write(tmp_path / "tiny.json", {**TINY, "eval_examples": 0, "output_dir": str(out)})
+    assert main(["--config", str(config)]) == 0
+    assert (out / "adapter_model.safetensors").exists() and (out / "metrics.json").exists()
+    assert not (out / "model.safetensors").exists()  # no mix of the old model and the new adapter
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("out")] == ["out"]
 
 
 def test_missing_config_exits_with_a_message(tmp_path, capsys):

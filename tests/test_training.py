@@ -10,7 +10,7 @@ from helpers.errors import CourseError
 from helpers.generation import chat_text
 from helpers.models import count_parameters, tiny_random_model
 from helpers.training import (IGNORE_INDEX, PeakMemory, add_lora, answer_loss, collate, load_adapter,
-                              make_fully_trainable, make_optimizer, optimizer_state_bytes, sft_example,
+                              make_fully_trainable, make_optimizer, sft_example,
                               sft_examples, steps_for_epochs, train)
 
 PROMPTS = ["Classify: I love it.", "Classify: It broke.", "Classify: Fine, I guess.", "Classify: Awful!"]
