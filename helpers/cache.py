@@ -14,15 +14,14 @@ import functools
 import hashlib
 import io
 import json
-import os
 import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .config import DATA_DIR, cache_dir
+from .files import partial_folder, replace_folder
 from .models import free_memory
 
 CACHE_VERSION = 6  # raise whenever a change to the helpers changes what the experiments measure or store
@@ -97,19 +96,15 @@ def cached(kind: str, key: dict, compute):
     value = read_entry(folder)
     if value is not None:
         return value
-    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    partial.mkdir(parents=True)
+    partial = partial_folder(folder)
     try:
         value = compute(partial)
         free_memory()  # the models `compute` loaded are gone now: give their memory back before the next experiment
         (partial / RESULT_FILE).write_text(json.dumps(to_json(value)))
-        if folder.exists():  # another process finished first, or a broken entry is in the way
-            if read_entry(folder) is not None:
-                return from_json(json.loads((folder / RESULT_FILE).read_text()))
-            stale = folder.with_name(f"{folder.name}.stale-{uuid.uuid4().hex[:8]}")
-            folder.rename(stale)
-            shutil.rmtree(stale, ignore_errors=True)
-        partial.rename(folder)
+        theirs = read_entry(folder)  # another process may have finished first: keep its whole result
+        if theirs is not None:
+            return theirs
+        replace_folder(partial, folder)  # (a broken entry in the way is replaced)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return from_json(to_json(value))  # what a later run reads back, so both runs show the same

@@ -30,7 +30,6 @@ with progress) and adds the test accuracy to metrics.json ("evaluated": true).
 import argparse
 import json
 import math
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -41,6 +40,7 @@ from .config import cache_dir
 from .data import balanced_sample, load_reviews, load_tickets
 from .errors import CourseError
 from .evaluation import evaluate
+from .files import partial_folder, replace_folder, write_text
 from .models import load_model, load_tokenizer, tiny_random_model
 from .prompts import answer_text, zero_shot_reviews, zero_shot_tickets
 from .training import LINEAR_MODULES, OPTIMIZERS, add_lora, make_fully_trainable, sft_examples, steps_for_epochs, train
@@ -152,17 +152,14 @@ def build_model(config: dict, device):
 def save(folder: Path, model, tokenizer, metrics: dict) -> None:
     """Write the model (LoRA: the adapter) and metrics.json into `folder` as one step: a new folder is filled
     beside it and swapped in, so a killed run never leaves a half-written folder or the old model's files."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial)  # LoRA: adapter_model.safetensors; full: model.safetensors
-    tokenizer.save_pretrained(partial)
-    (partial / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    previous = folder.with_name(f"{folder.name}.previous-{os.getpid()}")
-    if folder.exists():
-        folder.rename(previous)
-    partial.rename(folder)
-    shutil.rmtree(previous, ignore_errors=True)
+    partial = partial_folder(folder)
+    try:
+        model.save_pretrained(partial)  # LoRA: adapter_model.safetensors; full: model.safetensors
+        tokenizer.save_pretrained(partial)
+        (partial / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        replace_folder(partial, folder)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def run(config: dict) -> dict:
@@ -204,9 +201,7 @@ def run(config: dict) -> dict:
             summary, _ = evaluate(model, tokenizer, PATTERNS[task], test, task, method="generate",
                                   name=f"fine-tuned ({config['method']})", progress=True)
             metrics.update(test_accuracy=float(summary["accuracy"].iloc[0]), test_examples=len(test), evaluated=True)
-            written = output / "metrics.json.partial"
-            written.write_text(json.dumps({k: v for k, v in metrics.items() if k != "saved_to"}, indent=2))
-            written.replace(output / "metrics.json")
+            write_text(output / "metrics.json", json.dumps({k: v for k, v in metrics.items() if k != "saved_to"}, indent=2))
     accelerator.wait_for_everyone()
     return metrics
 

@@ -25,6 +25,7 @@ from transformers.utils import logging as transformers_logging
 
 from .config import cache_dir
 from .errors import CourseError
+from .files import partial_folder, replace_folder
 
 PACKAGED_MODEL = "smollm2-135m-instruct"
 transformers_logging.disable_progress_bar()  # loads take under a second; a bar per load is noise in a lesson
@@ -107,17 +108,15 @@ def convert_packaged_model(folder: Path) -> None:
     model.hf_quantizer = None  # the weights are plain float32 now; let save_pretrained write them
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config  # removed, not set to None: transformers 4.x cannot save a None
-    partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial)
-    tokenizer.save_pretrained(partial)
-    marker = {"version": CONVERSION_VERSION, "transformers": transformers.__version__, "source": gguf.name}
-    (partial / CONVERSION_MARKER).write_text(json.dumps(marker, indent=1))
-    stale = folder.with_name(f"{folder.name}.stale-{os.getpid()}")
-    if folder.exists():
-        folder.replace(stale)
-    partial.replace(folder)  # atomic: an interrupted conversion never leaves a half-written cache
-    shutil.rmtree(stale, ignore_errors=True)
+    partial = partial_folder(folder)
+    try:
+        model.save_pretrained(partial)
+        tokenizer.save_pretrained(partial)
+        marker = {"version": CONVERSION_VERSION, "transformers": transformers.__version__, "source": gguf.name}
+        (partial / CONVERSION_MARKER).write_text(json.dumps(marker, indent=1))
+        replace_folder(partial, folder)  # an interrupted conversion never leaves a half-written cache
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     print(f"Converted in {time.perf_counter() - start:.0f} s.", flush=True)
 
 
