@@ -378,10 +378,13 @@ def decision_figures(settings: Settings, crossover_table: pd.DataFrame, versatil
     results = head_to_head(settings, progress=False)["results"]
     names = {"prompting": "best prompt", "fine-tuning": "LoRA fine-tune", "hybrid": "hybrid"}
     probe = versatility_table["probe_accuracy"]
+    paired = compare_paired(results.loc["LoRA fine-tune", "scores"], results.loc["best prompt", "scores"])
+    verdict = {"A better": "fine-tuning better", "B better": "prompting better"}.get(paired.verdict, "too close to call")
     return Figures(accuracy={a: float(results.loc[n, "accuracy"]) for a, n in names.items()},
                    latency_s={a: float(results.loc[n, "latency_s"]) for a, n in names.items()},
                    training_seconds=float(results.loc["LoRA fine-tune", "training_seconds"]),
-                   examples_needed=crossover_point(crossover_table), probe_drop=float(probe.iloc[0] - probe.iloc[1]))
+                   examples_needed=crossover_point(crossover_table), probe_drop=float(probe.iloc[0] - probe.iloc[1]),
+                   accuracy_verdict=verdict, test_examples=paired.n)
 
 
 

@@ -7,6 +7,7 @@
 
 The rules, checked in this order (the first that applies decides):
   1. no GPU budget, no time to train or no ML skills       -> prompting
+     the best prompt was clearly more accurate (measured)   -> prompting
   2. fewer labelled examples than fine-tuning needed        -> prompting
      (or fine-tuning never beat prompting in our measurements)
   3. one model must serve many tasks: niche accuracy        -> hybrid (base model + a task adapter)
@@ -20,7 +21,10 @@ The rules, checked in this order (the first that applies decides):
                      otherwise                              -> prompting
 
 Every reason quotes a measured figure, and the cost estimate uses the measured
-latencies and training time at a price the learner sets.
+latencies and training time at a price the learner sets, plus the people's time a
+fine-tune takes (setup hours, an assumption), so whether it pays back depends on
+the request volume. Where fine-tuning is advised for accuracy, the reason says
+whether the measured gap was clear or too close to call.
 """
 import math
 from dataclasses import dataclass, field, replace
@@ -35,6 +39,9 @@ PRIORITIES = ("niche_accuracy", "speed_flexibility")
 CHANGE_RATES = ("rarely", "monthly", "weekly")
 PAYBACK_MONTHS = 3                  # rule of thumb: training must pay for itself within a quarter
 DEFAULT_DOLLARS_PER_LABEL = 0.10    # assumption: what one more labelled example costs to write and check
+DEFAULT_SETUP_HOURS = 8             # assumption: a person's day to prepare the data, train, check and deploy
+DEFAULT_DOLLARS_PER_WORK_HOUR = 50  # assumption: what an hour of that person's time costs
+VERDICTS = ("fine-tuning better", "prompting better", "too close to call")
 
 
 @dataclass
@@ -50,6 +57,8 @@ class Answers:
     requests_per_month: int = 10_000         # expected request volume
     price_per_hour: float = DEFAULT_PRICE_PER_HOUR     # assumption: dollars per machine hour
     dollars_per_label: float = DEFAULT_DOLLARS_PER_LABEL  # assumption: cost of one more labelled example
+    setup_hours: float = DEFAULT_SETUP_HOURS            # assumption: people's time to fine-tune and deploy once
+    dollars_per_work_hour: float = DEFAULT_DOLLARS_PER_WORK_HOUR  # assumption: cost of one hour of it
 
 
 @dataclass
@@ -60,6 +69,8 @@ class Figures:
     training_seconds: float        # seconds one fine-tune took on that machine
     examples_needed: int | None    # labelled examples from which fine-tuning beat prompting; None: it never did
     probe_drop: float              # general-probe accuracy lost by fine-tuning (base minus fine-tuned)
+    accuracy_verdict: str = "too close to call"  # fine-tuned vs best prompt on the same test examples (paired)
+    test_examples: int = 0         # how many test examples that verdict rests on
 
 
 @dataclass
@@ -76,14 +87,17 @@ def check_answers(answers: Answers) -> None:
         raise CourseError(f"Unknown priority {answers.priority!r}: use one of {', '.join(PRIORITIES)}.")
     if answers.changes not in CHANGE_RATES:
         raise CourseError(f"Unknown rate of change {answers.changes!r}: use one of {', '.join(CHANGE_RATES)}.")
-    for name in ("labelled_examples", "requests_per_month", "price_per_hour", "dollars_per_label"):
+    for name in ("labelled_examples", "requests_per_month", "price_per_hour", "dollars_per_label", "setup_hours",
+                 "dollars_per_work_hour"):
         value = getattr(answers, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             raise CourseError(f"{name} must be a number of at least 0 (got {value!r}).")
 
 
 def check_figures(figures: Figures) -> None:
-    """Refuse figures that miss an approach."""
+    """Refuse figures that miss an approach or carry an unknown verdict."""
+    if figures.accuracy_verdict not in VERDICTS:
+        raise CourseError(f"Unknown accuracy verdict {figures.accuracy_verdict!r}: use one of {', '.join(VERDICTS)}.")
     for name in ("accuracy", "latency_s"):
         missing = [a for a in APPROACHES if a not in getattr(figures, name)]
         if missing:
@@ -91,9 +105,13 @@ def check_figures(figures: Figures) -> None:
 
 
 def cost_estimate(answers: Answers, figures: Figures) -> pd.DataFrame:
-    """One row per approach: measured accuracy, one-time cost, cost per 1,000 requests, per month and first year."""
+    """One row per approach: measured accuracy, one-time cost, cost per 1,000 requests, per month and first year.
+
+    A fine-tune's one-time cost: the measured training time at the machine price, the labels still to write,
+    and the people's setup time."""
     labels_to_buy = max(0, (figures.examples_needed or 0) - answers.labelled_examples)
-    training = dollars(figures.training_seconds, answers.price_per_hour) + labels_to_buy * answers.dollars_per_label
+    training = (dollars(figures.training_seconds, answers.price_per_hour) + labels_to_buy * answers.dollars_per_label
+                + answers.setup_hours * answers.dollars_per_work_hour)
     rows = []
     for approach in APPROACHES:
         per_1000 = cost_per_1000_requests(figures.latency_s[approach], answers.price_per_hour)
@@ -115,6 +133,24 @@ def payback_months(costs: pd.DataFrame, requests_per_month: float) -> float:
     return requests / requests_per_month if requests_per_month > 0 else math.inf
 
 
+def duration(months: float) -> str:
+    """A payback time in words: days under a month, months after; 'never' for infinity."""
+    if math.isinf(months):
+        return "never"
+    if months == 0:
+        return "at once"
+    return f"{months * 30:.1f} days" if months < 1 else f"{months:.1f} months"
+
+
+def accuracy_reason(figures: Figures, approach: str = "fine-tuning") -> str:
+    """What the measurement says about the trained approach's accuracy against the best prompt, and how sure it is."""
+    gap = f"{figures.accuracy[approach]:.0%} vs best prompt {figures.accuracy['prompting']:.0%}"
+    if figures.accuracy_verdict == "fine-tuning better":
+        return f"Measured: {approach} {gap}, a clear lead on {figures.test_examples} test examples."
+    return (f"Measured: {approach} {gap}, too close to call on {figures.test_examples} test examples: this advice rests "
+            "on the checklist, not on a measured win. Measure on more examples (full mode) before you commit.")
+
+
 def recommend(answers: Answers, figures: Figures) -> Recommendation:
     """Apply the rules in the module docstring; return the approach, the reasons and the cost estimate."""
     check_answers(answers)
@@ -131,6 +167,9 @@ def recommend(answers: Answers, figures: Figures) -> Recommendation:
     if missing:
         return advice("prompting", f"Fine-tuning needs a GPU budget, time to train and ML skills; you lack {' and '.join(missing)}.",
                       f"The best prompt reached {accuracy['prompting']:.0%} accuracy with no training at all.")
+    if figures.accuracy_verdict == "prompting better":
+        return advice("prompting", f"The best prompt ({accuracy['prompting']:.0%}) was clearly more accurate than the fine-tuned model "
+                                   f"({accuracy['fine-tuning']:.0%}) on the same {figures.test_examples} test examples.")
     if figures.examples_needed is None:
         return advice("prompting", "In our measurements fine-tuning never beat the best prompt, whatever the number of labelled examples.",
                       f"Best prompt: {accuracy['prompting']:.0%}; fine-tuned model: {accuracy['fine-tuning']:.0%}.")
@@ -143,28 +182,32 @@ def recommend(answers: Answers, figures: Figures) -> Recommendation:
     if answers.many_tasks:
         if niche:
             return advice("hybrid", versatility, "Keep the base model for the other tasks, prompted, and switch a LoRA adapter "
-                                                 f"on for the niche task only ({accuracy['hybrid']:.0%} there).")
+                                                 f"on for the niche task only ({accuracy['hybrid']:.0%} there).",
+                          accuracy_reason(figures))
         return advice("prompting", versatility, "One prompted base model switches between tasks by changing the prompt.")
     if answers.changes == "weekly":
         if niche:
             return advice("hybrid", "Requirements change every week: retraining each time is slow; fine-tune the stable part once "
-                                    f"and prompt the fine-tuned model for the changes ({accuracy['hybrid']:.0%} measured).")
+                                    f"and prompt the fine-tuned model for the changes ({accuracy['hybrid']:.0%} measured).",
+                          accuracy_reason(figures))
         return advice("prompting", "Requirements change every week: a prompt is changed in minutes, a fine-tune must be redone.")
     if niche:
         if answers.changes == "rarely":
             return advice("fine-tuning", f"You have enough data ({answers.labelled_examples} ≥ {figures.examples_needed} examples) "
-                                         "and the task is stable: train once.",
-                          f"Fine-tuned: {accuracy['fine-tuning']:.0%} vs best prompt: {accuracy['prompting']:.0%}.")
+                                         "and the task is stable: train once.", accuracy_reason(figures))
         return advice("hybrid", "The task is worth training for, but it still changes monthly: fine-tune the core and "
-                                f"cover new variations with the prompt ({accuracy['hybrid']:.0%} measured).")
+                                f"cover new variations with the prompt ({accuracy['hybrid']:.0%} measured).",
+                      accuracy_reason(figures))
     months = payback_months(costs, answers.requests_per_month)
+    one_time = costs.loc["fine-tuning", "one_time_dollars"]
     if months <= PAYBACK_MONTHS:
         return advice("fine-tuning", f"At {answers.requests_per_month:,} requests a month, the fine-tuned model's shorter, faster "
-                                     f"requests repay its one-time cost in {months:.1f} months.",
-                      f"Fine-tuned: {accuracy['fine-tuning']:.0%} vs best prompt: {accuracy['prompting']:.0%}.")
-    payback = "never" if math.isinf(months) else f"only after {months:.1f} months"
+                                     f"requests repay its one-time cost (${one_time:,.2f}) in {duration(months)}.",
+                      accuracy_reason(figures))
+    payback = "never" if math.isinf(months) else f"only after {duration(months)}"
     return advice("prompting", "Speed and flexibility matter most, and a prompt changes instantly.",
-                  f"At {answers.requests_per_month:,} requests a month, training would pay for itself {payback}.")
+                  f"At {answers.requests_per_month:,} requests a month, the fine-tune's one-time cost (${one_time:,.2f}) "
+                  f"would be repaid {payback}.")
 
 
 def render(recommendation: Recommendation) -> str:
@@ -206,6 +249,10 @@ def decision_form(figures: Figures, answers: Answers | None = None):
                                                    description="Assumed $ per machine hour:", style=wide),
         "dollars_per_label": widgets.BoundedFloatText(value=answers.dollars_per_label, min=0, max=1000, step=0.01,
                                                       description="Assumed $ per new label:", style=wide),
+        "setup_hours": widgets.BoundedFloatText(value=answers.setup_hours, min=0, max=10_000, step=1,
+                                                description="Assumed hours of work to fine-tune once:", style=wide),
+        "dollars_per_work_hour": widgets.BoundedFloatText(value=answers.dollars_per_work_hour, min=0, max=10_000, step=1,
+                                                          description="Assumed $ per hour of that work:", style=wide),
     }
     result = widgets.HTML()
 

@@ -97,6 +97,8 @@ def test_crossover_versatility_and_decision_figures(tiny_course):
     assert len(versatile["probe"]["base model"]) == 3
     figures = decision_figures(reviews, table, versatile["table"])
     assert set(figures.accuracy) == {"prompting", "fine-tuning", "hybrid"} and figures.training_seconds > 0
+    assert figures.accuracy_verdict in ("fine-tuning better", "prompting better", "too close to call")
+    assert figures.test_examples == reviews.n_test
     with pytest.raises(CourseError):
         versatility(reviews, reviews)
 

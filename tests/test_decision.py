@@ -2,13 +2,15 @@ from dataclasses import replace
 
 import pytest
 
-from helpers.decision import Answers, Figures, cost_estimate, decision_form, payback_months, recommend, render
+from helpers.decision import Answers, Figures, cost_estimate, decision_form, duration, payback_months, recommend, render
 from helpers.errors import CourseError
 
 FIGURES = Figures(accuracy={"prompting": 0.4, "fine-tuning": 0.7, "hybrid": 0.72},
                   latency_s={"prompting": 1.0, "fine-tuning": 0.2, "hybrid": 0.4},
-                  training_seconds=3600, examples_needed=500, probe_drop=0.1)
-READY = Answers(labelled_examples=1000, changes="rarely", requests_per_month=100, price_per_hour=2.0)  # can fine-tune
+                  training_seconds=3600, examples_needed=500, probe_drop=0.1,
+                  accuracy_verdict="fine-tuning better", test_examples=300)
+# can fine-tune; no people's time counted, so the rules below turn on the measured figures alone
+READY = Answers(labelled_examples=1000, changes="rarely", requests_per_month=100, price_per_hour=2.0, setup_hours=0)
 
 
 @pytest.mark.parametrize("changes, expected", [
@@ -28,6 +30,39 @@ def test_every_rule_gives_its_recommendation_with_reasons(changes, expected):
     advice = recommend(replace(READY, **changes), FIGURES)
     assert advice.approach == expected
     assert advice.reasons and all(isinstance(reason, str) and reason for reason in advice.reasons)
+
+
+@pytest.mark.parametrize("verdict, expected", [
+    ("fine-tuning better", "fine-tuning"), ("too close to call", "fine-tuning"), ("prompting better", "prompting")])
+def test_an_accuracy_priority_never_gets_a_clearly_less_accurate_approach(verdict, expected):
+    advice = recommend(replace(READY, priority="niche_accuracy"), replace(FIGURES, accuracy_verdict=verdict))
+    assert advice.approach == expected
+    reasons = " ".join(advice.reasons)
+    assert "300 test examples" in reasons
+    assert ("too close to call" in reasons) == (verdict == "too close to call")  # says why when not measured clearly
+
+
+def test_the_advice_follows_the_volume():
+    # A day of a person's work ($400) and 1 h of GPU ($2) once; each request 0.8 s faster at $2/h.
+    answers = replace(READY, setup_hours=8, dollars_per_work_hour=50)
+    low, high = (recommend(replace(answers, requests_per_month=volume), FIGURES) for volume in (1_000, 10_000_000))
+    assert low.approach == "prompting" and "repaid only after" in low.reasons[-1] and "$402.00" in low.reasons[-1]
+    assert high.approach == "fine-tuning" and "in 2.7 days" in high.reasons[0]
+    assert payback_months(high.costs, 10_000_000) == pytest.approx(402 / (0.8 / 3600 * 2 * 10_000_000), rel=1e-9)
+
+
+def test_people_time_is_part_of_the_one_time_cost():
+    cheap, dear = (cost_estimate(replace(READY, setup_hours=hours, dollars_per_work_hour=50), FIGURES)
+                   for hours in (0, 40))
+    assert dear.loc["fine-tuning", "one_time_dollars"] - cheap.loc["fine-tuning", "one_time_dollars"] == pytest.approx(2000)
+    assert dear.loc["prompting", "one_time_dollars"] == 0
+    assert recommend(replace(READY, requests_per_month=10_000, setup_hours=0), FIGURES).approach == "fine-tuning"
+    assert recommend(replace(READY, requests_per_month=10_000, setup_hours=40), FIGURES).approach == "prompting"
+
+
+@pytest.mark.parametrize("months, words", [(0, "at once"), (0.01, "0.3 days"), (2.5, "2.5 months"), (float("inf"), "never")])
+def test_payback_is_said_in_days_or_months(months, words):
+    assert duration(months) == words
 
 
 def test_no_crossover_measured_means_prompting():
@@ -81,6 +116,8 @@ def test_the_form_updates_its_advice_when_an_answer_changes():
     lambda: recommend(replace(READY, price_per_hour="2"), FIGURES),
     lambda: recommend(READY, replace(FIGURES, accuracy={"prompting": 0.5})),
     lambda: decision_form(replace(FIGURES, latency_s={})),
+    lambda: recommend(READY, replace(FIGURES, accuracy_verdict="better")),
+    lambda: recommend(replace(READY, setup_hours=-1), FIGURES),
 ])
 def test_bad_input_gets_a_course_error(call):
     with pytest.raises(CourseError):
