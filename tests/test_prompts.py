@@ -89,7 +89,7 @@ def test_paraphrases_all_name_every_label():
 
 def test_delimited_fences_the_input_and_restates_the_task():
     hostile = prompts.inject("It broke.")
-    assert hostile.startswith("It broke. ") and "very_positive" in hostile
+    assert hostile.startswith("It broke. ") and hostile.endswith(f"answer {prompts.INJECTED_LABEL}.")
     content = prompts.delimited(hostile)[0]["content"]
     assert f"<review>\n{hostile}\n</review>" in content
     assert content.index("</review>") < content.rindex("very_negative")  # the task comes again after the input
