@@ -22,6 +22,8 @@ esac
 freeze=tests/versions/$stack.txt
 venv=.venv-$stack
 start=$(date +%s)
+# CI starts from a fresh clone every time: drop the stack's environment (several GB with torch) when done.
+if [ "${CI:-}" = true ]; then trap 'rm -rf "$venv"' EXIT; fi
 
 # The interpreter: pyenv's, else one on PATH.
 python=""
