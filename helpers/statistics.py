@@ -2,7 +2,7 @@
 
     accuracy_interval(scores)                  # (accuracy, low, high): its 95% interval
     compare_paired(a_scores, b_scores)        # PairedComparison: difference, its 95% interval, sign-test p
-    verdict(a_scores, b_scores)               # "A better", "B better" or "too close to call"
+    verdict(a_scores, b_scores)               # "A better", "B better" or "too close to call" (interval and sign test agree)
 
 An accuracy measured on n examples is a sample: on 5 examples a method that is right half the time
 scores anywhere from 20% to 80%, so a single number needs its interval. Two methods answered on the
@@ -89,7 +89,10 @@ class PairedComparison:
 
     @property
     def verdict(self) -> str:
-        """'A better', 'B better' or 'too close to call': from the interval of the difference."""
+        """'A better', 'B better' or 'too close to call': the interval of the difference must exclude zero and the
+        sign test agree (p below 5%), so a handful of examples that all differ alike (a zero-width t interval) decide nothing."""
+        if self.p_value >= 1 - CONFIDENCE:
+            return "too close to call"
         if self.low > 0:
             return "A better"
         if self.high < 0:

@@ -108,4 +108,5 @@ def test_two_examples_never_decide():
     # Two tickets, every field of one method wrong: a bootstrap would call it; a t interval does not.
     assert statistics.compare_paired([0, 0], [0.5, 0.25]).verdict == "too close to call"
     assert statistics.compare_paired([0.25], [1.0]).verdict == "too close to call"
+    assert statistics.compare_paired([0, 0], [0.5, 0.5]).verdict == "too close to call"  # zero spread, two examples
     assert statistics.accuracy_interval([0.5]) == (0.5, 0.0, 1.0)
