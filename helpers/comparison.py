@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 from .baselines import tfidf_predictions
 from .cache import cached, entry
 from .config import SEED, quick_or_full
-from .consistency import PARAPHRASES, across_paraphrases, across_seeds, agreement, consistency
+from .consistency import PARAPHRASES, across_paraphrases, across_seeds, agreement, consistency, prediction_key
 from .costs import cost_per_1000_requests, dollars, tokens_trained, training_flops
 from .data import balanced_sample, load_probe, load_reviews, load_tickets, probe_is_correct
 from .errors import CourseError
@@ -64,26 +64,27 @@ class Settings:
     k: int                   # solved examples in a few-shot prompt (as in notebook 02)
     n_wordings: int          # wordings of the instruction compared for consistency
     seeds: tuple             # sampling seeds compared for consistency
+    n_consistency: int | None = None  # test examples the consistency runs use (None: all of them)
     lora_rank: int = 8
     lora_learning_rate: float = 1e-3
     full_learning_rate: float = 1e-3  # Adafactor's step, relative to each weight's size (as in notebook 04)
     model_id: str = field(default_factory=default_model_id)
 
 
-def default_settings(task: str) -> Settings:
+def default_settings(task: str, quick: bool | None = None) -> Settings:
     """The course's sizes for a task: tiny in quick mode (CI), cut down for a laptop CPU in full mode.
 
-    On a GPU, ask for larger sizes with `dataclasses.replace(settings, n_test=...)`.
+    `quick` defaults to COURSE_QUICK. On a GPU, ask for larger sizes with
+    `dataclasses.replace(settings, n_test=...)`; `helpers.reference.settings` gives the reference run's.
     """
     check_task(task)
-    common = dict(n_wordings=quick_or_full(2, 3), seeds=quick_or_full((0, 1), (0, 1, 2)))
+    pick = (lambda q, f: quick_or_full(q, f)) if quick is None else (lambda q, f: q if quick else f)
+    common = dict(n_wordings=pick(2, 3), seeds=pick((0, 1), (0, 1, 2)))
     if task == "reviews":
-        return Settings(task, n_test=quick_or_full(5, 60), n_validation=quick_or_full(5, 30),
-                        n_train=quick_or_full(10, 256), steps=quick_or_full(3, 48), batch_size=quick_or_full(4, 8),
-                        k=4, **common)
-    return Settings(task, n_test=quick_or_full(2, 24), n_validation=quick_or_full(2, 12),
-                    n_train=quick_or_full(6, 96), steps=quick_or_full(2, 24), batch_size=quick_or_full(3, 8),
-                    k=2, **common)
+        return Settings(task, n_test=pick(5, 60), n_validation=pick(5, 30), n_train=pick(10, 256), steps=pick(3, 48),
+                        batch_size=pick(4, 8), k=4, **common)
+    return Settings(task, n_test=pick(2, 24), n_validation=pick(2, 12), n_train=pick(6, 96), steps=pick(2, 24),
+                    batch_size=pick(3, 8), k=2, **common)
 
 
 # --- Data, models, one measurement -----------------------------------------------------------------
@@ -133,18 +134,26 @@ def fine_tune(settings: Settings, kind: str = "lora", n_train: int | None = None
 def measure(model, tokenizer, pattern, test: pd.DataFrame, settings: Settings) -> dict:
     """Accuracy and costs of one (model, prompt pattern), plus its consistency over wordings and seeds.
 
-    The first wording is the canonical instruction: its run gives the accuracy and the per-example
-    `scores`; `agreement_scores` holds each example's agreement over the wordings (both for paired tests).
+    The canonical instruction answers every test example: accuracy, per-example `scores` and
+    `predictions`. The wordings and seeds answer the first `settings.n_consistency` of them
+    (`consistency_examples`); `agreement_scores` holds each one's agreement over the wordings.
     """
+    subset = test if settings.n_consistency is None else test.head(settings.n_consistency)
     wordings = PARAPHRASES[settings.task][:settings.n_wordings]
-    by_wording, summaries = across_paraphrases(model, tokenizer, pattern, test, settings.task, wordings=wordings,
+    by_wording, summaries = across_paraphrases(model, tokenizer, pattern, subset, settings.task, wordings=wordings,
                                                 batch_size=EVAL_BATCH)
-    by_seed, _ = across_seeds(model, tokenizer, pattern, test, settings.task, seeds=settings.seeds, batch_size=EVAL_BATCH)
-    row = summaries.iloc[0].drop(["pattern", "method", "variant"]).to_dict()
+    by_seed, _ = across_seeds(model, tokenizer, pattern, subset, settings.task, seeds=settings.seeds, batch_size=EVAL_BATCH)
+    if len(subset) == len(test):
+        summary, predictions = summaries.iloc[0], by_wording.iloc[:, 0]
+    else:
+        summary, details = evaluate(model, tokenizer, pattern, test, settings.task, batch_size=EVAL_BATCH)
+        summary, predictions = summary.iloc[0], details["prediction"]
+    row = summary.drop(["pattern", "method", "variant"], errors="ignore").to_dict()
     row.update(paraphrase_agreement=consistency(by_wording)["agreement"],
-               seed_agreement=consistency(by_seed)["agreement"],
+               seed_agreement=consistency(by_seed)["agreement"], consistency_examples=len(subset),
                accuracy_worst_wording=summaries["accuracy"].min(), accuracy_best_wording=summaries["accuracy"].max(),
-               scores=example_scores(by_wording.iloc[:, 0], test, settings.task),  # per example: for paired tests
+               scores=example_scores(predictions, test, settings.task),  # per example: for paired tests
+               predictions=[prediction_key(p) for p in predictions],
                agreement_scores=[float(value) for value in agreement(by_wording)])
     return row
 
@@ -168,46 +177,55 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
     """Measure the five approaches on the same test examples (cached; see the module docstring).
 
     Returns {"results": one row per approach, "candidates": the prompt choice table,
-    "losses": training losses per fine-tune}; the LoRA adapter is saved in the cache folder.
+    "losses": training losses per fine-tune}. Each approach is cached as soon as it is measured, so an
+    interrupted run resumes with the next one; the LoRA adapter is saved with its measurements (`load_lora`).
     """
     def compute(folder):
         best_name, candidates = choose_prompt(settings, progress)
-        train_data = load_split(settings.task, "train", settings.n_train)
-        best = catalog(settings.task, pool=train_data, k=settings.k)[best_name]
-        # labelled examples the prompt needs: k fixed examples, or a pool to pick the k most similar from
-        shots = {"few_shot_balanced": settings.k, "few_shot_similar": settings.n_train}.get(best_name, 0)
-        test = load_split(settings.task, "test", settings.n_test)
-        rows, losses = [], {}
-        base, tokenizer = load_model(settings.model_id)
-        no_training = {"training_seconds": 0.0, "training_flops": 0.0, "trainable_parameters": 0,
-                       "parameters": count_parameters(base)}
-        rows.append({"approach": "zero-shot", "labelled_examples": 0, **no_training,
-                     **measure(base, tokenizer, lambda t: zero_shot(t, settings.task), test, settings)})
-        rows.append({"approach": "best prompt", "prompt": best_name, "labelled_examples": shots, **no_training,
-                     **measure(base, tokenizer, best, test, settings)})
-        base = None
-        free_memory()  # one model at a time: each approach's model is freed before the next is loaded
-        for kind, name in [("lora", "LoRA fine-tune"), ("full", "full fine-tune")]:
-            model, tokenizer, info = fine_tune(settings, kind, progress=progress)
-            losses[name] = info.pop("losses")
-            rows.append({"approach": name, **info, **measure(model, tokenizer, lambda t: zero_shot(t, settings.task), test, settings)})
-            if kind == "lora":
-                rows.append({"approach": "hybrid", "prompt": best_name, **info,
-                             **measure(model, tokenizer, best, test, settings)})
-                model.save_pretrained(folder / "adapter")
-            model = None
-            free_memory()
-        results = pd.DataFrame(rows).set_index("approach").loc[list(APPROACHES)]
+        rows = [_measured(settings, step, progress) for step in ("prompts", "lora", "full")]
+        results = pd.DataFrame([row for step in rows for row in step["rows"]]).set_index("approach").loc[list(APPROACHES)]
         results["prompt"] = results["prompt"].fillna("zero_shot")
+        losses = {step["name"]: step["losses"] for step in rows if "name" in step}
         return {"results": results, "candidates": candidates, "losses": losses}
     return cached("head-to-head", asdict(settings), compute)
 
 
+def _measured(settings: Settings, step: str, progress: bool) -> dict:
+    """One cached step of the head-to-head: "prompts" (zero-shot and best prompt), "lora" (LoRA and hybrid,
+    adapter saved) or "full" (full fine-tune). Returns {"rows": [...], and for a fine-tune "name", "losses"}."""
+    def compute(folder):
+        best_name, _ = choose_prompt(settings, progress)
+        train_data = load_split(settings.task, "train", settings.n_train)
+        best = catalog(settings.task, pool=train_data, k=settings.k)[best_name]
+        test = load_split(settings.task, "test", settings.n_test)
+        plain = lambda text: zero_shot(text, settings.task)  # noqa: E731  the canonical instruction, as in training
+        if step == "prompts":
+            base, tokenizer = load_model(settings.model_id)
+            no_training = {"training_seconds": 0.0, "training_flops": 0.0, "trainable_parameters": 0,
+                           "parameters": count_parameters(base)}
+            # labelled examples the prompt needs: k fixed examples, or a pool to pick the k most similar from
+            shots = {"few_shot_balanced": settings.k, "few_shot_similar": settings.n_train}.get(best_name, 0)
+            return {"rows": [{"approach": "zero-shot", "labelled_examples": 0, **no_training,
+                              **measure(base, tokenizer, plain, test, settings)},
+                             {"approach": "best prompt", "prompt": best_name, "labelled_examples": shots, **no_training,
+                              **measure(base, tokenizer, best, test, settings)}]}
+        free_memory()  # one model at a time
+        model, tokenizer, info = fine_tune(settings, step, progress=progress)
+        name = {"lora": "LoRA fine-tune", "full": "full fine-tune"}[step]
+        losses = info.pop("losses")
+        rows = [{"approach": name, **info, **measure(model, tokenizer, plain, test, settings)}]
+        if step == "lora":
+            rows.append({"approach": "hybrid", "prompt": best_name, **info, **measure(model, tokenizer, best, test, settings)})
+            model.save_pretrained(folder / "adapter")
+        return {"rows": rows, "name": name, "losses": losses}
+    return cached(f"head-to-head-{step}", asdict(settings), compute)
+
+
 def load_lora(settings: Settings):
     """The LoRA fine-tuned model of `head_to_head(settings)`, from its cache (trained first if missing)."""
-    head_to_head(settings)
+    _measured(settings, "lora", progress=True)
     model, tokenizer = load_model(settings.model_id)
-    return load_adapter(model, entry("head-to-head", asdict(settings)) / "adapter"), tokenizer
+    return load_adapter(model, entry("head-to-head-lora", asdict(settings)) / "adapter"), tokenizer
 
 
 def with_dollars(results: pd.DataFrame, price_per_hour: float) -> pd.DataFrame:

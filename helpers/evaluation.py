@@ -36,7 +36,7 @@ from .config import cache_dir, quick_or_full
 from .data import REVIEW_LABELS, TICKET_FIELDS
 from .errors import CourseError
 from .generation import count_tokens, generate_batch, score_labels
-from .prompts import check_task
+from .prompts import INJECTED_LABEL, check_task, delimited, inject, zero_shot_reviews
 
 METHODS = ("generate", "vote", "score")
 DEFAULT_MAX_NEW_TOKENS = {"reviews": 8, "tickets": 64}
@@ -233,6 +233,39 @@ def review_plan(pattern_names) -> list[tuple[str, str, dict]]:
     return ([(name, "generate", {"max_new_tokens": 40} if name == "chain_of_thought" else {}) for name in pattern_names]
             + [("zero_shot", "vote", {"n_samples": quick_or_full(3, 5)})]
             + [(name, "score", {}) for name in scored if name in pattern_names])
+
+
+INJECTION_CONDITIONS = ("clean review, zero-shot", "injected, zero-shot", "injected, delimited + task restated")
+
+
+def measure_injection(model, tokenizer, victims: pd.DataFrame, methods=("generate", "score"),
+                      progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """How often a prompt injection moves the answer to the attacker's label (`prompts.INJECTED_LABEL`).
+
+    `victims` (reviews whose true label is far from it) are asked three ways: clean with the zero-shot
+    prompt, with the injection appended, and injected but fenced by `prompts.delimited`. Returns (one
+    summary row per condition and method with `answered_attacker_label`, one row per condition, method and
+    review: example, prediction, hijacked) for paired comparisons (`hijacked_flags`).
+    """
+    from tqdm.auto import tqdm
+    hostile = victims.assign(text=victims["text"].map(inject))
+    conditions = dict(zip(INJECTION_CONDITIONS, [(zero_shot_reviews, victims), (zero_shot_reviews, hostile),
+                                                 (delimited, hostile)]))
+    rows, examples = [], []
+    for condition, (pattern, data) in tqdm(conditions.items(), desc="conditions", disable=not progress):
+        for method in methods:
+            summary, details = evaluate(model, tokenizer, pattern, data, "reviews", method, name=condition)
+            flags = details["prediction"] == INJECTED_LABEL
+            rows.append(summary.assign(answered_attacker_label=float(flags.mean())))
+            examples.append(pd.DataFrame({"condition": condition, "method": method, "example": range(len(data)),
+                                          "prediction": details["prediction"].to_numpy(), "hijacked": flags.to_numpy()}))
+    return pd.concat(rows, ignore_index=True), pd.concat(examples, ignore_index=True)
+
+
+def hijacked_flags(examples: pd.DataFrame) -> dict:
+    """{(condition, method): per review, did the attacker's label win?} from `measure_injection`'s second table."""
+    return {key: [bool(flag) for flag in rows.sort_values("example")["hijacked"]]
+            for key, rows in examples.groupby(["condition", "method"], sort=False)}
 
 
 def best_pattern(results: pd.DataFrame, task: str = "reviews") -> pd.Series:

@@ -1,0 +1,210 @@
+"""The reference run: every measurement the notebooks conclude from, at full size, shipped in `results/`.
+
+A quick run (CI, Binder) answers a handful of examples: too few to conclude from. The reference run
+answers the whole test splits once, with the course's full-mode training settings, and ships every
+per-example answer as CSV, with `results/provenance.json` (when, where, on which machine and library
+versions, and a fingerprint of what defines the experiments: data, prompts, settings, model file).
+
+    python benchmarks/reference.py               # measure what is missing (resumes), then write results/
+    run = reference.head_to_head("reviews")      # like comparison.head_to_head(...), read from results/
+    evidence, source = reference.larger(mine, run)  # conclude from the larger sample
+
+The notebooks show their own run beside the reference and draw conclusions from the larger of the two:
+a full-size run of your own, or else the reference.
+"""
+import hashlib
+import json
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import pandas as pd
+
+from .comparison import Settings, default_settings
+from .config import REPO_ROOT, SEED
+from .data import balanced_sample, load_reviews, load_tickets
+from .errors import CourseError
+from .files import write_text
+from .models import PACKAGED_MODEL, default_model_id, packaged_gguf_path
+from .prompts import INJECTED_LABEL, INJECTION, catalog, delimited, inject, zero_shot
+from .consistency import PARAPHRASES
+from .statistics import format_accuracy
+
+RESULTS_DIR = REPO_ROOT / "results"
+PROVENANCE = "provenance.json"
+REFERENCE_VERSION = 1  # raise when the measuring code changes what the reference would measure
+CROSSOVER = {"shots": (1, 4), "sizes": (16, 64)}  # labelled examples: in the prompt, and as LoRA training data
+VALIDATION = {"reviews": 60, "tickets": 24}        # examples the best prompt is chosen on (twice full mode's)
+CONSISTENCY = {"reviews": 40, "tickets": 16}       # test examples asked in other wordings and with other seeds
+
+
+def settings(task: str) -> Settings:
+    """The reference's settings: full mode's training, the whole test split; the best prompt chosen on twice
+    full mode's validation examples, consistency measured on a part of the test split (it asks each example
+    six more times: 3 wordings and 3 seeds). Sized to finish within an hour on 2 CPU cores."""
+    full = default_settings(task, quick=False)
+    n_test = len(load_reviews("test") if task == "reviews" else load_tickets("test"))
+    return replace(full, n_test=n_test, n_validation=VALIDATION[task], n_consistency=CONSISTENCY[task])
+
+
+def injection_victims() -> pd.DataFrame:
+    """Every positive or very positive test review: the attacker wants them called very_negative."""
+    test = load_reviews("test")
+    return test[test["label"].isin(["positive", "very_positive"])].reset_index(drop=True)
+
+
+# --- The fingerprint: what defines the experiments ---------------------------------------------------
+
+def _model_digest(model_id: str) -> str:
+    if model_id != PACKAGED_MODEL:
+        return model_id  # a hub id: its name is all there is to hash without the network
+    return hashlib.sha256(packaged_gguf_path().read_bytes()).hexdigest()
+
+
+def _rendered_prompts() -> dict:
+    """Every prompt the reference asks, shown on two fixed examples per task: a change to any pattern,
+    instruction, wording or injection changes the fingerprint."""
+    rendered = {}
+    for task in ("reviews", "tickets"):
+        run = settings(task)
+        frame = load_reviews("train") if task == "reviews" else load_tickets("train")
+        texts = list(frame["text"].head(2))
+        pool = balanced_sample(frame, run.n_train, "label" if task == "reviews" else "issue_type", seed=SEED)
+        patterns = catalog(task, pool=pool.reset_index(drop=True), k=run.k)
+        rendered[task] = {name: [pattern(text) for text in texts] for name, pattern in sorted(patterns.items())}
+        rendered[task]["wordings"] = list(PARAPHRASES[task])
+    rendered["injection"] = [INJECTION, INJECTED_LABEL, delimited(inject("It broke.")), zero_shot("It broke.")]
+    return rendered
+
+
+def fingerprint() -> str:
+    """A digest of what the reference measured: data files, prompts, settings, model file, REFERENCE_VERSION.
+
+    Library versions are recorded in the provenance but not fingerprinted: the same course runs on several stacks.
+    """
+    digest = hashlib.sha256(f"reference {REFERENCE_VERSION}".encode())
+    for path in sorted(p for p in (REPO_ROOT / "data").rglob("*") if p.suffix in (".csv", ".jsonl")):
+        digest.update(path.name.encode() + path.read_bytes())
+    definition = {"settings": {task: asdict(settings(task)) for task in ("reviews", "tickets")}, "crossover": CROSSOVER,
+                  "prompts": _rendered_prompts(), "model": _model_digest(default_model_id())}
+    digest.update(json.dumps(definition, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
+# --- Writing and reading results/ ----------------------------------------------------------------------
+
+def write_table(name: str, table: pd.DataFrame, folder: Path = RESULTS_DIR) -> Path:
+    """Write `folder/name.csv` in one step (a reader never sees half of it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.csv"
+    write_text(path, table.to_csv(index=False))
+    return path
+
+
+def read_table(name: str, folder: Path = RESULTS_DIR) -> pd.DataFrame:
+    path = folder / f"{name}.csv"
+    if not path.exists():
+        raise CourseError(f"The reference has no {path.name} ({folder}): run `python benchmarks/reference.py` to measure it.")
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def provenance(folder: Path = RESULTS_DIR) -> dict:
+    """When, where and on what the reference was measured (`results/provenance.json`)."""
+    path = folder / PROVENANCE
+    if not path.exists():
+        raise CourseError(f"No reference run in {folder}: run `python benchmarks/reference.py`.")
+    return json.loads(path.read_text())
+
+
+def write_provenance(record: dict, folder: Path = RESULTS_DIR) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text(folder / PROVENANCE, json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def per_example(table: pd.DataFrame, keys: list[str], lists: tuple[str, ...]) -> pd.DataFrame:
+    """A table with list columns (one value per test example) as a tidy one: one row per key and example."""
+    rows = []
+    for _, row in table.iterrows():
+        for i, values in enumerate(zip(*(row[column] for column in lists))):
+            rows.append({**{key: row[key] for key in keys}, "example": i, **dict(zip(lists, values))})
+    return pd.DataFrame(rows)
+
+
+def _lists(examples: pd.DataFrame, keys: list[str], columns: tuple[str, ...]) -> pd.DataFrame:
+    """The inverse of `per_example`: one row per key, one list per column."""
+    ordered = examples.sort_values([*keys, "example"], kind="stable")
+    return ordered.groupby(keys, sort=False)[list(columns)].agg(list).reset_index()
+
+
+SCALARS_DROPPED = ("scores", "predictions", "agreement_scores")
+
+
+def head_to_head(task: str, folder: Path = RESULTS_DIR) -> dict:
+    """The reference's head-to-head of `task`, shaped like `comparison.head_to_head`'s result, plus its
+    "settings" and "source" (where and when it was measured)."""
+    summary = read_table(f"{task}_head_to_head", folder).set_index("approach")
+    examples = _lists(read_table(f"{task}_head_to_head_examples", folder), ["approach"], ("score", "prediction", "agreement"))
+    examples = examples.set_index("approach")
+    summary["scores"] = examples["score"]
+    summary["predictions"] = examples["prediction"]
+    summary["agreement_scores"] = examples["agreement"].map(lambda values: [v for v in values if v == v])  # subset only
+    return {"results": summary, "candidates": read_table(f"{task}_prompt_choice", folder), "settings": settings(task),
+            "source": where(folder)}
+
+
+def crossover(folder: Path = RESULTS_DIR) -> pd.DataFrame:
+    """The reference's crossover table (reviews), shaped like `comparison.crossover`'s result."""
+    summary = read_table("reviews_crossover", folder)
+    examples = _lists(read_table("reviews_crossover_examples", folder), ["method", "labelled_examples"], ("score",))
+    table = summary.merge(examples.rename(columns={"score": "scores"}), on=["method", "labelled_examples"])
+    return table.assign(n=table["scores"].map(len))
+
+
+def versatility(folder: Path = RESULTS_DIR) -> dict:
+    """The reference's versatility experiment, shaped like `comparison.versatility`'s result."""
+    probe = read_table("versatility_probe", folder)
+    return {"table": read_table("versatility", folder).set_index("model"),
+            "probe": {model: rows.drop(columns="model").reset_index(drop=True) for model, rows in probe.groupby("model", sort=False)}}
+
+
+def injection(folder: Path = RESULTS_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The reference's injection experiment, shaped like `evaluation.measure_injection`'s result."""
+    return read_table("injection", folder), read_table("injection_examples", folder)
+
+
+# --- Side by side, and which to conclude from --------------------------------------------------------
+
+def test_examples(run: dict) -> int:
+    """How many test examples a head-to-head result (yours or the reference's) measured each approach on."""
+    return len(run["results"]["scores"].iloc[0])
+
+
+def larger(mine: dict, reference: dict) -> tuple[dict, str]:
+    """(the head-to-head to conclude from, a sentence saying which): yours if it measured at least as many
+    test examples as the reference, else the reference."""
+    n_mine, n_reference = test_examples(mine), test_examples(reference)
+    if n_mine >= n_reference:
+        return mine, f"Conclusions below come from this run ({n_mine} test examples, as many as the reference's {n_reference})."
+    return reference, (f"This run measured {n_mine} test examples: too few to conclude from. Conclusions below come "
+                       f"from the reference run ({n_reference} test examples, {reference['source']}).")
+
+
+def where(folder: Path = RESULTS_DIR) -> str:
+    """Where and when the reference was measured, in a few words."""
+    record = provenance(folder)
+    return f"measured on {record['date']} on {record['machine']['summary']}"
+
+
+def side_by_side(mine: pd.DataFrame, reference: pd.DataFrame, mine_name: str = "this run") -> pd.DataFrame:
+    """Accuracy of each approach with its 95% interval and n: your run next to the reference."""
+    return pd.DataFrame({mine_name: mine["scores"].map(format_accuracy),
+                         "reference": reference["scores"].map(format_accuracy)}).loc[list(reference.index)]
+
+
+def consistent_with(quick_scores, reference_scores) -> bool:
+    """Whether a quick run's accuracy lies within the reference's 95% interval widened by the quick run's own:
+    what a working pipeline measuring the same thing on fewer examples should show (chance rarely fails it)."""
+    from .statistics import accuracy_interval
+    quick, quick_low, quick_high = accuracy_interval(quick_scores)
+    _, low, high = accuracy_interval(reference_scores)
+    # below the reference, the quick run's upward margin counts; above it, its downward one
+    return low - (quick_high - quick) <= quick <= high + (quick - quick_low)
