@@ -8,6 +8,7 @@ The files are written by `python data/make_data.py`; each folder's README.md is
 its data card. Every loader checks what it reads: a missing column, an unknown
 label or a malformed JSON line raises `CourseError` naming the file and line.
 """
+import contextlib
 import csv
 import json
 import re
@@ -79,11 +80,35 @@ def _check_split(split: str) -> None:
         raise CourseError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}.")
 
 
+@contextlib.contextmanager
+def _reading(path: Path):
+    """Open a data file as UTF-8 (a byte-order mark, as Excel writes, is fine); name the file in any read error."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            yield f
+    except UnicodeDecodeError as error:
+        raise CourseError(f"{path} is not UTF-8 text (byte {error.start}: {error.reason}). Save it as UTF-8 "
+                          f"(in Excel: 'CSV UTF-8'). {REGENERATE}") from None
+    except csv.Error as error:
+        raise CourseError(f"{path}: not a readable CSV file ({error}). {REGENERATE}") from None
+
+
+def _check_rows(rows: list, path: Path, key) -> None:
+    """No empty split, no example twice (it would count twice in every accuracy)."""
+    if not rows:
+        raise CourseError(f"{path} has no examples. {REGENERATE}")
+    seen = {}
+    for number, row in enumerate(rows, start=1):
+        first = seen.setdefault(key(row), number)
+        if first != number:
+            raise CourseError(f"{path}: example {number} repeats example {first}. Remove the duplicate. {REGENERATE}")
+
+
 def load_reviews(split: str, data_dir=None) -> pd.DataFrame:
     """Reviews of one split as a DataFrame with columns text, label."""
     _check_split(split)
     path = _path(data_dir, "reviews", f"{split}.csv")
-    with open(path, newline="", encoding="utf-8") as f:
+    with _reading(path) as f:
         reader = csv.DictReader(f)
         missing = {"text", "label"} - set(reader.fieldnames or [])
         if missing:
@@ -98,6 +123,7 @@ def load_reviews(split: str, data_dir=None) -> pd.DataFrame:
             if not (row["text"] or "").strip():
                 raise CourseError(f"{where}: empty review text. {REGENERATE}")
             rows.append({"text": row["text"], "label": row["label"]})
+    _check_rows(rows, path, key=lambda row: row["text"])
     return pd.DataFrame(rows, columns=["text", "label"])
 
 
@@ -120,7 +146,7 @@ def _check_expected(expected, where: str) -> None:
 
 def _read_jsonl(path, keys: tuple[str, ...]):
     """Yield `(where, record)` for each line of a JSON Lines file, checking that it is JSON with `keys`."""
-    with open(path, encoding="utf-8") as f:
+    with _reading(path) as f:
         for line_number, line in enumerate(f, start=1):
             where = f"{path}, line {line_number}"
             try:
@@ -129,6 +155,9 @@ def _read_jsonl(path, keys: tuple[str, ...]):
                 raise CourseError(f"{where}: not valid JSON ({error.msg}). {REGENERATE}") from None
             if not isinstance(record, dict) or not set(keys) <= set(record):
                 raise CourseError(f"{where}: each line needs the keys {', '.join(keys)}. {REGENERATE}")
+            text = record.get("text", record.get("question"))
+            if not isinstance(text, str) or not text.strip():
+                raise CourseError(f"{where}: the text is empty or not a string. {REGENERATE}")
             yield where, record
 
 
@@ -139,6 +168,7 @@ def load_tickets(split: str, data_dir=None) -> pd.DataFrame:
     for where, record in _read_jsonl(_path(data_dir, "tickets", f"{split}.jsonl"), ("text", "expected")):
         _check_expected(record["expected"], where)
         rows.append({"text": record["text"], "expected": record["expected"], **record["expected"]})
+    _check_rows(rows, _path(data_dir, "tickets", f"{split}.jsonl"), key=lambda row: row["text"])
     return pd.DataFrame(rows, columns=["text", "expected", *TICKET_FIELDS])
 
 
@@ -146,10 +176,13 @@ def load_probe(data_dir=None) -> pd.DataFrame:
     """The versatility probe: columns question, answers (list of str), kind."""
     rows = []
     for where, item in _read_jsonl(_path(data_dir, "probe", "probe.jsonl"), ("question", "answers", "kind")):
-        if item["kind"] not in PROBE_KINDS or not item["answers"]:
-            raise CourseError(f"{where}: kind must be one of {', '.join(PROBE_KINDS)} "
-                              f"and answers a non-empty list. {REGENERATE}")
-        rows.append({"question": item["question"], "answers": list(item["answers"]), "kind": item["kind"]})
+        answers = item["answers"]
+        if (item["kind"] not in PROBE_KINDS or not isinstance(answers, list) or not answers
+                or not all(isinstance(a, str) and a.strip() for a in answers)):
+            raise CourseError(f"{where}: kind must be one of {', '.join(PROBE_KINDS)} and answers a non-empty "
+                              f"list of texts, e.g. [\"Paris\"] (not \"Paris\"). {REGENERATE}")
+        rows.append({"question": item["question"], "answers": list(answers), "kind": item["kind"]})
+    _check_rows(rows, _path(data_dir, "probe", "probe.jsonl"), key=lambda row: row["question"])
     return pd.DataFrame(rows, columns=["question", "answers", "kind"])
 
 
