@@ -36,9 +36,14 @@ def to_messages(prompt, system: str | None = None) -> list[dict]:
             raise CourseError("The prompt is empty: type a question or an instruction for the model.")
         messages = [{"role": "user", "content": prompt}]
     else:
+        if not isinstance(prompt, (list, tuple)) or not all(isinstance(m, dict) and "role" in m for m in prompt):
+            raise CourseError(f"A prompt is a text or a list of chat messages like {{'role': 'user', 'content': 'Hello'}} "
+                              f"(got {type(prompt).__name__}).")
         messages = [dict(message) for message in prompt]
         if not messages or not any(str(m.get("content", "")).strip() for m in messages if m.get("role") == "user"):
             raise CourseError("The conversation has no user message with text: add one, e.g. {'role': 'user', 'content': 'Hello'}.")
+    if system is not None and not isinstance(system, str):
+        raise CourseError(f"The system prompt must be a text (got {type(system).__name__}).")
     if system is not None and system.strip():
         messages = [{"role": "system", "content": system}] + [m for m in messages if m["role"] != "system"]
     return messages
@@ -48,12 +53,37 @@ def check_sampling(max_new_tokens: int, temperature: float, top_p: float, top_k:
     """Refuse settings that make no sense, with a message that says the valid range."""
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or not 1 <= max_new_tokens <= MAX_NEW_TOKENS_LIMIT:
         raise CourseError(f"max_new_tokens must be a whole number from 1 to {MAX_NEW_TOKENS_LIMIT} (got {max_new_tokens!r}); 32-128 suits short answers.")
-    if not 0 <= temperature <= 5:
-        raise CourseError(f"temperature must be between 0 (greedy) and 5 (got {temperature!r}); 0.7 is a common choice for sampling.")
-    if not 0 < top_p <= 1:
-        raise CourseError(f"top_p must be above 0 and at most 1 (got {top_p!r}); 1 keeps every token.")
-    if top_k < 0:
-        raise CourseError(f"top_k must be 0 (off) or a positive number of tokens (got {top_k!r}).")
+    if not _is_number(temperature) or not 0 <= temperature <= 5:
+        raise CourseError(f"temperature must be a number between 0 (greedy) and 5 (got {temperature!r}); 0.7 is a common choice for sampling.")
+    if not _is_number(top_p) or not 0 < top_p <= 1:
+        raise CourseError(f"top_p must be a number above 0 and at most 1 (got {top_p!r}); 1 keeps every token.")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
+        raise CourseError(f"top_k must be 0 (off) or a positive whole number of tokens (got {top_k!r}).")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def check_batch(prompts, batch_size, seed=None) -> list:
+    """The prompts as a list, a positive batch size and a usable seed, or a clear message."""
+    if isinstance(prompts, (str, dict)):
+        raise CourseError("Pass a list of prompts (for one prompt, use generate(model, tokenizer, prompt)).")
+    prompts = list(prompts)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise CourseError(f"batch_size must be a whole number of at least 1 (got {batch_size!r}); 8 suits a CPU.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63):
+        raise CourseError(f"seed must be a whole number from 0 to 2**63 - 1, or None (got {seed!r}).")
+    return prompts
+
+
+def check_context(model, lengths, extra_tokens: int) -> None:
+    """A clear error when a prompt plus the answer would not fit the model's context window."""
+    context = getattr(model.config, "max_position_embeddings", None)
+    longest = max(lengths, default=0)
+    if context and longest + extra_tokens > context:
+        raise CourseError(f"A prompt has {longest} tokens; with {extra_tokens} more for the answer that exceeds the model's "
+                          f"context of {context} tokens. Shorten the prompt (fewer examples, a shorter text) or lower max_new_tokens.")
 
 
 def chat_text(tokenizer, prompt, system: str | None = None) -> str:
@@ -74,7 +104,11 @@ def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_
     `streamer` (for one prompt) is passed to transformers' `generate`; `generate(on_text=...)` uses it.
     """
     check_sampling(max_new_tokens, temperature, top_p, top_k)
+    prompts = check_batch(prompts, batch_size, seed)
+    if not prompts:
+        return []
     texts = [chat_text(tokenizer, prompt, system) for prompt in prompts]
+    check_context(model, [len(ids) for ids in tokenizer(texts, add_special_tokens=False).input_ids], max_new_tokens)
     if seed is not None:
         torch.manual_seed(seed)
     sampling = dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=top_k) if temperature > 0 else dict(do_sample=False)
@@ -146,12 +180,15 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
     continues from a copy of the prompt's key-value cache, so five labels cost one
     long forward pass and five short ones, not five long ones.
     """
-    if not labels:
-        raise CourseError("score_labels needs at least one candidate label.")
+    if isinstance(labels, str) or not labels or not all(isinstance(label, str) and label.strip() for label in labels):
+        raise CourseError(f"score_labels needs a list of candidate labels, each a non-empty text, e.g. ['positive', 'negative'] "
+                          f"(got {labels!r}).")
+    prompts = check_batch(prompts, batch_size)
     label_ids = [tokenizer(label, add_special_tokens=False).input_ids + [tokenizer.eos_token_id] for label in labels]
     prompt_ids = [tokenizer(chat_text(tokenizer, p, system), add_special_tokens=False).input_ids for p in prompts]
+    check_context(model, [len(ids) for ids in prompt_ids], max(map(len, label_ids)))
     scores = np.zeros((len(prompt_ids), len(labels)))
-    step = max(1, batch_size)
+    step = batch_size
     for start in tqdm(range(0, len(prompt_ids), step), desc="scoring", disable=not progress, leave=False):
         chunk = prompt_ids[start:start + step]
         width = max(map(len, chunk))

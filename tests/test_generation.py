@@ -23,8 +23,8 @@ def test_empty_prompt_is_refused_clearly(prompt):
     (dict(max_new_tokens=-5), "max_new_tokens must be a whole number from 1"),
     (dict(max_new_tokens=10**9), "max_new_tokens must be a whole number from 1"),
     (dict(max_new_tokens=2.5), "max_new_tokens must be a whole number"),
-    (dict(temperature=-1.0), "temperature must be between 0"),
-    (dict(top_p=0.0), "top_p must be above 0"),
+    (dict(temperature=-1.0), "temperature must be a number between 0"),
+    (dict(top_p=0.0), "top_p must be a number above 0"),
     (dict(top_k=-1), "top_k must be 0"),
 ])
 def test_absurd_settings_are_refused_before_any_work(tiny_model, tokenizer, options, message):
@@ -86,7 +86,7 @@ def test_score_labels_equals_a_direct_forward_pass(tiny_model, tokenizer):
 
 
 def test_score_labels_needs_labels(tiny_model, tokenizer):
-    with pytest.raises(CourseError, match="at least one"):
+    with pytest.raises(CourseError, match="a list of candidate labels"):
         score_labels(tiny_model, tokenizer, ["x"], [])
 
 
