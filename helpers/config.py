@@ -33,7 +33,11 @@ def cache_dir() -> Path:
     """The folder for cached weights and results; created on first use."""
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ft-vs-pe"
     path = Path(os.environ.get("COURSE_CACHE", default)).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CourseError(f"Cannot create the course cache {path} ({error.strerror}): set COURSE_CACHE to a folder you "
+                          f"can write, e.g. `export COURSE_CACHE=/tmp/ft-vs-pe`.") from None
     return path
 
 

