@@ -5,8 +5,8 @@
 
 Run trains a LoRA adapter on the reviews in a background thread, so the panel
 stays responsive: the progress bar and the loss chart update after every step,
-and Stop ends training after the current step, keeping what was learnt and the
-loss history (`app.result`). Then the test reviews are answered with the same
+and Stop (or the notebook's own stop button ■) ends training after the current
+step, keeping what was learnt and the loss history (`app.result`). Then the test reviews are answered with the same
 evaluation as every prompt (`helpers.evaluation.evaluate`): accuracy and a
 confusion matrix appear below.
 
@@ -15,6 +15,7 @@ so tests set values, call `app.run(background=False)` and read the results.
 """
 import gc
 import html
+import signal
 import threading
 
 import ipywidgets as widgets
@@ -99,10 +100,31 @@ class FineTuneApp(widgets.VBox):
         self._stop.clear()
         self.run_button.disabled, self.stop_button.disabled = True, False
         if background:
+            self._stop_on_kernel_interrupt()
             self.thread = threading.Thread(target=self._run, daemon=True)
             self.thread.start()
         else:
             self._run()
+
+    def _stop_on_kernel_interrupt(self):
+        """Let the notebook's stop button (■, a SIGINT to the kernel) stop the training thread too.
+
+        Training runs in a thread, so the kernel is idle meanwhile, and ipykernel ignores SIGINT while idle:
+        it restores `kernel.saved_sigint_handler` after each message. Setting that to our handler makes ■
+        call `stop()` while the panel trains (and do nothing otherwise, as before).
+        """
+        def on_interrupt(signum, frame):
+            if self.thread is not None and self.thread.is_alive():
+                self.stop()
+        try:
+            kernel = get_ipython().kernel  # noqa: F821  (defined inside IPython only)
+        except (NameError, AttributeError):
+            kernel = None
+        if kernel is not None and hasattr(kernel, "saved_sigint_handler"):
+            kernel.saved_sigint_handler = on_interrupt
+        elif threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, on_interrupt)
+        self.on_interrupt = on_interrupt
 
     def stop(self):
         """End training after the current step; what was learnt so far is kept and evaluated."""

@@ -1,4 +1,6 @@
 """The fine-tuning panel without a browser (tiny random model), and the charts it and notebook 04 draw."""
+import builtins
+import signal
 import time
 
 import matplotlib.pyplot as plt
@@ -55,6 +57,24 @@ def test_stop_keeps_what_was_trained(app):
     assert app.result.interrupted and 1 <= len(app.result.losses) < 1000
     assert "Stopped after" in app.status.value and "Test accuracy" in app.score.value
     assert not app.run_button.disabled
+
+
+def test_the_kernels_stop_button_stops_the_training_thread(app, monkeypatch):
+    # ipykernel ignores SIGINT while idle and restores kernel.saved_sigint_handler after each message:
+    # the panel puts its own handler there, so the notebook's stop button reaches the training thread.
+    kernel = type("Kernel", (), {"saved_sigint_handler": signal.SIG_IGN})()
+    monkeypatch.setitem(builtins.__dict__, "get_ipython", lambda: type("Shell", (), {"kernel": kernel})())
+    app.steps.value = 1000
+    app.run_button.click()
+    deadline = time.time() + 300
+    while app.progress.value < 1 and time.time() < deadline:
+        time.sleep(0.05)
+    kernel.saved_sigint_handler(signal.SIGINT, None)  # what ■ does once ipykernel has restored the handler
+    app.thread.join(timeout=300)
+    assert app.result.interrupted and 1 <= len(app.result.losses) < 1000 and "Stopped after" in app.status.value
+    finished = app.status.value
+    kernel.saved_sigint_handler(signal.SIGINT, None)  # when nothing trains, ■ changes nothing
+    assert app.status.value == finished
 
 
 def test_a_bad_setting_shows_a_message_and_the_panel_keeps_working(app):
