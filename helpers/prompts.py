@@ -207,6 +207,7 @@ def choose_examples(pool: pd.DataFrame, k: int, how: str = "balanced", text: str
 def make_few_shot(pool: pd.DataFrame, k: int, how: str = "balanced", task: str = "reviews",
                   seed: int = 0, base=zero_shot):
     """A pattern `text -> messages` that shows k examples chosen from `pool` (fixed, or per input if 'similar')."""
+    check_task(task)
     if how == "similar":
         return lambda text: few_shot(text, choose_examples(pool, k, how, text, task, seed), task, base)
     examples = choose_examples(pool, k, how, task=task, seed=seed)

@@ -181,8 +181,9 @@ def make_optimizer(model, name: str = "adamw", learning_rate: float = 2e-4):
     parameters = [p for p in model.parameters() if p.requires_grad]
     if not parameters:
         raise CourseError("Nothing to train: the model has no trainable parameters. Call add_lora(...) or make_fully_trainable(...) first.")
-    if not learning_rate > 0:
-        raise CourseError(f"The learning rate must be positive (got {learning_rate!r}); try 2e-4 for LoRA, 1e-5 to 1e-4 for a full fine-tune.")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not 0 < learning_rate < math.inf:
+        raise CourseError(f"The learning rate must be a positive number (got {learning_rate!r}); try 2e-4 for LoRA, "
+                          "1e-5 to 1e-4 for a full fine-tune.")
     if name == "adamw":
         return torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.0)
     if name == "adafactor":
