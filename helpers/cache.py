@@ -100,6 +100,9 @@ def cached(kind: str, key: dict, compute):
     try:
         value = compute(partial)
         free_memory()  # the models `compute` loaded are gone now: give their memory back before the next experiment
+        if not partial.is_dir():  # the cache folder was deleted while this ran: keep the result all the same
+            print(f"The cache folder {partial.parent} was deleted while measuring; storing this result again.", flush=True)
+            partial.mkdir(parents=True)
         (partial / RESULT_FILE).write_text(json.dumps(to_json(value)))
         theirs = read_entry(folder)  # another process may have finished first: keep its whole result
         if theirs is not None:

@@ -6,6 +6,7 @@ sweep runs in seconds.
 """
 import json
 import math
+import shutil
 import types
 
 import pandas as pd
@@ -335,6 +336,17 @@ def test_a_computation_that_fails_stores_nothing(ctx, monkeypatch):
         cache.cached("sweep", {"n": 1}, interrupted)
     assert not cache.entry("sweep", {"n": 1}).exists()
     assert list((ctx.tmp / "cache-fail" / "results").iterdir()) == []
+
+
+def test_deleting_the_cache_while_measuring_loses_nothing(ctx, monkeypatch):
+    # the README says: delete the results folder to measure again; doing it mid-run must not lose the run
+    monkeypatch.setenv("COURSE_CACHE", str(ctx.tmp / "cache-deleted"))
+
+    def measure_while_deleted(folder):
+        shutil.rmtree(folder.parent)
+        return {"accuracy": 0.7}
+    assert cache.cached("sweep", {"n": 2}, measure_while_deleted) == {"accuracy": 0.7}
+    assert cache.cached("sweep", {"n": 2}, lambda folder: pytest.fail("measured twice")) == {"accuracy": 0.7}
 
 
 def test_a_broken_model_copy_is_converted_again_once(ctx, monkeypatch, tmp_path):
