@@ -2,12 +2,15 @@
 
     python -m helpers.finetune --config configs/reviews_lora.json
     accelerate launch --num_processes 4 -m helpers.finetune --config configs/reviews_lora.json
+    ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes 2 -m helpers.finetune --config ...  # CPU, gloo
 
-`accelerate launch` starts one process per GPU; `accelerate.Accelerator` gives
+`accelerate launch` starts one process per GPU (or per CPU share, as the tests do); `accelerate.Accelerator` gives
 each its device, wraps the model for data parallelism (every process trains on
 its own slice of each batch, gradients are averaged) and shards the data. The
 training loop is `helpers.training.train`, unchanged. `batch_size` is per
-process, so N processes train on N x batch_size examples per step.
+process, so N processes train on N x batch_size examples per step: two processes with batches of 2 take the
+same steps as one with batches of 4 (`tests/test_finetune.py` checks that their losses agree). The logged loss
+of a step is the mean over the processes.
 
 The config is a JSON object; every key is optional (defaults in DEFAULTS):
     task            "reviews" or "tickets"

@@ -332,7 +332,8 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
                 opt.step()                               # update the trainable weights
                 schedule.step()                          # a slightly smaller learning rate next time
                 opt.zero_grad(set_to_none=True)          # and free the gradients
-                result.losses.append(loss.item())
+                # several processes: each measured its own batch; log their mean, the loss of the whole step
+                result.losses.append((accelerator.reduce(loss.detach(), "mean") if accelerator is not None else loss).item())
                 step_seconds += time.perf_counter() - began
                 bar.update(1)
                 bar.set_postfix(loss=f"{result.losses[-1]:.3f}")

@@ -138,13 +138,22 @@ def test_full_run_saves_the_whole_model(tmp_path):
     assert (tmp_path / "out" / "model.safetensors").exists()
 
 
-def test_runs_unchanged_under_accelerate_launch(tmp_path):
-    config = write(tmp_path / "tiny.json", {**TINY, "output_dir": str(tmp_path / "out")})
-    command = [str(Path(sys.executable).parent / "accelerate"), "launch", "--cpu", "--num_processes", "1",
+def test_two_processes_under_accelerate_launch_learn_as_one_with_the_doubled_batch(tmp_path):
+    # Scale-out, verified on the CPU: two gloo processes with batches of 2 take the same steps as one process
+    # with batches of 4 (the same examples in the same order; gradients averaged), so the losses agree.
+    trained = {**TINY, "steps": 6, "train_examples": 24, "eval_examples": 0, "learning_rate": 0.05}
+    one = write(tmp_path / "one.json", {**trained, "batch_size": 4, "output_dir": str(tmp_path / "one")})
+    two = write(tmp_path / "two.json", {**trained, "batch_size": 2, "output_dir": str(tmp_path / "two")})
+    assert main(["--config", str(one)]) == 0
+    command = [str(Path(sys.executable).parent / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2",
                "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-               "-m", "helpers.finetune", "--config", str(config)]
+               "-m", "helpers.finetune", "--config", str(two)]
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+                          env={**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1",
+                               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "2 steps on 1 process(es)" in done.stdout
-    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["processes"] == 1
+    assert "6 steps on 2 process(es)" in done.stdout
+    alone, together = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("one", "two"))
+    assert together["processes"] == 2 and together["steps"] == alone["steps"] == 6
+    assert alone["losses"][0] - min(alone["losses"]) > 0.2  # training moved the loss: the comparison means something
+    assert together["losses"] == pytest.approx(alone["losses"], abs=0.02)
