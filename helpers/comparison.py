@@ -390,10 +390,10 @@ def versatility(settings: Settings, other: Settings, n_probe: int | None = None,
     return cached("versatility", {**asdict(settings), "other": asdict(other), "n_probe": n_probe}, compute)
 
 
-def decision_figures(settings: Settings, crossover_table: pd.DataFrame, versatility_table: pd.DataFrame):
-    """The measured numbers the decision helper uses as defaults (prompting = the best prompt, fine-tuning = LoRA)."""
+def decision_figures(results: pd.DataFrame, crossover_table: pd.DataFrame, versatility_table: pd.DataFrame):
+    """The measured numbers the decision helper uses as defaults (prompting = the best prompt, fine-tuning = LoRA),
+    from a head-to-head's results (yours, or the reference's), a crossover table and a versatility table."""
     from .decision import Figures
-    results = head_to_head(settings, progress=False)["results"]
     names = {"prompting": "best prompt", "fine-tuning": "LoRA fine-tune", "hybrid": "hybrid"}
     probe = versatility_table["probe_accuracy"]
     paired = compare_paired(results.loc["LoRA fine-tune", "scores"], results.loc["best prompt", "scores"])

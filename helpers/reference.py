@@ -139,16 +139,14 @@ SCALARS_DROPPED = ("scores", "predictions", "agreement_scores")
 
 
 def head_to_head(task: str, folder: Path = RESULTS_DIR) -> dict:
-    """The reference's head-to-head of `task`, shaped like `comparison.head_to_head`'s result, plus its
-    "settings" and "source" (where and when it was measured)."""
+    """The reference's head-to-head of `task`, shaped like `comparison.head_to_head`'s result (plus "settings")."""
     summary = read_table(f"{task}_head_to_head", folder).set_index("approach")
     examples = _lists(read_table(f"{task}_head_to_head_examples", folder), ["approach"], ("score", "prediction", "agreement"))
     examples = examples.set_index("approach")
     summary["scores"] = examples["score"]
     summary["predictions"] = examples["prediction"]
     summary["agreement_scores"] = examples["agreement"].map(lambda values: [v for v in values if v == v])  # subset only
-    return {"results": summary, "candidates": read_table(f"{task}_prompt_choice", folder), "settings": settings(task),
-            "source": where(folder)}
+    return {"results": summary, "candidates": read_table(f"{task}_prompt_choice", folder), "settings": settings(task)}
 
 
 def crossover(folder: Path = RESULTS_DIR) -> pd.DataFrame:
@@ -171,21 +169,71 @@ def injection(folder: Path = RESULTS_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
     return read_table("injection", folder), read_table("injection_examples", folder)
 
 
+def iteration(folder: Path = RESULTS_DIR) -> pd.DataFrame:
+    """The reference's hybrid path (notebook 06), shaped like `variations.iteration`'s result, plus `n`."""
+    return read_table("iteration", folder)
+
+
+def summary(folder: Path = RESULTS_DIR) -> str:
+    """The reference's findings as Markdown (results/README.md), every figure read from the tables in `folder`."""
+    from .comparison import crossover_point
+    from .evaluation import hijacked_flags
+    from .statistics import compare_paired
+    record = provenance(folder)
+    lines = ["# The reference run", "",
+             f"Measured with `{record['command']}` on {record['date']} ({record['machine']['summary']}, "
+             f"torch {record['versions']['torch']}, transformers {record['versions']['transformers']}, "
+             f"peft {record['versions']['peft']}), commit {record['commit']}, in {record['wall_seconds'] / 60:.0f} minutes "
+             f"(per step: {', '.join(f'{name} {seconds / 60:.0f} min' for name, seconds in record['step_seconds'].items())}). "
+             "Every answer is in the CSV files beside this one; `helpers.reference` reads them. This page is written "
+             "by the script from those files.", ""]
+    for task in ("reviews", "tickets"):
+        run = head_to_head(task, folder)
+        results, n = run["results"], sample_size(run)
+        lines += [f"## {task.capitalize()}: {n} test examples", "",
+                  f"Best prompt chosen on {run['settings'].n_validation} validation examples: "
+                  f"`{results.loc['best prompt', 'prompt']}`.", "", "| approach | accuracy (95% interval) |", "|---|---|"]
+        lines += [f"| {approach} | {format_accuracy(row['scores'])} |" for approach, row in results.iterrows()]
+        lines += [""] + [f"- {compare_paired(results.loc[a, 'scores'], results.loc[b, 'scores']).describe(a, b)}"
+                         for a, b in [("LoRA fine-tune", "best prompt"), ("full fine-tune", "best prompt"),
+                                      ("full fine-tune", "LoRA fine-tune"), ("best prompt", "zero-shot")]] + [""]
+    crossing = crossover(folder)
+    point = crossover_point(crossing)
+    lines += ["## Labelled examples: in the prompt or as training data (reviews)", "", "| method | labelled examples | accuracy |",
+              "|---|---|---|"]
+    lines += [f"| {row['method']} | {row['labelled_examples']} | {format_accuracy(row['scores'])} |" for _, row in crossing.iterrows()]
+    lines += ["", f"Fine-tuning beat every prompt that could use as many examples from {point} labelled examples on."
+              if point is not None else "Fine-tuning did not clearly beat the prompts at any size measured.", ""]
+    base, tuned = versatility(folder)["probe"].values()
+    lines += ["## Versatility", "", f"- {compare_paired(tuned['correct'], base['correct']).describe('fine-tuned on reviews', 'base model')} "
+              "(general probe)", ""]
+    flags = hijacked_flags(injection(folder)[1])
+    lines += ["## Prompt injection: answers moved to the attacker's label", "", "| condition | generate | score |", "|---|---|---|"]
+    for condition in dict.fromkeys(condition for condition, _ in flags):
+        lines.append(f"| {condition} | {format_accuracy(flags[condition, 'generate'])} | {format_accuracy(flags[condition, 'score'])} |")
+    return "\n".join(lines) + "\n"
+
+
 # --- Side by side, and which to conclude from --------------------------------------------------------
 
-def test_examples(run: dict) -> int:
-    """How many test examples a head-to-head result (yours or the reference's) measured each approach on."""
+def sample_size(run) -> int:
+    """How many examples a result measured (yours or the reference's): test examples per approach of a
+    head-to-head, test examples per point of a crossover table, probe questions of a versatility result."""
+    if isinstance(run, pd.DataFrame):
+        return int(run["n"].max())
+    if "table" in run:
+        return int(run["table"]["probe_questions"].max())
     return len(run["results"]["scores"].iloc[0])
 
 
-def larger(mine: dict, reference: dict) -> tuple[dict, str]:
-    """(the head-to-head to conclude from, a sentence saying which): yours if it measured at least as many
-    test examples as the reference, else the reference."""
-    n_mine, n_reference = test_examples(mine), test_examples(reference)
+def larger(mine, reference, what: str = "test examples", folder: Path = RESULTS_DIR) -> tuple:
+    """(the result to conclude from, a sentence saying which): yours if it measured at least as many
+    examples as the reference, else the reference. Works for head-to-heads, crossovers and versatility."""
+    n_mine, n_reference = sample_size(mine), sample_size(reference)
     if n_mine >= n_reference:
-        return mine, f"Conclusions below come from this run ({n_mine} test examples, as many as the reference's {n_reference})."
-    return reference, (f"This run measured {n_mine} test examples: too few to conclude from. Conclusions below come "
-                       f"from the reference run ({n_reference} test examples, {reference['source']}).")
+        return mine, f"Conclusions come from this run ({n_mine} {what}; the reference has {n_reference})."
+    return reference, (f"This run measured {n_mine} {what}: too few to conclude from. Conclusions come "
+                       f"from the reference run ({n_reference} {what}, {where(folder)}).")
 
 
 def where(folder: Path = RESULTS_DIR) -> str:

@@ -95,7 +95,7 @@ def test_crossover_versatility_and_decision_figures(tiny_course):
     assert len(claims) == 5 and set(claims["verdict"]) <= {"agrees", "disagrees", "partly", "too close to call"}
     assert {"reviews_accuracy", "probe_accuracy", "tickets_accuracy", "tickets_json_valid_rate"} <= set(versatile["table"])
     assert len(versatile["probe"]["base model"]) == 3
-    figures = decision_figures(reviews, table, versatile["table"])
+    figures = decision_figures(head_to_head(reviews, progress=False)["results"], table, versatile["table"])
     assert set(figures.accuracy) == {"prompting", "fine-tuning", "hybrid"} and figures.training_seconds > 0
     assert figures.accuracy_verdict in ("fine-tuning better", "prompting better", "too close to call")
     assert figures.test_examples == reviews.n_test
