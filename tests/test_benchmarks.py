@@ -1,17 +1,11 @@
 """The benchmark script's machinery on a tiny model (the figures themselves come from `python benchmarks/run.py`)."""
-import importlib.util
-
 import pytest
-
-from helpers.config import REPO_ROOT
+from scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def run():
-    spec = importlib.util.spec_from_file_location("benchmarks_run", REPO_ROOT / "benchmarks" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("run")
 
 
 def test_helper_and_trainer_both_train_and_give_a_ratio(run, tiny_model, tokenizer):

@@ -1,16 +1,14 @@
 """The shipped reference (results/): its machinery on a tiny model, its fingerprint, and quick runs against it."""
-import importlib.util
-import json
-
 import pandas as pd
 import pytest
+from scripts import benchmark_script
 
 import helpers.comparison as comparison
 import helpers.evaluation as evaluation
 import helpers.variations as variations
 from helpers import reference
 from helpers.comparison import Settings, crossover_point, seed_claims
-from helpers.config import QUICK, REPO_ROOT
+from helpers.config import QUICK
 from helpers.errors import CourseError
 from helpers.models import tiny_random_model
 
@@ -23,10 +21,7 @@ PROBE = {"question": ["What is 2 + 2?", "Name the capital of France."], "answers
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("benchmarks_reference", REPO_ROOT / "benchmarks" / "reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("reference")
 
 
 @pytest.fixture
