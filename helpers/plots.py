@@ -251,6 +251,10 @@ def plot_crossover(table, point=None, title: str = "Where fine-tuning overtakes 
     if chance is not None:
         ax.axhline(chance, color="black", linestyle=":", linewidth=1, label=f"chance ({chance:.0%})")
     ax.set_xscale("symlog", linthresh=1)
+    largest = table["labelled_examples"].max()
+    ax.set_xlim(-0.3, largest * 1.6)  # no negative counts; room for the largest point's marker
+    ticks = [n for n in (0, 1, 4, 16, 64, 256, 1024, 4096) if n <= largest * 1.6]
+    ax.set_xticks(ticks, [str(n) for n in ticks])
     ax.set_xlabel("labelled examples used (log scale; 0 = zero-shot)")
     ax.set_ylabel("accuracy on the test examples (bars: 95% interval)")
     ax.set_ylim(0, 1.05)
