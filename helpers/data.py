@@ -165,24 +165,26 @@ def load_tickets(split: str, data_dir=None) -> pd.DataFrame:
     """Support tickets of one split: columns text, expected (dict) and one per field."""
     _check_split(split)
     rows = []
-    for where, record in _read_jsonl(_path(data_dir, "tickets", f"{split}.jsonl"), ("text", "expected")):
+    path = _path(data_dir, "tickets", f"{split}.jsonl")
+    for where, record in _read_jsonl(path, ("text", "expected")):
         _check_expected(record["expected"], where)
         rows.append({"text": record["text"], "expected": record["expected"], **record["expected"]})
-    _check_rows(rows, _path(data_dir, "tickets", f"{split}.jsonl"), key=lambda row: row["text"])
+    _check_rows(rows, path, key=lambda row: row["text"])
     return pd.DataFrame(rows, columns=["text", "expected", *TICKET_FIELDS])
 
 
 def load_probe(data_dir=None) -> pd.DataFrame:
     """The versatility probe: columns question, answers (list of str), kind."""
     rows = []
-    for where, item in _read_jsonl(_path(data_dir, "probe", "probe.jsonl"), ("question", "answers", "kind")):
+    path = _path(data_dir, "probe", "probe.jsonl")
+    for where, item in _read_jsonl(path, ("question", "answers", "kind")):
         answers = item["answers"]
         if (item["kind"] not in PROBE_KINDS or not isinstance(answers, list) or not answers
                 or not all(isinstance(a, str) and a.strip() for a in answers)):
             raise CourseError(f"{where}: kind must be one of {', '.join(PROBE_KINDS)} and answers a non-empty "
                               f"list of texts, e.g. [\"Paris\"] (not \"Paris\"). {REGENERATE}")
         rows.append({"question": item["question"], "answers": list(answers), "kind": item["kind"]})
-    _check_rows(rows, _path(data_dir, "probe", "probe.jsonl"), key=lambda row: row["question"])
+    _check_rows(rows, path, key=lambda row: row["question"])
     return pd.DataFrame(rows, columns=["question", "answers", "kind"])
 
 

@@ -124,7 +124,6 @@ class FineTuneApp(widgets.VBox):
             kernel.saved_sigint_handler = on_interrupt
         elif threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, on_interrupt)
-        self.on_interrupt = on_interrupt
 
     def stop(self):
         """End training after the current step; what was learnt so far is kept and evaluated."""
