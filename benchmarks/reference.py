@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pandas as pd  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from helpers import comparison, reference  # noqa: E402
+from helpers import comparison, models, reference  # noqa: E402
 from helpers.cache import cached  # noqa: E402
 from helpers.config import REPO_ROOT  # noqa: E402
 from helpers.evaluation import measure_injection  # noqa: E402
@@ -79,6 +79,7 @@ def machine() -> dict:
     cores = os.cpu_count()
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     summary = f"{device}" if device != "cpu" else f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else cores} CPU cores, no GPU"
+    summary += f", {models.arithmetic(models.pick_device())} arithmetic"
     return {"summary": summary, "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
             "cpu_cores": cores, "torch_threads": torch.get_num_threads(), "device": device,
             "memory_gb": round(psutil.virtual_memory().total / 1e9, 1)}

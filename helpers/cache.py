@@ -3,7 +3,7 @@
     value = cached("head-to-head", asdict(settings), compute)   # compute(folder) runs only on a miss
 
 An entry is a folder in `cache_dir()/results/`, named by the experiment's kind and a digest of its
-settings, the data files, the versions of torch, transformers and peft, and CACHE_VERSION: change any
+settings, the data files, the versions of torch, transformers and peft, the arithmetic and CACHE_VERSION: change any
 of these and the experiment runs again. The result is stored as JSON (tables as pandas' JSON table
 format), never pickle, so reading a cache file can never run code. The folder is filled under a
 name of its own (per process) and renamed into place when complete: an interrupted run leaves no
@@ -22,19 +22,21 @@ import pandas as pd
 
 from .config import DATA_DIR, cache_dir
 from .files import partial_folder, replace_folder
-from .models import free_memory
+from .models import arithmetic, free_memory, pick_device
 
-CACHE_VERSION = 6  # raise whenever a change to the helpers changes what the experiments measure or store
+CACHE_VERSION = 7  # raise whenever a change to the helpers changes what the experiments measure or store
 RESULT_FILE = "result.json"
 
 
 @functools.cache
 def fingerprint() -> str:
-    """A digest of the data files, the versions of the libraries that compute the numbers and CACHE_VERSION."""
+    """A digest of the data files, the versions of the libraries that compute the numbers, the arithmetic
+    (bfloat16 or float32 products, see `models.fast_arithmetic`) and CACHE_VERSION."""
     import peft
     import torch
     import transformers
-    digest = hashlib.sha256(f"{CACHE_VERSION} {torch.__version__} {transformers.__version__} {peft.__version__}".encode())
+    digest = hashlib.sha256(f"{CACHE_VERSION} {torch.__version__} {transformers.__version__} {peft.__version__} "
+                             f"{arithmetic(pick_device())}".encode())
     for path in sorted(p for p in DATA_DIR.rglob("*") if p.suffix in (".csv", ".jsonl")):
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]

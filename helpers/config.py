@@ -6,6 +6,9 @@ COURSE_MODEL     the model every notebook loads (default: the packaged
                  SmolLM2-135M-Instruct; any Hugging Face id where there is network).
 COURSE_CACHE     where converted weights and results are cached
                  (default: ~/.cache/ft-vs-pe).
+COURSE_BFLOAT16=0  compute in float32 even where the chip has fast bfloat16
+                 (by default the course uses bfloat16 arithmetic there: see
+                 helpers.models.fast_arithmetic).
 """
 import os
 from pathlib import Path
@@ -22,6 +25,7 @@ def _flag(name: str) -> bool:
 
 
 QUICK = _flag("COURSE_QUICK")
+BFLOAT16_ALLOWED = os.environ.get("COURSE_BFLOAT16", "1").strip().lower() not in ("0", "false", "no")
 
 
 def quick_or_full(quick, full):

@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from .errors import CourseError
 from .generation import chat_text
-from .models import count_parameters
+from .models import count_parameters, fast_arithmetic
 
 IGNORE_INDEX = -100  # label value that PyTorch's cross-entropy skips: "no loss here"
 LINEAR_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -310,7 +310,6 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
         model, opt, loader = accelerator.prepare(model, opt, loader)
         result.model = model
     device = accelerator.device if accelerator is not None else plain_model.device
-    bfloat16 = device.type == "cuda" and torch.cuda.is_bf16_supported()  # compute in bf16, keep weights as they are
     trainable = [p for p in model.parameters() if p.requires_grad]
     out_of_memory, step_seconds = False, 0.0
     model.train()
@@ -322,7 +321,7 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
                     break
                 began = time.perf_counter()
                 batch = {name: tensor.to(device) for name, tensor in batch.items()}
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bfloat16):
+                with fast_arithmetic(device):            # bfloat16 products where the chip is fast at them
                     loss = answer_loss(model, batch)     # how wrong the answers are
                 if accelerator is not None:
                     accelerator.backward(loss)           # (averages gradients over processes)

@@ -6,6 +6,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch a hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from helpers import models  # noqa: E402
 from helpers.models import load_model, load_tokenizer, tiny_random_model  # noqa: E402
 
 
@@ -25,3 +26,10 @@ def tiny_model(tokenizer):
 def real_model():
     """The packaged SmolLM2-135M-Instruct on CPU, as `(model, tokenizer)`."""
     return load_model(device="cpu")
+
+
+@pytest.fixture
+def float32_arithmetic(monkeypatch):
+    """Every matrix product in float32, even on chips with fast bfloat16 (`models.fast_arithmetic`):
+    for tests that check two ways of computing the same numbers agree to float32 precision."""
+    monkeypatch.setattr(models, "BFLOAT16_ALLOWED", False)

@@ -70,7 +70,7 @@ def test_batched_generation_matches_one_by_one(tiny_model, tokenizer):
     assert [g.prompt_tokens for g in batched] == [g.prompt_tokens for g in single]
 
 
-def test_score_labels_equals_a_direct_forward_pass(tiny_model, tokenizer):
+def test_score_labels_equals_a_direct_forward_pass(tiny_model, tokenizer, float32_arithmetic):
     prompts, labels = ["Is it good?", "Rate this longer review please"], ["positive", "very_negative"]
     scores = score_labels(tiny_model, tokenizer, prompts, labels, batch_size=3)
     assert scores.shape == (2, 2)

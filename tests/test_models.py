@@ -1,5 +1,7 @@
 import copy
 import json
+import os
+import subprocess
 import sys
 from types import SimpleNamespace
 
@@ -29,6 +31,27 @@ def test_missing_device_says_what_is_available():
 
 def test_dtype_is_float32_on_cpu():
     assert models.pick_dtype(torch.device("cpu")) == torch.float32
+
+
+def test_fast_arithmetic_uses_bfloat16_products_only_where_the_chip_has_them(monkeypatch):
+    layer, x, cpu = torch.nn.Linear(4, 4), torch.ones(2, 4), torch.device("cpu")
+    with models.fast_arithmetic(cpu):
+        product = layer(x)
+    native = models.has_fast_bfloat16(cpu)
+    assert product.dtype == (torch.bfloat16 if native else torch.float32)
+    assert layer.weight.dtype == torch.float32  # the weights are never converted
+    assert models.arithmetic(cpu) == ("bfloat16" if native else "float32")
+    monkeypatch.setattr(models, "BFLOAT16_ALLOWED", False)  # COURSE_BFLOAT16=0
+    with models.fast_arithmetic(cpu):
+        assert layer(x).dtype == torch.float32
+    assert models.arithmetic(cpu) == "float32"
+
+
+def test_course_bfloat16_0_is_read_from_the_environment():
+    code = "import torch; from helpers import models; print(models.arithmetic(torch.device('cpu')))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "COURSE_BFLOAT16": "0"})
+    assert result.stdout.strip() == "float32"
 
 
 def test_default_model_follows_environment(monkeypatch):
