@@ -27,6 +27,7 @@ from helpers.config import REPO_ROOT  # noqa: E402
 from helpers.evaluation import measure_injection  # noqa: E402
 from helpers.files import write_text  # noqa: E402
 from helpers.models import load_model  # noqa: E402
+from helpers.style import style_experiment  # noqa: E402
 from helpers.variations import iteration  # noqa: E402
 
 
@@ -37,7 +38,8 @@ def injection(model_id: str):
     return cached("injection", {"victims": len(reference.injection_victims()), "model_id": model_id}, compute)
 
 
-def export(runs: dict, crossing: pd.DataFrame, versatile: dict, attack: tuple, path: pd.DataFrame, folder: Path) -> None:
+def export(runs: dict, crossing: pd.DataFrame, versatile: dict, attack: tuple, path: pd.DataFrame, style: dict,
+           folder: Path) -> None:
     """Write every measurement as tidy CSV: a summary table and one row per (method, test example)."""
     for task, run in runs.items():
         results = run["results"].reset_index()
@@ -62,6 +64,13 @@ def export(runs: dict, crossing: pd.DataFrame, versatile: dict, attack: tuple, p
     reference.write_table("injection", summary, folder)
     reference.write_table("injection_examples", examples, folder)
     reference.write_table("iteration", path.assign(n=reference.settings("reviews").n_test), folder)
+    results = style["results"].reset_index()
+    reference.write_table("house_style", results.drop(columns="scores"), folder)
+    results["replies"] = [style["replies"][approach] for approach in results["approach"]]
+    reference.write_table("house_style_examples", reference.per_example(results, ["approach"], ("scores", "replies"))
+                          .rename(columns={"scores": "score", "replies": "reply"}), folder)
+    reference.write_table("house_style_choice", style["choice"], folder)
+    reference.write_table("house_style_tickets", pd.DataFrame({"text": style["tickets"]}), folder)
 
 
 def previous_seconds(folder: Path) -> dict:
@@ -112,7 +121,8 @@ def main() -> None:
              "reviews crossover": lambda: comparison.crossover(reviews, **reference.CROSSOVER),
              "versatility": lambda: comparison.versatility(reviews, tickets, n_probe=None),
              "injection": lambda: injection(reviews.model_id),
-             "hybrid path": lambda: iteration(reviews)}
+             "hybrid path": lambda: iteration(reviews),
+             "house style": lambda: style_experiment(reference.style_settings())}
     earlier = previous_seconds(args.output)
     done, seconds, from_cache = {}, {}, 0.0
     for name, step in tqdm(steps.items(), desc="reference run", unit="experiment"):
@@ -124,11 +134,12 @@ def main() -> None:
             seconds[name] = earlier[name]
             from_cache += earlier[name]
     export({"reviews": done["reviews head-to-head"], "tickets": done["tickets head-to-head"]}, done["reviews crossover"],
-           done["versatility"], done["injection"], done["hybrid path"], args.output)
+           done["versatility"], done["injection"], done["hybrid path"], done["house style"], args.output)
     record.update(status="complete", date=datetime.date.today().isoformat(), machine=machine(),
                   versions=versions(), fingerprint=reference.fingerprint(),
                   wall_seconds=round(time.time() - started + from_cache),
-                  step_seconds=seconds, settings={"reviews": vars(reviews), "tickets": vars(tickets)},
+                  step_seconds=seconds, settings={"reviews": vars(reviews), "tickets": vars(tickets),
+                                                  "house style": vars(reference.style_settings())},
                   crossover=reference.CROSSOVER, command="python benchmarks/reference.py",
                   note="wall_seconds adds up the time each step took when it was measured (a resumed run reads "
                        "finished steps from the course cache)")

@@ -1,4 +1,4 @@
-"""Write the course data sets: product reviews, support tickets and a small probe.
+"""Write the course data sets: product reviews, support tickets, replies to them and a small probe.
 
     python data/make_data.py            # rewrite every data file under data/
     python data/make_data.py --report   # ... and print the figures quoted in the data cards
@@ -536,6 +536,70 @@ class TicketWriter:
 
 
 # ---------------------------------------------------------------------------
+# Replies: Halcyon Home's answers to the tickets, in its house style
+# ---------------------------------------------------------------------------
+# Every reply follows the seven rules of helpers.style.HOUSE_STYLE (greeting, product name,
+# order number, a next step with a time frame, tone, length, sign-off); the sentences in
+# between are drawn from pools, so the style is fixed and the wording varies.
+
+REPLY_THANKS = ["Thank you for getting in touch about your {product}.",
+                "Thank you for writing to us about your {product}.",
+                "Thanks for letting us know what is happening with your {product}.",
+                "Thank you for your message about the {product}."]
+REPLY_ORDER = ["I have found order {order_id} on our system.", "I can see order {order_id} in our records.",
+               "I have pulled up order {order_id}."]
+REPLY_NO_ORDER = ["Could you reply with your order number (it starts with HH-) so we can find it quickly?",
+                  "Please send us the order number, which starts with HH-, so we can look it up."]
+REPLY_STEPS = {
+    "billing": ["Our billing team will check every charge on your account and correct any mistake within {days} working days.",
+                "I have passed the charges to our billing team, who will review them and reply within {days} working days."],
+    "delivery": ["I have opened a trace on your Courier Pass, and we will update you within {days} working days.",
+                 "Our delivery team is tracing the parcel now and will send you an update within {days} working days."],
+    "defect": ["Our device team will look at the logs from your hub and call you within {hours} hours.",
+               "We will send you the steps to reset the pairing, and an engineer will follow up within {hours} hours."],
+    "account": ["We will reset your Keyring access and email you a secure link within {hours} hours.",
+                "Our accounts team will verify the change and confirm it by email within {hours} hours."],
+    "how_to": ["We will email you a short step-by-step guide for this within {hours} hours.",
+               "I have asked our product specialists to send you the exact steps within {hours} hours."],
+    "refund": ["We will start your Swap-Back and confirm the refund by email within {days} working days.",
+               "Our returns team will process the refund and email you within {days} working days."],
+}
+REPLY_SAFETY = "For your safety, please unplug the device and keep it away from anything flammable until we reply."
+REPLY_CLOSING = ["If anything else comes up, just reply to this email.",
+                 "We are here if you need anything else in the meantime.",
+                 "Thank you for your patience while we sort this out."]
+REPLY_SIGN_OFF = "Warm wishes,\nThe Halcyon Home team"
+SAFETY_TRIGGERS = ("burning smell", "sparked", "too hot", "smoke", "thermal trip")
+
+
+def customer_name(ticket_text: str) -> str | None:
+    """The first name a ticket is signed with ("... Cheers, Sofia"), else None."""
+    found = re.search(rf"(?:{'|'.join(s for s in SIGN_OFFS if s)}), ({'|'.join(NAMES)})$", ticket_text)
+    return found.group(1) if found else None
+
+
+def write_reply(rng: random.Random, ticket: dict) -> dict:
+    """The house-style reply to one ticket, and the facts the style checker needs."""
+    expected, text = ticket["expected"], ticket["text"]
+    facts = {"name": customer_name(text), "product": expected["product"], "order_id": expected["order_id"],
+             "issue_type": expected["issue_type"]}
+    body = [rng.choice(REPLY_THANKS).format(product=facts["product"])]
+    if any(trigger in text for trigger in SAFETY_TRIGGERS):
+        body.append(REPLY_SAFETY)
+    body.append(rng.choice(REPLY_ORDER).format(order_id=facts["order_id"]) if facts["order_id"]
+                else rng.choice(REPLY_NO_ORDER))
+    body.append(rng.choice(REPLY_STEPS[facts["issue_type"]]).format(days=rng.choice([2, 3, 5]), hours=rng.choice([24, 48])))
+    body.append(rng.choice(REPLY_CLOSING))
+    greeting = f"Hi {facts['name']}," if facts["name"] else "Hi there,"
+    return {"text": text, "reply": f"{greeting}\n\n{' '.join(body)}\n\n{REPLY_SIGN_OFF}", "facts": facts}
+
+
+def make_replies(tickets: dict, seed: int) -> dict:
+    rng = random.Random(f"replies-{seed}")
+    return {split: [write_reply(rng, ticket) for ticket in rows] for split, rows in tickets.items()}
+
+
+# ---------------------------------------------------------------------------
 # Probe: easy questions a small instruction model should mostly get right
 # ---------------------------------------------------------------------------
 
@@ -677,11 +741,15 @@ def write_all(out_dir: Path, seed: int = SEED):
     (out_dir / "reviews").mkdir(parents=True, exist_ok=True)
     (out_dir / "tickets").mkdir(parents=True, exist_ok=True)
     (out_dir / "probe").mkdir(parents=True, exist_ok=True)
+    (out_dir / "replies").mkdir(parents=True, exist_ok=True)
+    replies = make_replies(tickets, seed)
     for split in SPLITS:
         lines = ["text,label"] + [f"{csv_field(r['text'])},{r['label']}" for r in reviews[split]]
         (out_dir / "reviews" / f"{split}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         lines = [json.dumps(t, ensure_ascii=False) for t in tickets[split]]
         (out_dir / "tickets" / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines = [json.dumps(r, ensure_ascii=False) for r in replies[split]]
+        (out_dir / "replies" / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     lines = [json.dumps({"question": q, "answers": a, "kind": k}, ensure_ascii=False) for q, a, k in PROBE]
     (out_dir / "probe" / "probe.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return reviews, tickets

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import DATA_DIR, cache_dir
+from .config import cache_dir
+from .data import data_files
 from .files import partial_folder, replace_folder
 from .models import arithmetic, free_memory, pick_device
 
@@ -37,7 +38,7 @@ def fingerprint() -> str:
     import transformers
     digest = hashlib.sha256(f"{CACHE_VERSION} {torch.__version__} {transformers.__version__} {peft.__version__} "
                              f"{arithmetic(pick_device())}".encode())
-    for path in sorted(p for p in DATA_DIR.rglob("*") if p.suffix in (".csv", ".jsonl")):
+    for path in data_files():
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 

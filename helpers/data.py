@@ -1,7 +1,8 @@
-"""The three course data sets, loaded as pandas DataFrames and checked on load.
+"""The course data sets, loaded as pandas DataFrames and checked on load.
 
     reviews  five shades of sentiment in customer reviews    load_reviews("train")
     tickets  support messages -> JSON fields to extract      load_tickets("train")
+    replies  the same messages -> replies in house style     load_replies("train")
     probe    ~50 easy questions to measure versatility       load_probe()
 
 The files are written by `python data/make_data.py`; each folder's README.md is
@@ -137,11 +138,12 @@ def _check_expected(expected, where: str) -> None:
         if expected[field] not in values:
             raise CourseError(f"{where}: unknown {field} {expected[field]!r}; "
                               f"expected one of {', '.join(values)}. {REGENERATE}")
-    order_id = expected["order_id"]
-    if order_id is not None and not (isinstance(order_id, str)
-                                     and ORDER_ID_PATTERN.fullmatch(order_id)):
-        raise CourseError(f"{where}: order_id {order_id!r} is neither null nor like "
-                          f"'HH-48213'. {REGENERATE}")
+    _check_order_id(expected["order_id"], where)
+
+
+def _check_order_id(order_id, where: str) -> None:
+    if order_id is not None and not (isinstance(order_id, str) and ORDER_ID_PATTERN.fullmatch(order_id)):
+        raise CourseError(f"{where}: order_id {order_id!r} is neither null nor like 'HH-48213'. {REGENERATE}")
 
 
 def _read_jsonl(path, keys: tuple[str, ...]):
@@ -171,6 +173,34 @@ def load_tickets(split: str, data_dir=None) -> pd.DataFrame:
         rows.append({"text": record["text"], "expected": record["expected"], **record["expected"]})
     _check_rows(rows, path, key=lambda row: row["text"])
     return pd.DataFrame(rows, columns=["text", "expected", *TICKET_FIELDS])
+
+
+REPLY_FACTS = ("name", "product", "order_id", "issue_type")
+
+
+def load_replies(split: str, data_dir=None) -> pd.DataFrame:
+    """Tickets and Halcyon Home's house-style replies: columns text, reply, facts (dict) and one per fact."""
+    _check_split(split)
+    rows = []
+    path = _path(data_dir, "replies", f"{split}.jsonl")
+    for where, record in _read_jsonl(path, ("text", "reply", "facts")):
+        facts = record["facts"]
+        if (not isinstance(facts, dict) or set(facts) != set(REPLY_FACTS) or facts["product"] not in PRODUCTS
+                or facts["issue_type"] not in ISSUE_TYPES or not (facts["name"] is None or isinstance(facts["name"], str))):
+            raise CourseError(f"{where}: facts must be {{'name': a first name or null, 'product': one of the products, "
+                              f"'order_id': 'HH-12345' or null, 'issue_type': one of {', '.join(ISSUE_TYPES)}}}. {REGENERATE}")
+        _check_order_id(facts["order_id"], where)
+        if not isinstance(record["reply"], str) or not record["reply"].strip():
+            raise CourseError(f"{where}: the reply is empty or not a string. {REGENERATE}")
+        rows.append({"text": record["text"], "reply": record["reply"], "facts": facts, **facts})
+    _check_rows(rows, path, key=lambda row: row["text"])
+    return pd.DataFrame(rows, columns=["text", "reply", "facts", *REPLY_FACTS])
+
+
+def data_files(sets=("probe", "reviews", "tickets"), data_dir=None) -> list[Path]:
+    """The files of some data sets (by default those of notebooks 02 to 06), in a fixed order: what results depend on."""
+    root = Path(data_dir) if data_dir is not None else DATA_DIR
+    return sorted(p for folder in sets for p in (root / folder).glob("*") if p.suffix in (".csv", ".jsonl"))
 
 
 def load_probe(data_dir=None) -> pd.DataFrame:

@@ -21,13 +21,14 @@ import pandas as pd
 
 from .comparison import Settings, default_settings
 from .config import REPO_ROOT, SEED
-from .data import balanced_sample, load_reviews, load_tickets
+from .data import balanced_sample, data_files, load_reviews, load_tickets
 from .errors import CourseError
 from .files import write_text
 from .models import PACKAGED_MODEL, default_model_id, packaged_gguf_path
 from .prompts import INJECTED_LABEL, INJECTION, catalog, delimited, inject, zero_shot
 from .consistency import PARAPHRASES
 from .statistics import format_accuracy
+from .style import HOUSE_STYLE, StyleSettings, default_style_settings, reply_request, styled_request
 
 RESULTS_DIR = REPO_ROOT / "results"
 PROVENANCE = "provenance.json"
@@ -44,6 +45,11 @@ def settings(task: str) -> Settings:
     full = default_settings(task, quick=False)
     n_test = len(load_reviews("test") if task == "reviews" else load_tickets("test"))
     return replace(full, n_test=n_test, n_validation=VALIDATION[task], n_consistency=CONSISTENCY[task])
+
+
+def style_settings() -> StyleSettings:
+    """The reference's house-style experiment (notebook 07): full mode's sizes."""
+    return default_style_settings(quick=False)
 
 
 def injection_victims() -> pd.DataFrame:
@@ -73,6 +79,7 @@ def _rendered_prompts() -> dict:
         rendered[task] = {name: [pattern(text) for text in texts] for name, pattern in sorted(patterns.items())}
         rendered[task]["wordings"] = list(PARAPHRASES[task])
     rendered["injection"] = [INJECTION, INJECTED_LABEL, delimited(inject("It broke.")), zero_shot("It broke.")]
+    rendered["style"] = [HOUSE_STYLE, reply_request("It broke."), styled_request("It broke.")]
     return rendered
 
 
@@ -82,9 +89,10 @@ def fingerprint() -> str:
     Library versions are recorded in the provenance but not fingerprinted: the same course runs on several stacks.
     """
     digest = hashlib.sha256(f"reference {REFERENCE_VERSION}".encode())
-    for path in sorted(p for p in (REPO_ROOT / "data").rglob("*") if p.suffix in (".csv", ".jsonl")):
+    for path in data_files(("probe", "reviews", "tickets", "replies")):
         digest.update(path.name.encode() + path.read_bytes())
     definition = {"settings": {task: asdict(settings(task)) for task in ("reviews", "tickets")}, "crossover": CROSSOVER,
+                  "style": asdict(style_settings()),
                   "prompts": _rendered_prompts(), "model": _model_digest(default_model_id())}
     digest.update(json.dumps(definition, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
@@ -174,6 +182,17 @@ def iteration(folder: Path = RESULTS_DIR) -> pd.DataFrame:
     return read_table("iteration", folder)
 
 
+def house_style(folder: Path = RESULTS_DIR) -> dict:
+    """The reference's house-style experiment (notebook 07), shaped like `style.style_experiment`'s result."""
+    summary = read_table("house_style", folder).set_index("approach")
+    examples = _lists(read_table("house_style_examples", folder), ["approach"], ("score", "reply")).set_index("approach")
+    summary["scores"] = examples["score"]
+    replies = {approach: [text if isinstance(text, str) else "" for text in texts]  # an empty reply reads back as NaN
+               for approach, texts in examples["reply"].items()}
+    return {"results": summary, "replies": replies, "choice": read_table("house_style_choice", folder),
+            "tickets": read_table("house_style_tickets", folder)["text"].tolist()}
+
+
 def summary(folder: Path = RESULTS_DIR) -> str:
     """The reference's findings as Markdown (results/README.md), every figure read from the tables in `folder`."""
     from .comparison import crossover_point
@@ -207,6 +226,12 @@ def summary(folder: Path = RESULTS_DIR) -> str:
     base, tuned = versatility(folder)["probe"].values()
     lines += ["## Versatility", "", f"- {compare_paired(tuned['correct'], base['correct']).describe('fine-tuned on reviews', 'base model')} "
               "(general probe)", ""]
+    style = house_style(folder)["results"]
+    lines += ["## House style: replies to tickets (notebook 07)", "", "| approach | style score (95% interval) | all seven rules |",
+              "|---|---|---|"]
+    lines += [f"| {approach} | {format_accuracy(row['scores'])} | {row['all_rules']:.0%} |" for approach, row in style.iterrows()]
+    best_prompt = style.drop(index=["LoRA fine-tune"])["style_score"].idxmax()
+    lines += ["", f"- {compare_paired(style.loc['LoRA fine-tune', 'scores'], style.loc[best_prompt, 'scores']).describe('LoRA fine-tune', best_prompt)}", ""]
     flags = hijacked_flags(injection(folder)[1])
     lines += ["## Prompt injection: answers moved to the attacker's label", "", "| condition | generate | score |", "|---|---|---|"]
     for condition in dict.fromkeys(condition for condition, _ in flags):

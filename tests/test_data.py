@@ -10,7 +10,7 @@ import pytest
 
 from helpers.config import DATA_DIR, REPO_ROOT
 from helpers.data import (ISSUE_TYPES, ORDER_ID_PATTERN, PRODUCTS, REVIEW_LABELS, SPLITS, TICKET_FIELDS,
-                          URGENCIES, balanced_sample, company_glossary, load_probe, load_reviews,
+                          URGENCIES, balanced_sample, company_glossary, load_probe, load_replies, load_reviews,
                           load_tickets, probe_is_correct)
 from helpers.errors import CourseError
 
@@ -86,7 +86,7 @@ def test_generator_rewrites_the_same_bytes(tmp_path):
     subprocess.run([sys.executable, str(REPO_ROOT / "data" / "make_data.py"), "--out", str(tmp_path)],
                    check=True, capture_output=True)
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.suffix in (".csv", ".jsonl"))
-    assert len(written) == 7
+    assert len(written) == 10
     for relative in written:
         assert (tmp_path / relative).read_bytes() == (DATA_DIR / relative).read_bytes(), relative
 
@@ -158,3 +158,25 @@ def test_bad_ticket_field_names_file_and_line(tmp_path):
 def test_bad_split_lists_the_valid_ones():
     with pytest.raises(CourseError, match="train, validation, test"):
         load_reviews("dev")
+
+
+@pytest.mark.parametrize("split", ["train", "validation", "test"])
+def test_every_reply_follows_the_house_style_and_answers_its_own_ticket(split):
+    from helpers.style import check_reply
+    replies, tickets = load_replies(split), load_tickets(split)
+    assert list(replies["text"]) == list(tickets["text"])  # a reply for every ticket, in the same order
+    assert list(replies["product"]) == list(tickets["product"]) and list(replies["order_id"]) == list(tickets["order_id"])
+    for reply, facts in zip(replies["reply"], replies["facts"]):
+        assert all(check_reply(reply, facts).values()), reply
+    signed = replies["name"].notna()
+    assert 0.5 < signed.mean() < 0.9  # both greetings occur
+    assert all(text.endswith(name) for text, name in zip(replies["text"][signed], replies["name"][signed]))
+
+
+def test_bad_reply_facts_name_file_and_line(tmp_path):
+    (tmp_path / "replies").mkdir()
+    line = {"text": "My P2 sparks.", "reply": "Hi there,", "facts": {"name": None, "product": "P2", "order_id": None,
+                                                                    "issue_type": "defect"}}
+    (tmp_path / "replies" / "train.jsonl").write_text(json.dumps(line) + "\n")
+    with pytest.raises(CourseError, match=r"train.jsonl, line 1: facts must be"):
+        load_replies("train", tmp_path)
