@@ -177,7 +177,7 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
     """Measure the five approaches on the same test examples (cached; see the module docstring).
 
     Returns {"results": one row per approach, "candidates": the prompt choice table,
-    "losses": training losses per fine-tune}. Each approach is cached as soon as it is measured, so an
+    "losses": training losses per fine-tune, "settings": settings}. Each approach is cached as soon as it is measured, so an
     interrupted run resumes with the next one; the LoRA adapter is saved with its measurements (`load_lora`).
     """
     def compute(folder):
@@ -187,7 +187,7 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
         results["prompt"] = results["prompt"].fillna("zero_shot")
         losses = {step["name"]: step["losses"] for step in rows if "name" in step}
         return {"results": results, "candidates": candidates, "losses": losses}
-    return cached("head-to-head", asdict(settings), compute)
+    return {**cached("head-to-head", asdict(settings), compute), "settings": settings}
 
 
 def _measured(settings: Settings, step: str, progress: bool) -> dict:

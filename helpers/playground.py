@@ -7,7 +7,8 @@ Tab "Try a prompt": a system prompt, a template with an {input} slot, optional
 examples (one per line, `input => answer`), an input, and the model's answer,
 streamed as it is written, with its token counts and latency (to the first token
 and to the end). Tab "Compare two prompts": prompts A and B run on the same N
-examples of a data split, scored by `helpers.evaluation.evaluate`.
+examples of a data split, scored by `helpers.evaluation.evaluate`, with a paired
+test of B against A (`app.compare_paired`).
 
 Every part is an attribute (`app.template`, `app.run_button`, `app.output_text`,
 `app.answer`, `app.compare_results`, ...), so tests set values, call `.click()` and read the results. A problem
@@ -24,6 +25,7 @@ from .errors import CourseError
 from .evaluation import evaluate
 from .generation import generate
 from .prompts import TASKS
+from .statistics import compare_paired
 
 SLOT = "{input}"
 DEFAULT_TEMPLATE = ("Classify the sentiment of this customer review as one of: very_negative, negative, "
@@ -119,6 +121,7 @@ class Playground(widgets.VBox):
         self.compare_output = widgets.HTML()
         self.compare_text = ""
         self.compare_results = None
+        self.compare_paired = None  # B against A on the same examples: statistics.PairedComparison
         self.compare_button.on_click(lambda _: self.compare())
 
         try_tab = widgets.VBox([self.editor, widgets.HTML("<b>Input</b>"), self.input, self.run_button, self.output])
@@ -179,11 +182,12 @@ class Playground(widgets.VBox):
                              name=name, **options) for name, pattern in patterns.items()]
             summary = pd.concat([run[0] for run in runs], ignore_index=True)
             self.compare_results = summary
+            self.compare_paired = compare_paired(runs[1][1]["score"], runs[0][1]["score"])  # B against A, example by example
             answers = pd.DataFrame({"expected": runs[0][1]["expected"], "answer A": runs[0][1]["answer"],
                                     "answer B": runs[1][1]["answer"]})
             scores = ", ".join(f"{row.pattern}: {row.accuracy:.0%}" for row in summary.itertuples())
             columns = ["pattern", "accuracy", "unparseable_rate", "latency_s", "prompt_tokens", "output_tokens"]
-            return (f"Accuracy on {len(sample)} {self.split.value} examples — {scores}",
+            return (f"Accuracy on {len(sample)} {self.split.value} examples — {scores}\n{self.compare_paired.describe('B', 'A')}",
                     summary[columns].round(3).to_html(index=False) + answers.to_html(index=False))
         self.compare_text = self._guarded(self.compare_output, work)
         return self.compare_text

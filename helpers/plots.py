@@ -343,3 +343,45 @@ def plot_learning_curve(curve, baselines: dict | None = None, title: str = "How 
     ax.set_title(title)
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_style_rules(results, rules, title: str = "Which house-style rules each approach meets"):
+    """Grouped horizontal bars: for each rule, the share of replies that meet it, one bar per approach;
+    the last group is the style score (the mean over rules) with its 95% interval."""
+    fig, ax = plt.subplots(figsize=(8, 0.55 * (len(rules) + 1) * max(1, len(results) / 3) + 1))
+    rows = list(rules) + ["style score"]
+    height = 0.8 / len(results)
+    for i, (approach, row) in enumerate(results.iterrows()):
+        y = np.arange(len(rows)) + i * height
+        values = [row[rule] for rule in rules] + [row["style_score"]]
+        bars = ax.barh(y, values, height, color=f"C{i}", label=approach)
+        _, low, high = accuracy_interval(row["scores"])
+        ax.errorbar(values[-1], y[-1], xerr=[[values[-1] - low], [high - values[-1]]], color="black", capsize=3)
+        ax.bar_label(bars, [f"{value:.0%}" for value in values], fontsize=7, padding=2)
+    ax.set_yticks(np.arange(len(rows)) + 0.4 - height / 2, rows)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.12)
+    ax.set_xlabel(f"share of replies meeting the rule ({len(results['scores'].iloc[0])} replies each)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1, 1))
+    fig.tight_layout()
+    return ax
+
+
+def plot_size_curve(table, title: str = "Accuracy on the probe against model size"):
+    """One line per prompt pattern: accuracy (with its 95% interval) against parameters, on a log scale."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, (pattern, rows) in enumerate(table.groupby("pattern", sort=False)):
+        intervals = np.array([accuracy_interval(scores)[1:] for scores in rows["scores"]])
+        ax.errorbar(rows["parameters"], rows["accuracy"], yerr=[rows["accuracy"] - intervals[:, 0], intervals[:, 1] - rows["accuracy"]],
+                    marker="o", capsize=3, color=f"C{i}", label=pattern)
+    for _, row in table.drop_duplicates("model").iterrows():
+        ax.annotate(row["model"], (row["parameters"], 1.02), ha="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.1)
+    ax.set_xlabel("parameters (log scale)")
+    ax.set_ylabel(f"share of {table['n'].max()} questions right")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="center right")
+    fig.tight_layout()
+    return ax

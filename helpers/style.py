@@ -141,7 +141,7 @@ def default_style_settings(quick: bool | None = None) -> StyleSettings:
     return StyleSettings(model_id=default_model_id(), **sizes)
 
 
-def _sample(split: str, n: int) -> pd.DataFrame:
+def sample_replies(split: str, n: int) -> pd.DataFrame:
     """`n` tickets of a split with their replies, balanced over issue types (fixed seed)."""
     return balanced_sample(load_replies(split), n, label_column="issue_type", seed=SEED)
 
@@ -157,8 +157,8 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
     key = {**asdict(settings), "data": data}  # the replies are not in the cache's own data fingerprint
 
     def compute(folder):
-        train, validation, test = (_sample("train", settings.n_train), _sample("validation", settings.n_validation),
-                                   _sample("test", settings.n_test))
+        train, validation = sample_replies("train", settings.n_train), sample_replies("validation", settings.n_validation)
+        test = sample_replies("test", settings.n_test)
         base, tokenizer = load_model(settings.model_id)
         measure = functools.partial(measure_style, max_new_tokens=settings.max_new_tokens, progress=progress)
         with_examples = {k: functools.partial(styled_request, examples=train.head(k)) for k in settings.shots}

@@ -109,6 +109,10 @@ def test_compare_scores_both_prompts_on_the_same_examples(app):
     app.compare_button.click()
     assert app.compare_text.startswith("Accuracy on 3 validation examples")
     assert list(app.compare_results["pattern"]) == ["A", "B"] and (app.compare_results["n"] == 3).all()
+    accuracy = app.compare_results.set_index("pattern")["accuracy"]
+    paired = app.compare_paired  # B against A on the same three examples
+    assert paired.n == 3 and paired.difference == pytest.approx(accuracy["B"] - accuracy["A"])
+    assert paired.verdict == "too close to call" and paired.describe("B", "A") in app.compare_text  # 3 examples decide nothing
     app.method.value = "score"
     app.compare_button.click()
     assert (app.compare_results["unparseable_rate"] == 0).all()

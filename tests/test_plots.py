@@ -1,7 +1,7 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from helpers.plots import (LiveLossPlot, figure_png, near_groups, plot_accuracy_vs_tokens, plot_compute,
+from helpers.plots import (LiveLossPlot, figure_png, near_groups, plot_accuracy_vs_tokens, plot_compute, plot_size_curve, plot_style_rules,
                            plot_learning_curve, plot_loss, plot_next_tokens)
 from helpers.pretraining import TrainingRun
 
@@ -56,3 +56,25 @@ def test_accuracy_vs_tokens_numbers_points_and_never_overprints_labels():
     assert sorted(texts[:3]) == ["1,2", "3", "4"]  # one label per group of coinciding points
     assert "1  zero_shot (generate)" in texts[-1] and " 4  few_shot k=16 (generate)" in texts[-1]
     plt.close("all")
+
+
+def test_style_rules_chart_has_a_bar_per_rule_and_approach_and_an_interval_on_the_score():
+    rules = ("greeting", "sign_off")
+    results = pd.DataFrame({"greeting": [0.0, 1.0], "sign_off": [0.5, 1.0], "style_score": [0.25, 1.0],
+                            "scores": [[0.0, 0.5], [1.0, 1.0]]}, index=["prompt", "LoRA"])
+    ax = plot_style_rules(results, rules)
+    assert len(ax.patches) == 2 * 3  # 2 approaches x (2 rules + the score)
+    assert [tick.get_text() for tick in ax.get_yticklabels()] == ["greeting", "sign_off", "style score"]
+    assert sorted(p.get_width() for p in ax.patches) == [0.0, 0.25, 0.5, 1.0, 1.0, 1.0]
+    plt.close(ax.figure)
+
+
+def test_size_curve_chart_has_a_line_per_pattern_on_a_log_axis():
+    table = pd.DataFrame({"model": ["tiny", "tiny", "big", "big"], "parameters": [10, 10, 1000, 1000],
+                          "pattern": ["zero-shot", "3-shot"] * 2, "n": [2] * 4, "accuracy": [0.0, 0.0, 0.5, 1.0],
+                          "scores": [[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]})
+    ax = plot_size_curve(table)
+    assert ax.get_xscale() == "log" and [t.get_text() for t in ax.get_legend().get_texts()] == ["zero-shot", "3-shot"]
+    assert [list(line.get_ydata()) for line in ax.get_lines()[:1]] == [[0.0, 0.5]]
+    assert [text.get_text() for text in ax.texts] == ["tiny", "big"]
+    plt.close(ax.figure)
