@@ -1,6 +1,6 @@
 """How long a learner waits and how much memory the course needs, measured on this machine.
 
-    python benchmarks/run.py                    # model load, generation, LoRA, every notebook in quick mode
+    python benchmarks/run.py                    # model load, generation, playground latency, LoRA, every notebook in quick mode
     python benchmarks/run.py --notebooks both   # ... and every notebook in full mode too (long)
     python benchmarks/run.py --notebooks none   # only the model measurements
     python benchmarks/run.py --gpu              # add fine-tune throughput: our helper vs a plain Trainer (CUDA)
@@ -35,6 +35,7 @@ from helpers.config import cache_dir  # noqa: E402
 from helpers.data import balanced_sample, load_reviews  # noqa: E402
 from helpers.environment import machine_summary  # noqa: E402
 from helpers.generation import generate, generate_batch  # noqa: E402
+from helpers import models  # noqa: E402
 from helpers.models import load_model  # noqa: E402
 from helpers.prompts import zero_shot  # noqa: E402
 from helpers.training import add_lora, collate, sft_examples, train  # noqa: E402
@@ -102,6 +103,28 @@ def generation(model, tokenizer, repeats: int = 3) -> list[Row]:
     seconds, answers = median_time(lambda: generate_batch(model, tokenizer, prompts, max_new_tokens=64), 1)
     rows.append(Row("generation, batch of 8", sum(a.output_tokens for a in answers) / seconds, "tokens/s",
                     f"64 new tokens each at most, greedy, {device}"))
+    return rows
+
+
+def playground_latency(model, tokenizer, repeats: int = 3) -> list[Row]:
+    """What a playground user waits for: a 32-token answer, streamed, and its first token, in the course's
+    arithmetic and in float32 (`COURSE_BFLOAT16=0`), so the ratio shows what bfloat16 products buy here."""
+    prompt, rows, seconds = "Write a haiku about the sea.", [], {}
+    for name, allowed in ((models.arithmetic(model.device), True), ("float32", False)):
+        models.BFLOAT16_ALLOWED = allowed
+        try:
+            total, answer = median_time(lambda: generate(model, tokenizer, prompt, max_new_tokens=32, on_text=lambda piece: None),
+                                        repeats)
+        finally:
+            models.BFLOAT16_ALLOWED = True
+        seconds[name] = total
+        setting = f"{answer.output_tokens} new tokens, streamed, greedy, median of {repeats}, {model.device.type}, {name} products"
+        rows += [Row(f"playground answer, {name}", total, "s", setting),
+                 Row(f"playground first token, {name}", answer.first_token_seconds, "s", setting)]
+    if len(seconds) == 2:
+        fast = next(name for name in seconds if name != "float32")
+        rows.append(Row(f"playground answer: float32 time / {fast} time", seconds["float32"] / seconds[fast], "x",
+                        "same prompt, same machine, one after the other"))
     return rows
 
 
@@ -237,6 +260,7 @@ def main():
         add(model_load())
         model, tokenizer = load_model()
         add(generation(model, tokenizer))
+        add(playground_latency(model, tokenizer))
         add(lora_step(model, tokenizer))
     if args.gpu:
         if torch.cuda.is_available():

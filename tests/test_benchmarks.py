@@ -22,3 +22,16 @@ def test_results_are_written_as_a_markdown_table(run, tmp_path):
     text = (tmp_path / "results.md").read_text()
     assert table in text and "| model load, warm | 0.464 | s | cached |" in table and "| LoRA training | 222 |" in table
     assert "- a note" in text and "Load average" in text
+
+
+def test_playground_latency_times_both_arithmetics_and_restores_the_course_one(run, tiny_model, tokenizer):
+    from helpers import models
+    rows = run.playground_latency(tiny_model, tokenizer, repeats=1)
+    fast = models.arithmetic(tiny_model.device)
+    names = [row.benchmark for row in rows]
+    assert f"playground answer, {fast}" in names and "playground first token, float32" in names
+    assert all(row.value > 0 for row in rows) and models.BFLOAT16_ALLOWED
+    first, total = (next(row.value for row in rows if row.benchmark == f"playground {what}, float32")
+                    for what in ("first token", "answer"))
+    assert first <= total
+    assert any(name.startswith("playground answer: float32 time /") for name in names) == (fast == "bfloat16")
