@@ -141,6 +141,10 @@ def default_style_settings(quick: bool | None = None) -> StyleSettings:
     return StyleSettings(model_id=default_model_id(), **sizes)
 
 
+def with_examples_name(k: int) -> str:
+    return f"style guide + {k} example{'s' if k != 1 else ''}"
+
+
 def sample_replies(split: str, n: int) -> pd.DataFrame:
     """`n` tickets of a split with their replies, balanced over issue types (fixed seed)."""
     return balanced_sample(load_replies(split), n, label_column="issue_type", seed=SEED)
@@ -162,12 +166,12 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
         base, tokenizer = load_model(settings.model_id)
         measure = functools.partial(measure_style, max_new_tokens=settings.max_new_tokens, progress=progress)
         with_examples = {k: functools.partial(styled_request, examples=train.head(k)) for k in settings.shots}
-        choice = pd.DataFrame([{**measure(base, tokenizer, request, validation, name=f"style guide + {k} examples")[0],
+        choice = pd.DataFrame([{**measure(base, tokenizer, request, validation, name=with_examples_name(k))[0],
                                 "examples": k} for k, request in with_examples.items()]).drop(columns="scores")
         best_k = int(choice.sort_values(["style_score", "examples"], ascending=[False, True]).iloc[0]["examples"])
         rows, replies = [], {}
         for name, request, labelled in [("plain request", reply_request, 0), ("style guide", styled_request, 0),
-                                        (f"style guide + {best_k} examples", with_examples[best_k], best_k)]:
+                                        (with_examples_name(best_k), with_examples[best_k], best_k)]:
             summary, details = measure(base, tokenizer, request, test, name=name)
             rows.append({**summary, "labelled_examples": labelled, "training_seconds": 0.0})
             replies[name] = details["reply"].tolist()

@@ -76,7 +76,7 @@ def test_the_style_experiment_measures_every_approach_on_the_same_tickets_and_ca
     run = style_experiment(settings, progress=False)
     results = run["results"]
     assert list(results.index[:2]) == ["plain request", "style guide"] and results.index[-1] == "LoRA fine-tune"
-    assert results.index[2] in ("style guide + 1 examples", "style guide + 2 examples")
+    assert results.index[2] in ("style guide + 1 example", "style guide + 2 examples")
     assert set(run["choice"]["examples"]) == {1, 2} and len(run["losses"]) == 2
     for approach, row in results.iterrows():
         assert row["n"] == 3 and len(row["scores"]) == 3 and len(run["replies"][approach]) == 3
