@@ -38,6 +38,13 @@ def default_model_id() -> str:
     return os.environ.get("COURSE_MODEL", "").strip() or PACKAGED_MODEL
 
 
+def short_name(model_id: str) -> str:
+    """A model's name for tables and charts: 'SmolLM2-135M' for the packaged model, else the id without its owner
+    and '-Instruct' ('HuggingFaceTB/SmolLM2-360M-Instruct' -> 'SmolLM2-360M')."""
+    name = "SmolLM2-135M-Instruct" if model_id == PACKAGED_MODEL else model_id.split("/")[-1]
+    return name.removesuffix("-Instruct")
+
+
 def pick_device(requested: str | None = None) -> torch.device:
     """CUDA if present, then Apple MPS, then CPU; or check the one asked for."""
     available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}

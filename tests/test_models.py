@@ -54,6 +54,12 @@ def test_course_bfloat16_0_is_read_from_the_environment():
     assert result.stdout.strip() == "float32"
 
 
+def test_short_names_drop_the_owner_and_the_instruct_suffix():
+    assert models.short_name(models.PACKAGED_MODEL) == "SmolLM2-135M"
+    assert models.short_name("HuggingFaceTB/SmolLM2-1.7B-Instruct") == "SmolLM2-1.7B"
+    assert models.short_name("gpt2") == "gpt2"
+
+
 def test_default_model_follows_environment(monkeypatch):
     monkeypatch.delenv("COURSE_MODEL", raising=False)
     assert models.default_model_id() == models.PACKAGED_MODEL
