@@ -103,3 +103,15 @@ def test_a_stopped_style_fine_tune_is_not_cached(tiny_style, monkeypatch):
         style.style_experiment(settings, progress=False)
     monkeypatch.setattr(style, "train_model", real_train)
     assert len(style.style_experiment(settings, progress=False)["losses"]) == 2
+
+
+def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tiny_style, tmp_path, monkeypatch):
+    import torch
+    from helpers import style
+    settings = style.StyleSettings(model_id="tiny", n_train=4, n_validation=2, n_test=2, shots=(1,), steps=2,
+                                   batch_size=2, max_new_tokens=3)
+    first = style.style_experiment(settings, progress=False)
+    torch.rand(1000)  # another experiment, a test, a notebook cell: anything that draws random numbers
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "elsewhere"))  # an empty cache: measured again
+    again = style.style_experiment(settings, progress=False)
+    assert again["losses"] == first["losses"]
