@@ -105,13 +105,22 @@ def test_a_stopped_style_fine_tune_is_not_cached(tiny_style, monkeypatch):
     assert len(style.style_experiment(settings, progress=False)["losses"]) == 2
 
 
-def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tiny_style, tmp_path, monkeypatch):
+def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer, tmp_path, monkeypatch):
     import torch
     from helpers import style
+    from helpers.models import tiny_random_model
+    loads = []
+
+    def load_model(model_id):  # each load leaves the random numbers in another state, as other work in a process would
+        loads.append(model_id)
+        model = tiny_random_model(tokenizer)
+        torch.rand(len(loads))
+        return model, tokenizer
+    monkeypatch.setattr(style, "load_model", load_model)
     settings = style.StyleSettings(model_id="tiny", n_train=4, n_validation=2, n_test=2, shots=(1,), steps=2,
                                    batch_size=2, max_new_tokens=3)
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "first"))
     first = style.style_experiment(settings, progress=False)
-    torch.rand(1000)  # another experiment, a test, a notebook cell: anything that draws random numbers
-    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "elsewhere"))  # an empty cache: measured again
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "again"))  # an empty cache: measured again
     again = style.style_experiment(settings, progress=False)
-    assert again["losses"] == first["losses"]
+    assert len(loads) == 4 and again["losses"] == first["losses"]
