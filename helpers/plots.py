@@ -357,7 +357,8 @@ def plot_style_rules(results, rules, title: str = "Which house-style rules each 
         bars = ax.barh(y, values, height, color=f"C{i}", label=approach)
         _, low, high = accuracy_interval(row["scores"])
         ax.errorbar(values[-1], y[-1], xerr=[[values[-1] - low], [high - values[-1]]], color="black", capsize=3)
-        ax.bar_label(bars, [f"{value:.0%}" for value in values], fontsize=7, padding=2)
+        ax.bar_label(bars, [f"{value:.0%}" for value in values[:-1]] + [""], fontsize=7, padding=2)
+        ax.text(high + 0.01, y[-1], f"{values[-1]:.0%}", va="center", fontsize=7)  # beyond its interval's whisker
     ax.set_yticks(np.arange(len(rows)) + 0.4 - height / 2, rows)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.12)
@@ -378,10 +379,11 @@ def plot_size_curve(table, title: str = "Accuracy on the probe against model siz
     for _, row in table.drop_duplicates("model").iterrows():
         ax.annotate(row["model"], (row["parameters"], 1.02), ha="center", fontsize=8)
     ax.set_xscale("log")
+    ax.margins(x=0.15)  # room for the names above the first and last points
     ax.set_ylim(-0.02, 1.1)
     ax.set_xlabel("parameters (log scale)")
     ax.set_ylabel(f"share of {table['n'].max()} questions right")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="center right")
+    ax.legend(fontsize=8, loc="center left")
     fig.tight_layout()
     return ax

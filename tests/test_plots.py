@@ -66,6 +66,7 @@ def test_style_rules_chart_has_a_bar_per_rule_and_approach_and_an_interval_on_th
     assert len(ax.patches) == 2 * 3  # 2 approaches x (2 rules + the score)
     assert [tick.get_text() for tick in ax.get_yticklabels()] == ["greeting", "sign_off", "style score"]
     assert sorted(p.get_width() for p in ax.patches) == [0.0, 0.25, 0.5, 1.0, 1.0, 1.0]
+    assert "25%" in [text.get_text() for text in ax.texts]  # the score's label, placed beyond its interval
     plt.close(ax.figure)
 
 
