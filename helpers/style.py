@@ -1,7 +1,8 @@
 """House style: Halcyon Home's rules for replies to customers, and a checker that scores a reply against them.
 
-    checks = check_reply(reply_text, facts)   # {rule: True/False} for the seven rules below
-    style_score(reply_text, facts)            # the share of rules met, 0 to 1
+    checks = check_reply(reply_text, facts)    # {rule: True/False} for the seven rules below
+    style_score(reply_text, facts)             # the share of rules met, 0 to 1
+    style_experiment(default_style_settings()) # notebook 07: a style guide in the prompt vs a LoRA fine-tune
 
 `facts` is what the reply must get right about its ticket: the customer's first name (or None),
 the product's canonical name, the order id (or None) and the issue type; each row of
@@ -18,14 +19,13 @@ import torch
 
 from .cache import cached
 from .config import QUICK, SEED
-from .data import balanced_sample, data_files, load_replies
+from .comparison import EVAL_BATCH
+from .data import REPLY_FACTS, balanced_sample, data_files, load_replies
 from .errors import CourseError
 from .generation import generate_batch
 from .models import default_model_id, free_memory, load_model
 from .training import add_lora, sft_examples
 from .training import train as train_model
-
-EVAL_BATCH = 16
 
 SIGN_OFF = "Warm wishes,\nThe Halcyon Home team"
 BANNED_PHRASES = ("unfortunately", "inconvenience", "dear ", "asap", "as soon as possible")
@@ -49,7 +49,7 @@ def check_reply(reply: str, facts: dict) -> dict:
     """Which of the seven house-style rules a reply meets: {rule: bool}, in the order of RULES."""
     if not isinstance(reply, str):
         raise CourseError(f"A reply is a text (got {type(reply).__name__}).")
-    missing = [key for key in ("name", "product", "order_id", "issue_type") if key not in facts]
+    missing = [key for key in REPLY_FACTS if key not in facts]
     if missing:
         raise CourseError(f"The facts of a reply need {', '.join(missing)} (see data/replies/README.md).")
     text = reply.strip().replace("\r\n", "\n")
