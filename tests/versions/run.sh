@@ -9,8 +9,8 @@
 # The versions are Colab's own `pip freeze` (tests/versions/<stack>.txt, from googlecolab/backend-info),
 # used as pip constraints: everything the course needs comes at Colab's version, what Colab lacks (gguf,
 # nbval) at the newest. Colab's torch is a CPU/GPU build of its own; here the same release comes from PyPI.
-# Notebook outputs are compared with the stored ones (made with constraints.txt): what must not change
-# does not. `make test-colab` runs both stacks.
+# The notebooks must run under these versions; their outputs are compared on the main stack only (see below).
+# `make test-colab` runs both stacks.
 set -euo pipefail
 stack=${1:?usage: tests/versions/run.sh colab-2026-08-19|colab-2026.01}
 cd "$(dirname "$0")/../.."
@@ -52,6 +52,9 @@ print(f'$stack: Python {platform.python_version()}, torch {torch.__version__}, t
 # Its own model cache: the conversion is made by this stack's transformers, as on Colab.
 export COURSE_CACHE="$PWD/$venv/cache" COURSE_QUICK=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 # shellcheck disable=SC2086
-"$venv/bin/python" -m pytest tests --ignore=tests/test_browser.py $notebooks --nbval --nbval-current-env \
+# Notebooks run top to bottom (an error fails), outputs not compared (--nbval-lax): on a chip with fast bfloat16
+# the products round differently under another torch build, so close greedy calls and losses' last digits move.
+# The main stack (make test) compares every output; the unit tests check behaviour here too.
+"$venv/bin/python" -m pytest tests --ignore=tests/test_browser.py $notebooks --nbval-lax --nbval-current-env \
   --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout 900
 echo "$stack: done in $(( $(date +%s) - start )) s"
