@@ -10,6 +10,7 @@ reads the same conversation written out as plain text ("Q: ... A: ..."), the way
 chat templates. One table row per (model, pattern): parameters, n, accuracy and the per-question `scores`.
 """
 import pandas as pd
+import torch
 
 from .data import probe_is_correct
 from .generation import generate_batch
@@ -38,8 +39,6 @@ def as_plain_text(messages: list[dict]) -> str:
 
 def text_answerer(model, char_tokenizer, max_characters: int = 40):
     """answer(...) for a character-level model such as notebook 01's tiny GPT: greedy, the first line it writes."""
-    import torch
-
     def answer(conversations):
         answers = []
         for messages in conversations:
