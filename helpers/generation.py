@@ -15,9 +15,13 @@ from tqdm.auto import tqdm
 from transformers import TextStreamer
 
 from .errors import CourseError
-from .models import fast_arithmetic
+from .models import fast_arithmetic, trim_memory
 
 MAX_NEW_TOKENS_LIMIT = 2048
+# Padded prompt tokens read at once: many long few-shot prompts come in smaller batches. Every batch the course
+# runs today fits (the longest: 16 two-shot tickets, 10,736); a lower budget saves memory but regroups prompts,
+# which can change a greedy answer in bfloat16: then raise cache.CACHE_VERSION and rerun the reference.
+MAX_BATCH_TOKENS = 12288
 
 
 @dataclass
@@ -78,6 +82,25 @@ def check_batch(prompts, batch_size, seed=None) -> list:
     return prompts
 
 
+def token_batches(lengths: list[int], batch_size: int, max_tokens: int = MAX_BATCH_TOKENS) -> list[range]:
+    """Consecutive batches of at most `batch_size` prompts whose padded size (rows x longest) stays within `max_tokens`.
+
+    Memory grows with the tokens a batch reads, not with its number of prompts: eight
+    16-shot prompts weigh as much as a hundred zero-shot ones. The order is kept, and a
+    prompt longer than the budget still gets a batch of its own.
+    """
+    batches, start, longest = [], 0, 0
+    for i, length in enumerate(lengths):
+        wider = max(longest, length)
+        if i > start and (i - start == batch_size or (i - start + 1) * wider > max_tokens):
+            batches.append(range(start, i))
+            start, wider = i, length
+        longest = wider
+    if lengths:
+        batches.append(range(start, len(lengths)))
+    return batches
+
+
 def check_context(model, lengths, extra_tokens: int) -> None:
     """A clear error when a prompt plus the answer would not fit the model's context window."""
     context = getattr(model.config, "max_position_embeddings", None)
@@ -102,6 +125,8 @@ def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_
                    batch_size: int = 8, progress: bool = False, streamer=None) -> list[Generation]:
     """Answer many prompts, `batch_size` at a time (left-padded). Seconds are per answer (batch time shared).
 
+    Batches of long prompts are made smaller so that none reads more than MAX_BATCH_TOKENS (`token_batches`).
+
     `streamer` (for one prompt) is passed to transformers' `generate`; `generate(on_text=...)` uses it.
     """
     check_sampling(max_new_tokens, temperature, top_p, top_k)
@@ -109,13 +134,14 @@ def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_
     if not prompts:
         return []
     texts = [chat_text(tokenizer, prompt, system) for prompt in prompts]
-    check_context(model, [len(ids) for ids in tokenizer(texts, add_special_tokens=False).input_ids], max_new_tokens)
+    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False).input_ids]
+    check_context(model, lengths, max_new_tokens)
     if seed is not None:
         torch.manual_seed(seed)
     sampling = dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=top_k) if temperature > 0 else dict(do_sample=False)
     results = []
-    for start in tqdm(range(0, len(texts), batch_size), desc="generating", disable=not progress, leave=False):
-        batch = tokenizer(texts[start:start + batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
+    for rows in tqdm(token_batches(lengths, batch_size, MAX_BATCH_TOKENS), desc="generating", disable=not progress, leave=False):
+        batch = tokenizer(texts[rows.start:rows.stop], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         began = time.perf_counter()
         with torch.no_grad(), fast_arithmetic(model.device):
             output = model.generate(**batch, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
@@ -128,6 +154,8 @@ def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_
                 text=tokenizer.decode(row[:length], skip_special_tokens=True).strip(),
                 prompt_tokens=int(mask.sum()), output_tokens=length, seconds=seconds,
             ))
+        del batch, output
+        trim_memory()
     return results
 
 
@@ -177,7 +205,7 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
 
     Instead of reading free text and hoping it names a label, ask the model how
     probable each allowed answer is (its tokens, then end-of-turn) and pick the best.
-    Each prompt is read once (`batch_size` prompts at a time); every label then
+    Each prompt is read once (`batch_size` prompts at a time, fewer when they are long: `token_batches`); every label then
     continues from a copy of the prompt's key-value cache, so five labels cost one
     long forward pass and five short ones, not five long ones.
     """
@@ -189,9 +217,8 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
     prompt_ids = [tokenizer(chat_text(tokenizer, p, system), add_special_tokens=False).input_ids for p in prompts]
     check_context(model, [len(ids) for ids in prompt_ids], max(map(len, label_ids)))
     scores = np.zeros((len(prompt_ids), len(labels)))
-    step = batch_size
-    for start in tqdm(range(0, len(prompt_ids), step), desc="scoring", disable=not progress, leave=False):
-        chunk = prompt_ids[start:start + step]
+    for rows in tqdm(token_batches(list(map(len, prompt_ids)), batch_size, MAX_BATCH_TOKENS), desc="scoring", disable=not progress, leave=False):
+        start, chunk = rows.start, prompt_ids[rows.start:rows.stop]
         width = max(map(len, chunk))
         input_ids = torch.full((len(chunk), width), tokenizer.pad_token_id)
         attention = torch.zeros((len(chunk), width), dtype=torch.long)
@@ -213,4 +240,6 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
                     log_probs = torch.log_softmax(rest, dim=-1).cpu()
                     total += log_probs.gather(2, answer[None, 1:, None].expand(len(chunk), -1, 1)).sum(dim=(1, 2))
                 scores[start:start + len(chunk), l] = total.numpy()
+        del read
+        trim_memory()
     return scores

@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from helpers.errors import CourseError
-from helpers.generation import (chat_text, count_tokens, generate, generate_batch, score_labels,
-                                to_messages)
+from helpers import generation
+from helpers.generation import (chat_text, count_tokens, generate, generate_batch, score_labels, to_messages,
+                                token_batches)
 
 
 def test_to_messages_wraps_a_string_and_puts_the_system_prompt_first():
@@ -68,6 +69,28 @@ def test_batched_generation_matches_one_by_one(tiny_model, tokenizer):
     single = [generate(tiny_model, tokenizer, p, max_new_tokens=6) for p in prompts]
     assert [g.text for g in batched] == [g.text for g in single]
     assert [g.prompt_tokens for g in batched] == [g.prompt_tokens for g in single]
+
+
+def test_token_batches_keep_the_order_and_cap_rows_and_padded_tokens():
+    lengths = [10, 10, 10, 10, 10, 100, 100, 100, 900, 10]
+    batches = token_batches(lengths, batch_size=4, max_tokens=300)
+    assert [list(b) for b in batches] == [[0, 1, 2, 3], [4, 5, 6], [7], [8], [9]]
+    assert all(len(b) * max(lengths[i] for i in b) <= 300 for b in batches if len(b) > 1)
+    assert token_batches([], batch_size=8) == []
+    assert [list(b) for b in token_batches([5] * 20, batch_size=8)] == [list(range(0, 8)), list(range(8, 16)), list(range(16, 20))]
+
+
+def test_long_prompts_are_answered_in_smaller_batches_with_the_same_answers(tiny_model, tokenizer, monkeypatch,
+                                                                            float32_arithmetic):
+    prompts = ["Hi", "Tell me a story " * 20, "Ok", "Another long prompt about the sea " * 10]
+    whole = generate_batch(tiny_model, tokenizer, prompts, max_new_tokens=5, batch_size=4)
+    widths = []
+    original = tiny_model.generate
+    monkeypatch.setattr(tiny_model, "generate", lambda **kw: widths.append(kw["input_ids"].shape) or original(**kw))
+    monkeypatch.setattr(generation, "MAX_BATCH_TOKENS", 200)
+    split = generate_batch(tiny_model, tokenizer, prompts, max_new_tokens=5, batch_size=4)
+    assert len(widths) > 1 and all(rows * width <= 200 or rows == 1 for rows, width in widths)
+    assert [g.text for g in split] == [g.text for g in whole]
 
 
 def test_score_labels_equals_a_direct_forward_pass(tiny_model, tokenizer, float32_arithmetic):
