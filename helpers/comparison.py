@@ -37,18 +37,18 @@ from .cache import cached, entry
 from .config import SEED, quick_or_full
 from .consistency import PARAPHRASES, across_paraphrases, across_seeds, agreement, consistency, prediction_key
 from .costs import cost_per_1000_requests, dollars, tokens_trained, training_flops
-from .data import balanced_sample, load_probe, load_reviews, load_tickets, probe_is_correct
+from .data import balanced_sample, load_probe, probe_is_correct
 from .errors import CourseError
 from .evaluation import best_pattern, evaluate, evaluate_patterns, example_scores
 from .generation import generate_batch
 from .models import count_parameters, default_model_id, free_memory, load_model
 from .prompts import answer_text, catalog, check_task, make_few_shot, zero_shot
 from .statistics import compare_paired
+from .tasks import get_task
 from .training import add_lora, load_adapter, make_fully_trainable, sft_examples, train
 
 APPROACHES = ("zero-shot", "best prompt", "LoRA fine-tune", "full fine-tune", "hybrid")
 PROMPT_CANDIDATES = ("explicit", "context", "strict_format", "few_shot_balanced", "few_shot_similar")
-LABEL_COLUMNS = {"reviews": "label", "tickets": "issue_type"}  # what a balanced sample balances
 EVAL_BATCH = 16  # examples answered together: one batch per run in quick mode
 
 
@@ -92,8 +92,7 @@ def default_settings(task: str, quick: bool | None = None) -> Settings:
 def load_split(task: str, split: str, n: int) -> pd.DataFrame:
     """`n` examples of a split, balanced over labels (reviews) or issue types (tickets), fixed by the seed."""
     check_task(task)
-    frame = load_reviews(split) if task == "reviews" else load_tickets(split)
-    return balanced_sample(frame, n, LABEL_COLUMNS[task], seed=SEED).reset_index(drop=True)
+    return get_task(task).sample(split, n, seed=SEED)
 
 
 def fine_tune(settings: Settings, kind: str = "lora", n_train: int | None = None, progress: bool = True):

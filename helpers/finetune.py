@@ -40,12 +40,13 @@ from pathlib import Path
 from accelerate import Accelerator
 
 from .config import cache_dir
-from .data import balanced_sample, load_reviews, load_tickets
+from .data import balanced_sample
 from .errors import CourseError
 from .evaluation import evaluate
 from .files import partial_folder, replace_folder, write_text
 from .models import load_model, load_tokenizer, tiny_random_model
 from .prompts import answer_text, zero_shot_reviews, zero_shot_tickets
+from .tasks import get_task
 from .training import LINEAR_MODULES, OPTIMIZERS, add_lora, make_fully_trainable, sft_examples, steps_for_epochs, train
 
 DEFAULTS = {
@@ -56,8 +57,6 @@ DEFAULTS = {
     "output_dir": None,
 }
 PATTERNS = {"reviews": zero_shot_reviews, "tickets": zero_shot_tickets}
-LOADERS = {"reviews": load_reviews, "tickets": load_tickets}
-LABEL_COLUMNS = {"reviews": "label", "tickets": "issue_type"}
 
 
 def _whole(value, minimum: int) -> bool:
@@ -129,10 +128,10 @@ def read_config(path) -> dict:
 def training_data(config: dict, tokenizer) -> list[dict]:
     """Chat-form examples of the training split: the canonical prompt, then the ideal answer."""
     task = config["task"]
-    table = LOADERS[task]("train")
+    table = get_task(task).split("train")
     n = config["train_examples"]
     if n is not None:
-        table = balanced_sample(table, n, label_column=LABEL_COLUMNS[task], seed=config["seed"])
+        table = balanced_sample(table, n, label_column=get_task(task).label_column, seed=config["seed"])
     prompts = [PATTERNS[task](text) for text in table["text"]]
     return sft_examples(tokenizer, prompts, [answer_text(row, task) for _, row in table.iterrows()])
 
@@ -198,9 +197,9 @@ def run(config: dict) -> dict:
         metrics["saved_to"] = str(output)
         if config["eval_examples"] != 0 and not result.interrupted:
             task = config["task"]
-            test = LOADERS[task]("test")
+            test = get_task(task).split("test")
             if config["eval_examples"] is not None:
-                test = balanced_sample(test, min(config["eval_examples"], len(test)), label_column=LABEL_COLUMNS[task])
+                test = balanced_sample(test, min(config["eval_examples"], len(test)), label_column=get_task(task).label_column)
             summary, _ = evaluate(model, tokenizer, PATTERNS[task], test, task, method="generate",
                                   name=f"fine-tuned ({config['method']})", progress=True)
             metrics.update(test_accuracy=float(summary["accuracy"].iloc[0]), test_examples=len(test), evaluated=True)

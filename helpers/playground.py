@@ -20,12 +20,13 @@ import html
 import ipywidgets as widgets
 import pandas as pd
 
-from .data import balanced_sample, load_reviews, load_tickets
+from .data import balanced_sample
 from .errors import CourseError
 from .evaluation import evaluate
 from .generation import generate
 from .prompts import TASKS
 from .statistics import compare_paired
+from .tasks import get_task
 
 SLOT = "{input}"
 DEFAULT_TEMPLATE = ("Classify the sentiment of this customer review as one of: very_negative, negative, "
@@ -71,7 +72,7 @@ def build_messages(system: str, template: str, text: str, examples: str = "") ->
 
 def load_split(task: str, split: str) -> pd.DataFrame:
     """The course data for a task and split (the compare tab's default data source)."""
-    return load_reviews(split) if task == "reviews" else load_tickets(split)
+    return get_task(task).split(split)
 
 
 class PromptEditor(widgets.VBox):
@@ -175,7 +176,7 @@ class Playground(widgets.VBox):
         def work():
             patterns = {"A": self.prompt_a.pattern(), "B": self.prompt_b.pattern()}
             data = self.load(self.task.value, self.split.value)
-            label = "label" if self.task.value == "reviews" else "issue_type"
+            label = get_task(self.task.value).label_column
             sample = balanced_sample(data, min(self.n_examples.value, len(data)), label_column=label)
             options = self._sampling() if self.method.value == "generate" else {}
             runs = [evaluate(self.model, self.tokenizer, pattern, sample, self.task.value, self.method.value,

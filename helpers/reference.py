@@ -21,7 +21,7 @@ import pandas as pd
 
 from .comparison import Settings, default_settings
 from .config import REPO_ROOT, SEED
-from .data import balanced_sample, data_files, load_reviews, load_tickets
+from .data import balanced_sample, data_files, load_reviews
 from .errors import CourseError
 from .files import write_text
 from .models import PACKAGED_MODEL, default_model_id, packaged_gguf_path
@@ -29,6 +29,7 @@ from .prompts import INJECTED_LABEL, INJECTION, catalog, delimited, inject, zero
 from .consistency import PARAPHRASES
 from .statistics import format_accuracy
 from .style import HOUSE_STYLE, StyleSettings, default_style_settings, reply_request, styled_request
+from .tasks import get_task
 
 RESULTS_DIR = REPO_ROOT / "results"
 PROVENANCE = "provenance.json"
@@ -43,7 +44,7 @@ def settings(task: str) -> Settings:
     full mode's validation examples, consistency measured on a part of the test split (it asks each example
     six more times: 3 wordings and 3 seeds). Sized to finish within an hour on 2 CPU cores."""
     full = default_settings(task, quick=False)
-    n_test = len(load_reviews("test") if task == "reviews" else load_tickets("test"))
+    n_test = len(get_task(task).split("test"))
     return replace(full, n_test=n_test, n_validation=VALIDATION[task], n_consistency=CONSISTENCY[task])
 
 
@@ -72,9 +73,9 @@ def _rendered_prompts() -> dict:
     rendered = {}
     for task in ("reviews", "tickets"):
         run = settings(task)
-        frame = load_reviews("train") if task == "reviews" else load_tickets("train")
+        frame = get_task(task).split("train")
         texts = list(frame["text"].head(2))
-        pool = balanced_sample(frame, run.n_train, "label" if task == "reviews" else "issue_type", seed=SEED)
+        pool = balanced_sample(frame, run.n_train, get_task(task).label_column, seed=SEED)
         patterns = catalog(task, pool=pool.reset_index(drop=True), k=run.k)
         rendered[task] = {name: [pattern(text) for text in texts] for name, pattern in sorted(patterns.items())}
         rendered[task]["wordings"] = list(PARAPHRASES[task])
