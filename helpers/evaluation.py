@@ -25,7 +25,6 @@ Notebook 02 saves its table with `save_results(table, "prompt_patterns")`; later
 notebooks read it back with `load_results("prompt_patterns")` and `best_pattern(...)`.
 """
 import json
-import re
 import time
 from collections import Counter
 
@@ -33,57 +32,17 @@ import numpy as np
 import pandas as pd
 
 from .config import cache_dir, quick_or_full
-from .data import REVIEW_LABELS, TICKET_FIELDS
+from .data import TICKET_FIELDS
 from .errors import CourseError
 from .generation import count_tokens, generate_batch, score_labels
 from .prompts import INJECTED_LABEL, check_task, delimited, inject, zero_shot_reviews
+from .tasks import get_task, normalise_ticket, parse_review_label, parse_ticket_json  # noqa: F401 (the parsers, re-exported)
 
 METHODS = ("generate", "vote", "score")
-DEFAULT_MAX_NEW_TOKENS = {"reviews": 8, "tickets": 64}
-_LABEL_PATTERN = re.compile(r"very[\s_-]*negative|very[\s_-]*positive|negative|positive|mixed")
 
 
-def parse_review_label(text: str) -> str | None:
-    """The first review label named in an answer (after a last 'Answer:' if there is one), else None.
-
-    Case, spaces and hyphens are forgiven: 'Very positive.' -> 'very_positive'.
-    """
-    text = str(text).lower()
-    if "answer:" in text:
-        text = text.rsplit("answer:", 1)[1]
-    found = _LABEL_PATTERN.search(text)
-    return re.sub(r"[\s_-]+", "_", found.group()) if found else None
-
-
-def parse_ticket_json(text: str) -> dict | None:
-    """The first JSON object in an answer (code fences and chatter around it are fine), else None."""
-    decoder = json.JSONDecoder()
-    text = str(text)
-    for start in [i for i, char in enumerate(text) if char == "{"]:
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
-
-
-def normalise_ticket(fields: dict) -> dict:
-    """The four ticket fields in a comparable form: trimmed, lower case, 'null'/'' -> None."""
-    def clean(value):
-        if value is None:
-            return None
-        value = " ".join(str(value).split()).lower()
-        return None if value in ("", "null", "none", "n/a") else value
-    return {field: clean(fields.get(field)) for field in TICKET_FIELDS}
-
-
-def _parse(answer: str, task: str):
-    if task == "reviews":
-        return parse_review_label(answer)
-    fields = parse_ticket_json(answer)
-    return None if fields is None else normalise_ticket(fields)
+def _parse(answer: str, task):
+    return get_task(task).parse(answer)
 
 
 def score_answers(answers: list[str], df: pd.DataFrame, task: str = "reviews", predictions=None) -> pd.DataFrame:
@@ -98,8 +57,8 @@ def score_answers(answers: list[str], df: pd.DataFrame, task: str = "reviews", p
         predictions = [_parse(answer, task) for answer in answers]
     rows = pd.DataFrame({"text": list(df["text"]), "answer": list(answers), "prediction": list(predictions)})
     rows["parsed"] = rows["prediction"].notna()
-    if task == "reviews":
-        rows["expected"] = list(df["label"])
+    if get_task(task).labels:  # a label to name: right or wrong
+        rows["expected"] = list(df[get_task(task).label_column])
         rows["correct"] = rows["prediction"] == rows["expected"]
         rows["score"] = rows["correct"].astype(float)
         return rows
@@ -123,9 +82,9 @@ def example_scores(predictions, df: pd.DataFrame, task: str = "reviews") -> list
 
 def summarize(details: pd.DataFrame, pattern: str, task: str = "reviews", method: str = "generate") -> pd.DataFrame:
     """The one-row summary of a `details` table (see the module docstring for the columns)."""
-    summary = {"pattern": pattern, "task": task, "method": method, "n": len(details)}
+    summary = {"pattern": pattern, "task": get_task(task).name, "method": method, "n": len(details)}
     summary["accuracy"] = details["score"].mean()  # tickets: the mean of the four field accuracies
-    if task == "tickets":
+    if not get_task(task).labels:  # tickets: four fields of JSON
         fields = {field: details[f"{field}_ok"].mean() for field in TICKET_FIELDS}
         summary["json_valid_rate"] = details["parsed"].mean()
         summary["exact_match"] = details["correct"].mean()
@@ -171,15 +130,16 @@ def evaluate_patterns(model, tokenizer, patterns: dict, df: pd.DataFrame, task: 
     if not patterns:
         raise CourseError("Give at least one prompt pattern to evaluate.")
     prompts = [pattern(text) for pattern in patterns.values() for text in df["text"]]
-    max_new_tokens = max_new_tokens or DEFAULT_MAX_NEW_TOKENS[task]
+    max_new_tokens = max_new_tokens or get_task(task).max_new_tokens
 
     if method == "score":
-        if task != "reviews":
+        allowed = get_task(task).labels
+        if not allowed:
             raise CourseError("Label scoring needs a fixed list of answers; tickets are free JSON: use method='generate'.")
         began = time.perf_counter()
-        scores = score_labels(model, tokenizer, prompts, list(REVIEW_LABELS), batch_size=batch_size, progress=progress)
+        scores = score_labels(model, tokenizer, prompts, list(allowed), batch_size=batch_size, progress=progress)
         seconds = (time.perf_counter() - began) / len(prompts)
-        labels = [REVIEW_LABELS[i] for i in scores.argmax(axis=1)]
+        labels = [allowed[i] for i in scores.argmax(axis=1)]
         answers = pd.DataFrame({"answer": labels, "prediction": labels, "output_tokens": 0, "seconds": seconds,
                                 "prompt_tokens": [count_tokens(tokenizer, prompt) for prompt in prompts]})
     else:
@@ -270,9 +230,10 @@ def hijacked_flags(examples: pd.DataFrame) -> dict:
 
 def best_pattern(results: pd.DataFrame, task: str = "reviews") -> pd.Series:
     """The row of the most accurate pattern (and method) of a task in a results table; fewer prompt tokens break ties."""
-    rows = results[results["task"] == task]
+    name = get_task(task).name
+    rows = results[results["task"] == name]
     if rows.empty:
-        raise CourseError(f"The results table has no rows for task {task!r}: evaluate some patterns first.")
+        raise CourseError(f"The results table has no rows for task {name!r}: evaluate some patterns first.")
     return rows.sort_values(["accuracy", "prompt_tokens"], ascending=[False, True], kind="stable").iloc[0]
 
 

@@ -18,10 +18,56 @@ import numpy as np
 import pandas as pd
 
 from .config import SEED
-from .data import REVIEW_LABELS, SPLITS, TICKET_FIELDS, balanced_sample, load_reviews, load_tickets
+from .data import (ISSUE_TYPES, PRODUCTS, REVIEW_LABELS, SPLITS, TICKET_FIELDS, URGENCIES, balanced_sample, load_reviews,
+                   load_tickets)
 from .errors import CourseError
-from .evaluation import normalise_ticket, parse_review_label, parse_ticket_json
-from .prompts import INPUT_NAMES, INSTRUCTIONS
+
+REVIEW_INSTRUCTION = ("Classify the sentiment of this customer review as one of: "
+                      + ", ".join(REVIEW_LABELS) + ".")
+TICKET_INSTRUCTION = ("Extract these fields from the support message as JSON: "
+                      "product (one of " + ", ".join(PRODUCTS) + "), "
+                      "issue_type (one of " + ", ".join(ISSUE_TYPES) + "), "
+                      "urgency (" + ", ".join(URGENCIES) + ") and "
+                      "order_id (like HH-48213, or null).")
+
+
+def parse_review_label(text: str) -> str | None:
+    """The first review label named in an answer (after a last 'Answer:' if there is one), else None.
+
+    Case, spaces and hyphens are forgiven: 'Very positive.' -> 'very_positive'.
+    """
+    text = str(text).lower()
+    if "answer:" in text:
+        text = text.rsplit("answer:", 1)[1]
+    found = _LABEL_PATTERN.search(text)
+    return re.sub(r"[\s_-]+", "_", found.group()) if found else None
+
+
+def parse_ticket_json(text: str) -> dict | None:
+    """The first JSON object in an answer (code fences and chatter around it are fine), else None."""
+    decoder = json.JSONDecoder()
+    text = str(text)
+    for start in [i for i, char in enumerate(text) if char == "{"]:
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def normalise_ticket(fields: dict) -> dict:
+    """The four ticket fields in a comparable form: trimmed, lower case, 'null'/'' -> None."""
+    def clean(value):
+        if value is None:
+            return None
+        value = " ".join(str(value).split()).lower()
+        return None if value in ("", "null", "none", "n/a") else value
+    return {field: clean(fields.get(field)) for field in TICKET_FIELDS}
+
+
+_LABEL_PATTERN = re.compile(r"very[\s_-]*negative|very[\s_-]*positive|negative|positive|mixed")
 
 MIN_PER_LABEL = 6  # examples of each label a file needs: some to learn from, one or more to choose on and to test on
 SPLIT_SHARES = {"validation": 0.2, "test": 0.3}  # of each label's examples; the rest is train
@@ -180,10 +226,10 @@ def _parse_ticket(answer: str):
     return None if fields is None else normalise_ticket(fields)
 
 
-REVIEWS = Task(name="reviews", instruction=INSTRUCTIONS["reviews"], input_name=INPUT_NAMES["reviews"], label_column="label",
+REVIEWS = Task(name="reviews", instruction=REVIEW_INSTRUCTION, input_name="Review", label_column="label",
                load=load_reviews, answer=lambda row: str(row["label"]), parse=parse_review_label,
                score=lambda prediction, row: float(prediction == row["label"]), labels=REVIEW_LABELS, max_new_tokens=8)
-TICKETS = Task(name="tickets", instruction=INSTRUCTIONS["tickets"], input_name=INPUT_NAMES["tickets"],
+TICKETS = Task(name="tickets", instruction=TICKET_INSTRUCTION, input_name="Message",
                label_column="issue_type", load=load_tickets, answer=_ticket_answer, parse=_parse_ticket,
                score=_ticket_score, max_new_tokens=64)
 COURSE_TASKS = {task.name: task for task in (REVIEWS, TICKETS)}

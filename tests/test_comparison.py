@@ -1,12 +1,12 @@
 """The head-to-head machinery, run end to end on a tiny random model (fast), plus its pure table logic."""
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
 import helpers.comparison as comparison
-import helpers.evaluation as evaluation
+import helpers.tasks as tasks
 from helpers.comparison import (APPROACHES, Settings, crossover, crossover_point, decision_figures, seed_claims,
                                 default_settings, head_to_head, load_lora, seed_table, versatility, with_dollars)
 from helpers.errors import CourseError
@@ -28,7 +28,7 @@ def tiny_course(monkeypatch, tmp_path, tokenizer):
     monkeypatch.setattr(comparison, "load_model", load_model)
     monkeypatch.setattr(comparison, "PROMPT_CANDIDATES", ("strict_format", "few_shot_balanced"))
     for task in ("reviews", "tickets"):  # a random model never stops by itself: keep its answers short
-        monkeypatch.setitem(evaluation.DEFAULT_MAX_NEW_TOKENS, task, 3)
+        monkeypatch.setitem(tasks.COURSE_TASKS, task, replace(tasks.COURSE_TASKS[task], max_new_tokens=3))
     return loads
 
 

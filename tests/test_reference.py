@@ -1,10 +1,13 @@
 """The shipped reference (results/): its machinery on a tiny model, its fingerprint, and quick runs against it."""
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 from scripts import benchmark_script
 
 import helpers.comparison as comparison
 import helpers.evaluation as evaluation
+import helpers.tasks as tasks
 import helpers.style as style
 import helpers.variations as variations
 from helpers import reference
@@ -43,7 +46,7 @@ def tiny_reference(monkeypatch, tmp_path, tokenizer, script):
     monkeypatch.setattr(reference, "injection_victims", lambda: victims)
     monkeypatch.setattr(comparison, "load_probe", lambda: pd.DataFrame(PROBE))
     for task in ("reviews", "tickets"):  # a random model never stops by itself: keep its answers short
-        monkeypatch.setitem(evaluation.DEFAULT_MAX_NEW_TOKENS, task, 3)
+        monkeypatch.setitem(tasks.COURSE_TASKS, task, replace(tasks.COURSE_TASKS[task], max_new_tokens=3))
     folder = tmp_path / "results"
     monkeypatch.setattr("sys.argv", ["reference.py", "--output", str(folder)])
     script.main()
@@ -146,7 +149,7 @@ def test_the_shipped_reference_matches_the_code_and_data():
 
 
 def test_the_shipped_reference_is_full_size():
-    for task, split_size in (("reviews", 300), ("tickets", len(comparison.load_tickets("test")))):
+    for task, split_size in (("reviews", 300), ("tickets", len(tasks.TICKETS.split("test")))):
         run = reference.head_to_head(task)
         assert reference.sample_size(run) == split_size
     assert reference.versatility()["table"]["probe_questions"].eq(len(comparison.load_probe())).all()

@@ -1,10 +1,9 @@
 import json
 
-import pandas as pd
 import pytest
 
 from helpers.errors import CourseError
-from helpers.evaluation import DEFAULT_MAX_NEW_TOKENS, score_answers
+from helpers.evaluation import score_answers
 from helpers.tasks import MIN_PER_LABEL, REVIEWS, TICKETS, Task, get_task, parse_label
 
 
@@ -16,7 +15,6 @@ def test_a_course_task_reads_and_scores_answers_as_the_evaluation_does(task):
     for answers in (ideal, wrong, ["no idea"] * len(rows), [f"Answer: {a.upper()}" for a in ideal]):
         expected = score_answers(answers, rows, task.name)["score"].tolist()
         assert [task.score(task.parse(a), row) for a, (_, row) in zip(answers, rows.iterrows())] == expected
-    assert task.max_new_tokens == DEFAULT_MAX_NEW_TOKENS[task.name]
 
 
 def test_a_task_is_found_by_name_and_an_unknown_one_is_refused():

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import helpers.comparison as comparison
-import helpers.evaluation as evaluation
+import helpers.tasks as tasks
 import helpers.variations as variations
 from helpers.comparison import Settings
 from helpers.errors import CourseError
@@ -65,7 +65,7 @@ def test_iteration_measures_each_step(monkeypatch, tmp_path, tokenizer):
     monkeypatch.setattr(comparison, "load_model", tiny)
     monkeypatch.setattr(variations, "load_model", tiny)
     monkeypatch.setattr(comparison, "PROMPT_CANDIDATES", ("strict_format",))
-    monkeypatch.setitem(evaluation.DEFAULT_MAX_NEW_TOKENS, "reviews", 3)
+    monkeypatch.setitem(tasks.COURSE_TASKS, "reviews", replace(tasks.REVIEWS, max_new_tokens=3))
     settings = Settings("reviews", n_test=3, n_validation=2, n_train=6, steps=1, batch_size=2, k=1, n_wordings=2,
                         seeds=(0, 1), model_id="tiny")
     table = iteration(settings, progress=False)
