@@ -1,4 +1,4 @@
-"""Write the course data sets: product reviews, support tickets, replies to them and a small probe.
+"""Write the course data sets: product reviews, support tickets, replies to them, a small probe and headlines.
 
     python data/make_data.py            # rewrite every data file under data/
     python data/make_data.py --report   # ... and print the figures quoted in the data cards
@@ -735,6 +735,66 @@ def csv_field(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"') else text
 
 
+# ---------------------------------------------------------------------------
+# Headlines: an example of "your own task" (notebook 08, `python -m helpers.decide`)
+# ---------------------------------------------------------------------------
+
+HEADLINE_SECTIONS = ("business", "culture", "science", "sport")
+HEADLINES_PER_SECTION = 60
+HEADLINE_SLOTS = {
+    "team": ["Rovers", "United", "Harbour City", "the Falcons", "Northbridge", "Athletic", "the Wolves", "Eastfield"],
+    "athlete": ["Mara Quinn", "Tom Okafor", "Lena Vos", "Ravi Shah", "Ana Ruiz", "Jonas Berg", "Keira Doyle"],
+    "comp": ["the cup", "the league", "the open", "the championships", "the derby", "the final"],
+    "company": ["Altmark", "Brightwell", "Corvex", "Dunmore Foods", "Elstree Bank", "Fenwick Motors", "Gale Energy"],
+    "amount": ["$2bn", "$450m", "$90m", "$1.2bn", "$600m"],
+    "artist": ["the Lanterns", "Ivy Marsh", "Oskar Lind", "the Paper Kites", "Noor Haddad", "Juno Reyes"],
+    "film": ["The Long Tide", "Glass Harbour", "Night Orchard", "Small Hours", "Paper Moon Road"],
+    "place": ["the Arctic", "the Atacama desert", "a Welsh bog", "the deep Pacific", "the Alps", "an Antarctic lake"],
+    "thing": ["poor sleep", "daily walking", "city noise", "ultra-processed food", "screen time", "cold water swimming"],
+    "animal": ["frog", "beetle", "deep-sea fish", "orchid", "bat", "moth"],
+    "city": ["Lisbon", "Oslo", "Nairobi", "Osaka", "Toronto", "Leeds"],
+    "n": ["two", "three", "five", "seven", "twelve"],
+    "pct": ["3", "4", "6", "9", "12"],
+}
+HEADLINE_TEMPLATES = {  # the last template of each section borrows another section's words on purpose
+    "sport": ["{team} beat {team2} in {comp} after late drama", "{athlete} breaks course record in {city}",
+              "{team} sign striker from {team2} on loan", "Injury rules {athlete} out of {comp}",
+              "{athlete} wins {comp} in straight sets", "{team} sack manager after {n} defeats",
+              "Fans return as {team} reopen stadium in {city}", "{company} sponsorship deal keeps {team} afloat before {comp}"],
+    "science": ["Researchers find ancient microbes in {place}", "{n} new species of {animal} found in {place}",
+                "New study links {thing} to memory loss", "Telescope spots water vapour around distant planet",
+                "Scientists grow {animal} cells in the lab for the first time", "Drought in {place} revealed by satellite data",
+                "Vaccine trial in {city} shows strong early results", "Study finds {athlete}-style training changes heart muscle"],
+    "business": ["{company} shares fall {pct}% after profit warning", "{company} to cut {n} hundred jobs in {city}",
+                 "{company} agrees {amount} takeover of {company2}", "Inflation rises to {pct}% as energy prices climb",
+                 "{company} opens new factory in {city}", "Regulator fines {company} over misleading adverts",
+                 "{company} profits jump {pct}% on strong demand", "{company} buys {team} in {amount} deal"],
+    "culture": ["{artist} announce world tour starting in {city}", "{film} wins top prize at {city} festival",
+                "Review: {film} is a quiet triumph", "{city} museum opens exhibition of {artist}'s early work",
+                "{artist} release surprise album", "Theatre in {city} saved by local campaign",
+                "{film} director on making a film about {thing}", "{athlete} to star in {film} sequel"],
+}
+
+
+def make_headlines(seed: int = SEED) -> list[dict]:
+    """News headlines and the section each was filed under: HEADLINES_PER_SECTION per section, all different."""
+    rng = random.Random(seed + 7)
+    rows = []
+    for section in HEADLINE_SECTIONS:
+        made = set()
+        while len(made) < HEADLINES_PER_SECTION:
+            fill = {slot: rng.choice(words) for slot, words in HEADLINE_SLOTS.items()}
+            fill.update(team2=rng.choice([t for t in HEADLINE_SLOTS["team"] if t != fill["team"]]),
+                        company2=rng.choice([c for c in HEADLINE_SLOTS["company"] if c != fill["company"]]))
+            headline = rng.choice(HEADLINE_TEMPLATES[section]).format(**fill)
+            headline = headline[0].upper() + headline[1:]
+            if headline not in made:
+                made.add(headline)
+                rows.append({"headline": headline, "section": section})
+    rng.shuffle(rows)
+    return rows
+
+
 def write_all(out_dir: Path, seed: int = SEED):
     """Write every data file under `out_dir`; return the review and ticket splits."""
     reviews, tickets = make_reviews(seed), make_tickets(seed)
@@ -752,6 +812,9 @@ def write_all(out_dir: Path, seed: int = SEED):
         (out_dir / "replies" / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     lines = [json.dumps({"question": q, "answers": a, "kind": k}, ensure_ascii=False) for q, a, k in PROBE]
     (out_dir / "probe" / "probe.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out_dir / "headlines").mkdir(parents=True, exist_ok=True)
+    lines = ["headline,section"] + [f"{csv_field(r['headline'])},{r['section']}" for r in make_headlines(seed)]
+    (out_dir / "headlines" / "headlines.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return reviews, tickets
 
 
@@ -829,7 +892,7 @@ def main():
     parser.add_argument("--report", action="store_true", help="print sizes, baselines and duplicate checks")
     args = parser.parse_args()
     reviews, tickets = write_all(args.out)
-    print(f"wrote reviews, tickets and probe under {args.out}")
+    print(f"wrote reviews, tickets, replies, probe and headlines under {args.out}")
     if args.report:
         print_report(reviews, tickets)
 

@@ -113,6 +113,24 @@ def plot_pattern_scores(results, title: str = "Accuracy of each prompt pattern",
     return ax
 
 
+def plot_approaches(results, title: str = "Your task: accuracy of each approach", chance: float | None = None):
+    """Horizontal bars of accuracy with their 95% intervals, one per approach (`helpers.decide`'s results)."""
+    _, ax = plt.subplots(figsize=(7, 0.4 * len(results) + 1.4))
+    names = list(results.index)[::-1]
+    rows = results.loc[names]
+    ax.barh(names, rows["accuracy"], color="#4c78a8",
+            xerr=[rows["accuracy"] - rows["low"], rows["high"] - rows["accuracy"]], capsize=3)
+    for y, value in enumerate(rows["accuracy"]):
+        ax.text(min(value + 0.02, 0.95), y + 0.25, f"{value:.0%}", fontsize=8)
+    if chance is not None:
+        ax.axvline(chance, color="grey", linestyle="--", label=f"guessing ({chance:.0%})")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlim(0, 1.05)
+    ax.set_xlabel("accuracy on the test rows, with its 95% interval")
+    ax.set_title(title)
+    return ax
+
+
 def plot_field_accuracy(results, title: str = "Ticket extraction: accuracy of each field"):
     """Grouped bars: for each pattern, the accuracy of every ticket field and the JSON-valid rate."""
     columns = ["json_valid_rate", "product_accuracy", "issue_type_accuracy", "urgency_accuracy", "order_id_accuracy"]
@@ -328,7 +346,8 @@ def plot_confusion(details, labels, title: str = "Confusion matrix", ax=None):
     return ax
 
 
-def plot_learning_curve(curve, baselines: dict | None = None, title: str = "How much data does fine-tuning need?"):
+def plot_learning_curve(curve, baselines: dict | None = None, title: str = "How much data does fine-tuning need?",
+                        ylabel: str = "accuracy on the test reviews"):
     """Test accuracy against the number of training examples (log scale), with flat lines for baselines."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     ax.plot(curve["train_examples"], curve["accuracy"], marker="o", color="C1", label="LoRA fine-tune")
@@ -338,7 +357,7 @@ def plot_learning_curve(curve, baselines: dict | None = None, title: str = "How 
     ax.set_xticks(list(curve["train_examples"]), [str(n) for n in curve["train_examples"]])
     ax.minorticks_off()  # only the measured sizes are labelled (a log axis would add e.g. "3x10^1")
     ax.set_xlabel("labelled training examples (log scale)")
-    ax.set_ylabel("accuracy on the test reviews")
+    ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
     ax.legend(fontsize=8)

@@ -86,7 +86,7 @@ def test_generator_rewrites_the_same_bytes(tmp_path):
     subprocess.run([sys.executable, str(REPO_ROOT / "data" / "make_data.py"), "--out", str(tmp_path)],
                    check=True, capture_output=True)
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.suffix in (".csv", ".jsonl"))
-    assert len(written) == 10
+    assert len(written) == 11
     for relative in written:
         assert (tmp_path / relative).read_bytes() == (DATA_DIR / relative).read_bytes(), relative
 

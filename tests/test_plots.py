@@ -1,7 +1,7 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from helpers.plots import (LiveLossPlot, figure_png, near_groups, plot_accuracy_vs_tokens, plot_compute, plot_size_curve, plot_style_rules,
+from helpers.plots import (LiveLossPlot, figure_png, near_groups, plot_accuracy_vs_tokens, plot_approaches, plot_compute, plot_size_curve, plot_style_rules,
                            plot_learning_curve, plot_loss, plot_next_tokens)
 from helpers.pretraining import TrainingRun
 
@@ -78,4 +78,13 @@ def test_size_curve_chart_has_a_line_per_pattern_on_a_log_axis():
     assert ax.get_xscale() == "log" and [t.get_text() for t in ax.get_legend().get_texts()] == ["zero-shot", "3-shot"]
     assert [list(line.get_ydata()) for line in ax.get_lines()[:1]] == [[0.0, 0.5]]
     assert [text.get_text() for text in ax.texts] == ["tiny", "big"]
+    plt.close(ax.figure)
+
+
+def test_approaches_chart_has_a_bar_per_approach_with_its_interval_and_the_guessing_line():
+    results = pd.DataFrame({"accuracy": [0.3, 0.6], "low": [0.2, 0.5], "high": [0.45, 0.7]}, index=["zero-shot", "LoRA"])
+    ax = plot_approaches(results, chance=0.25)
+    assert [bar.get_width() for bar in ax.patches] == [0.6, 0.3]  # the first approach on top
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["LoRA", "zero-shot"]
+    assert ax.lines and "guessing (25%)" in [t.get_text() for t in ax.get_legend().get_texts()]
     plt.close(ax.figure)
