@@ -29,6 +29,7 @@ TICKET_INSTRUCTION = ("Extract these fields from the support message as JSON: "
                       "issue_type (one of " + ", ".join(ISSUE_TYPES) + "), "
                       "urgency (" + ", ".join(URGENCIES) + ") and "
                       "order_id (like HH-48213, or null).")
+_LABEL_PATTERN = re.compile(r"very[\s_-]*negative|very[\s_-]*positive|negative|positive|mixed")
 
 
 def parse_review_label(text: str) -> str | None:
@@ -66,8 +67,6 @@ def normalise_ticket(fields: dict) -> dict:
         return None if value in ("", "null", "none", "n/a") else value
     return {field: clean(fields.get(field)) for field in TICKET_FIELDS}
 
-
-_LABEL_PATTERN = re.compile(r"very[\s_-]*negative|very[\s_-]*positive|negative|positive|mixed")
 
 MIN_PER_LABEL = 6  # examples of each label a file needs: some to learn from, one or more to choose on and to test on
 SPLIT_SHARES = {"validation": 0.2, "test": 0.3}  # of each label's examples; the rest is train
