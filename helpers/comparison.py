@@ -392,11 +392,11 @@ def versatility(settings: Settings, other: Settings, n_probe: int | None = None,
 def decision_figures(results: pd.DataFrame, crossover_table: pd.DataFrame, versatility_table: pd.DataFrame):
     """The measured numbers the decision helper uses as defaults (prompting = the best prompt, fine-tuning = LoRA),
     from a head-to-head's results (yours, or the reference's), a crossover table and a versatility table."""
-    from .decision import Figures
+    from .decision import Figures, accuracy_verdict
     names = {"prompting": "best prompt", "fine-tuning": "LoRA fine-tune", "hybrid": "hybrid"}
     probe = versatility_table["probe_accuracy"]
     paired = compare_paired(results.loc["LoRA fine-tune", "scores"], results.loc["best prompt", "scores"])
-    verdict = {"A better": "fine-tuning better", "B better": "prompting better"}.get(paired.verdict, "too close to call")
+    verdict = accuracy_verdict(paired)
     return Figures(accuracy={a: float(results.loc[n, "accuracy"]) for a, n in names.items()},
                    latency_s={a: float(results.loc[n, "latency_s"]) for a, n in names.items()},
                    training_seconds=float(results.loc["LoRA fine-tune", "training_seconds"]),

@@ -35,7 +35,7 @@ from .comparison import probe_score  # the versatility probe of notebook 05
 from .config import QUICK, SEED
 from .costs import DEFAULT_PRICE_PER_HOUR, cost_per_1000_requests
 from .data import balanced_sample, load_probe
-from .decision import Answers, Figures, recommend
+from .decision import Answers, Figures, accuracy_verdict, recommend
 from .errors import CourseError
 from .evaluation import best_pattern, evaluate, evaluate_patterns, evaluate_predictor
 from .files import partial_folder, replace_folder
@@ -166,13 +166,11 @@ def measure_task(task: Task, model_id: str | None = None, settings: DecideSettin
                 for approach in APPROACHES if approach != "best prompt"}
     needed = next((int(row["train_examples"]) for _, row in curve.iterrows()
                    if compare_paired(row["scores"], best_scores).verdict == "A better"), None)
-    verdict = {"A better": "fine-tuning better", "B better": "prompting better"}.get(verdicts["LoRA fine-tune"].verdict,
-                                                                                   "too close to call")
     names = {"prompting": "best prompt", "fine-tuning": "LoRA fine-tune", "hybrid": "hybrid"}
     figures = Figures(accuracy={a: float(results.loc[n, "accuracy"]) for a, n in names.items()},
                       latency_s={a: float(results.loc[n, "latency_s"]) for a, n in names.items()},
                       training_seconds=seconds, examples_needed=needed, probe_drop=float(probe_before - probe_after),
-                      accuracy_verdict=verdict, test_examples=len(test))
+                      accuracy_verdict=accuracy_verdict(verdicts["LoRA fine-tune"]), test_examples=len(test))
     advice = recommend(Answers(priority="niche_accuracy", labelled_examples=len(train_rows),
                                price_per_hour=settings.price_per_hour), figures)
     steps.update()

@@ -81,6 +81,12 @@ class Recommendation:
     costs: pd.DataFrame | None = None
 
 
+def accuracy_verdict(fine_tuned_vs_prompt) -> str:
+    """The helper's verdict from a paired comparison (`statistics.compare_paired`) of the fine-tuned model (A)
+    against the best prompt (B) on the same test examples."""
+    return {"A better": "fine-tuning better", "B better": "prompting better"}.get(fine_tuned_vs_prompt.verdict,
+                                                                                  "too close to call")
+
 def check_answers(answers: Answers) -> None:
     """Refuse answers outside the allowed choices, with the valid ones."""
     if answers.priority not in PRIORITIES:
