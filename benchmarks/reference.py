@@ -22,6 +22,8 @@ import pandas as pd  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
 from helpers import comparison, models, reference  # noqa: E402
+from helpers.crossover import crossover  # noqa: E402
+from helpers.tasks import get_task  # noqa: E402
 from helpers.cache import cached  # noqa: E402
 from helpers.config import REPO_ROOT  # noqa: E402
 from helpers.evaluation import measure_injection  # noqa: E402
@@ -29,6 +31,7 @@ from helpers.files import write_text  # noqa: E402
 from helpers.models import load_model  # noqa: E402
 from helpers.style import style_experiment  # noqa: E402
 from helpers.variations import iteration  # noqa: E402
+from helpers.versatility import versatility  # noqa: E402
 
 
 def injection(model_id: str):
@@ -43,14 +46,14 @@ def export(runs: dict, crossing: pd.DataFrame, versatile: dict, attack: tuple, p
     """Write every measurement as tidy CSV: a summary table and one row per (method, test example)."""
     for task, run in runs.items():
         results = run["results"].reset_index()
-        test = comparison.load_split(task, "test", reference.settings(task).n_test)
+        test = reference.settings(task).rows("test")
         scalar = [c for c in results.columns if c not in reference.SCALARS_DROPPED]
         reference.write_table(f"{task}_head_to_head", results[scalar], folder)
         results["agreement_scores"] = [list(a) + [float("nan")] * (len(s) - len(a))
                                        for a, s in zip(results["agreement_scores"], results["scores"])]
         examples = reference.per_example(results, ["approach"], ("scores", "predictions", "agreement_scores"))
         examples = examples.rename(columns={"scores": "score", "predictions": "prediction", "agreement_scores": "agreement"})
-        examples["expected"] = examples["example"].map(lambda i: str(test.iloc[i]["label" if task == "reviews" else "issue_type"]))
+        examples["expected"] = examples["example"].map(lambda i: str(test.iloc[i][get_task(task).label_column]))
         reference.write_table(f"{task}_head_to_head_examples", examples, folder)
         reference.write_table(f"{task}_prompt_choice", run["candidates"], folder)
     reference.write_table("reviews_crossover", crossing.drop(columns=["scores", "n"]), folder)
@@ -118,8 +121,8 @@ def main() -> None:
     reviews, tickets = reference.settings("reviews"), reference.settings("tickets")
     steps = {"reviews head-to-head": lambda: comparison.head_to_head(reviews),
              "tickets head-to-head": lambda: comparison.head_to_head(tickets),
-             "reviews crossover": lambda: comparison.crossover(reviews, **reference.CROSSOVER),
-             "versatility": lambda: comparison.versatility(reviews, tickets, n_probe=None),
+             "reviews crossover": lambda: crossover(reviews, **reference.CROSSOVER),
+             "versatility": lambda: versatility(reviews, tickets, n_probe=None),
              "injection": lambda: injection(reviews.model_id),
              "hybrid path": lambda: iteration(reviews),
              "house style": lambda: style_experiment(reference.style_settings())}

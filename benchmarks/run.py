@@ -37,8 +37,7 @@ from helpers.environment import machine_summary  # noqa: E402
 from helpers.generation import generate, generate_batch  # noqa: E402
 from helpers import models  # noqa: E402
 from helpers.models import load_model  # noqa: E402
-from helpers.prompts import zero_shot  # noqa: E402
-from helpers.training import add_lora, collate, sft_examples, train  # noqa: E402
+from helpers.training import add_lora, collate, task_examples, train  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results.md"
 MB = 1e6
@@ -131,7 +130,7 @@ def playground_latency(model, tokenizer, repeats: int = 3) -> list[Row]:
 def review_examples(tokenizer, n: int = 64) -> list[dict]:
     """Training examples from the course's review data: zero-shot prompt -> label."""
     reviews = balanced_sample(load_reviews("train"), n)
-    return sft_examples(tokenizer, [zero_shot(text) for text in reviews.text], reviews.label)
+    return task_examples(tokenizer, reviews, "reviews")
 
 
 def mean_tokens(examples) -> float:

@@ -5,8 +5,8 @@
     consistency(predictions)   # {"agreement": ..., "unanimous": ...}
 
 Two sources of wobble, both named in the seed article:
-  * the wording: the same instruction said in other words (greedy decoding, so
-    only the wording changes);
+  * the wording: the same instruction said in other words (the task's `paraphrases`;
+    greedy decoding, so only the wording changes);
   * chance: the same prompt sampled at a temperature with different seeds.
 
 `predictions` has one row per example and one column per variant (a wording or
@@ -20,40 +20,25 @@ import json
 
 import pandas as pd
 
-from .data import ISSUE_TYPES, PRODUCTS, URGENCIES
 from .errors import CourseError
 from .evaluation import evaluate, evaluate_patterns
-from .prompts import INSTRUCTIONS, REVIEW_PARAPHRASES, check_task
+from .prompts import check_task
+from .tasks import get_task
 
 UNPARSED = "unparsed"
 
-# The canonical instruction first, then rewordings that ask for exactly the same thing.
-PARAPHRASES = {
-    "reviews": REVIEW_PARAPHRASES,
-    "tickets": (
-        INSTRUCTIONS["tickets"],
-        "Turn this support message into a JSON object with the keys product (one of " + ", ".join(PRODUCTS)
-        + "), issue_type (one of " + ", ".join(ISSUE_TYPES) + "), urgency (" + ", ".join(URGENCIES)
-        + ") and order_id (like HH-48213, or null).",
-        "Read the customer's message and fill in JSON: which product (" + ", ".join(PRODUCTS)
-        + "), what kind of issue (" + ", ".join(ISSUE_TYPES) + "), how urgent (" + ", ".join(URGENCIES)
-        + ") and the order id (like HH-48213, or null if there is none).",
-    ),
-}
-
-
-def reworded(pattern, task: str, wording: str):
+def reworded(pattern, task, wording: str):
     """The same prompt pattern with the task instruction replaced by `wording` (in every turn, examples included)."""
-    check_task(task)
+    instruction = get_task(task).instruction
     if not str(wording).strip():
         raise CourseError("The new wording is empty: write the instruction in other words.")
 
     def pattern_with_wording(text):
         messages = pattern(text)
-        if not any(INSTRUCTIONS[task] in str(m.get("content", "")) for m in messages):
+        if not any(instruction in str(m.get("content", "")) for m in messages):
             raise CourseError("This pattern does not contain the task's standard instruction, so it cannot be reworded: "
                               "use a pattern from helpers.prompts.catalog.")
-        return [{**m, "content": str(m["content"]).replace(INSTRUCTIONS[task], wording)} for m in messages]
+        return [{**m, "content": str(m["content"]).replace(instruction, wording)} for m in messages]
     return pattern_with_wording
 
 
@@ -87,12 +72,11 @@ def _predictions_and_summaries(runs: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     return predictions, summaries
 
 
-def across_paraphrases(model, tokenizer, pattern, df: pd.DataFrame, task: str, wordings=None,
+def across_paraphrases(model, tokenizer, pattern, df: pd.DataFrame, task, wordings=None,
                        **evaluate_options) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Answers to every rewording of the instruction (greedy, all in shared batches):
     (predictions table, one summary row per wording)."""
-    check_task(task)
-    wordings = PARAPHRASES[task] if wordings is None else tuple(wordings)
+    wordings = get_task(task).paraphrases if wordings is None else tuple(wordings)
     if len(wordings) < 2:
         raise CourseError("Give at least two wordings of the instruction to compare.")
     runs = evaluate_patterns(model, tokenizer, {f"wording {i}": reworded(pattern, task, wording)

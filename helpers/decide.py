@@ -31,7 +31,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .baselines import chance_accuracy, tfidf_predictions
-from .comparison import probe_score  # the versatility probe of notebook 05
+from .comparison import EVAL_BATCH, fine_tune
 from .config import QUICK, SEED
 from .costs import DEFAULT_PRICE_PER_HOUR, cost_per_1000_requests
 from .data import balanced_sample, load_probe
@@ -41,12 +41,11 @@ from .evaluation import best_pattern, evaluate, evaluate_patterns, evaluate_pred
 from .files import partial_folder, replace_folder
 from .models import count_parameters, default_model_id, free_memory, load_model
 from .plots import figure_png, plot_approaches, plot_learning_curve
-from .prompts import answer_text, catalog, zero_shot
+from .prompts import catalog
 from .statistics import accuracy_interval, compare_paired
 from .tasks import Task
-from .training import add_lora, sft_examples, steps_for_epochs, train
-
-EVAL_BATCH = 16
+from .training import steps_for_epochs
+from .versatility import probe_score  # the general probe of notebook 05
 PROMPT_CANDIDATES = ("zero_shot", "few_shot_balanced", "few_shot_similar")
 APPROACHES = ("zero-shot", "best prompt", "label scoring", "TF-IDF", "LoRA fine-tune", "hybrid")
 
@@ -78,19 +77,13 @@ def _rows(task: Task, split: str, n: int | None) -> pd.DataFrame:
 
 
 def _fine_tune(model_id, task: Task, rows: pd.DataFrame, settings: DecideSettings, progress: bool):
-    """A fresh copy of the model with a LoRA adapter trained on `rows`: (model, tokenizer, seconds)."""
-    model, tokenizer = load_model(model_id)
-    examples = sft_examples(tokenizer, [zero_shot(text, task) for text in rows["text"]],
-                            [answer_text(row, task) for _, row in rows.iterrows()])
-    steps = max(8, steps_for_epochs(len(examples), settings.batch_size, settings.epochs))
-    model = add_lora(model, rank=settings.lora_rank)
-    result = train(model, tokenizer, examples, steps=steps, batch_size=settings.batch_size,
-                   learning_rate=settings.learning_rate, seed=SEED, progress=progress,
-                   checkpointing=model.device.type == "cpu")
-    if result.interrupted:
-        raise CourseError(f"The fine-tune was stopped after {len(result.losses)} of {steps} steps; nothing was written. "
-                          "Run it again to measure it (COURSE_QUICK=1 for small sizes).")
-    return result.model, tokenizer, result.seconds_per_step * len(result.losses)
+    """A fresh copy of the model with a LoRA adapter trained on `rows` (`settings.epochs` passes, at least
+    8 steps): (model, tokenizer, training seconds)."""
+    steps = max(8, steps_for_epochs(len(rows), settings.batch_size, settings.epochs))
+    model, tokenizer, info = fine_tune(task, rows, kind="lora", steps=steps, batch_size=settings.batch_size,
+                                       learning_rate=settings.learning_rate, lora_rank=settings.lora_rank,
+                                       model_id=model_id, progress=progress)
+    return model, tokenizer, info["training_seconds"]
 
 
 def _row(approach: str, summary: pd.DataFrame, details: pd.DataFrame, labelled: int, training_seconds: float,

@@ -35,6 +35,7 @@ import json
 import math
 import shutil
 import sys
+from functools import partial
 from pathlib import Path
 
 from accelerate import Accelerator
@@ -45,9 +46,9 @@ from .errors import CourseError
 from .evaluation import evaluate
 from .files import partial_folder, replace_folder, write_text
 from .models import load_model, load_tokenizer, tiny_random_model
-from .prompts import answer_text, zero_shot_reviews, zero_shot_tickets
-from .tasks import get_task
-from .training import LINEAR_MODULES, OPTIMIZERS, add_lora, make_fully_trainable, sft_examples, steps_for_epochs, train
+from .prompts import zero_shot
+from .tasks import COURSE_TASKS, get_task
+from .training import LINEAR_MODULES, OPTIMIZERS, add_lora, make_fully_trainable, steps_for_epochs, task_examples, train
 
 DEFAULTS = {
     "task": "reviews", "model": None, "method": "lora",
@@ -56,7 +57,6 @@ DEFAULTS = {
     "train_examples": None, "eval_examples": None, "checkpointing": False, "seed": 0,
     "output_dir": None,
 }
-PATTERNS = {"reviews": zero_shot_reviews, "tickets": zero_shot_tickets}
 
 
 def _whole(value, minimum: int) -> bool:
@@ -69,7 +69,7 @@ def _number(value) -> bool:
 
 # Each setting: a check of its value and what a valid one looks like (None is allowed where the default is None).
 CHECKS = {
-    "task": (lambda v: v in PATTERNS, "'reviews' or 'tickets'"),
+    "task": (lambda v: v in COURSE_TASKS, "'reviews' or 'tickets'"),
     "model": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""), "null (the course model), a Hugging Face id or \"tiny\""),
     "method": (lambda v: v in ("lora", "full"), "'lora' or 'full'"),
     "optimizer": (lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
@@ -127,13 +127,12 @@ def read_config(path) -> dict:
 
 def training_data(config: dict, tokenizer) -> list[dict]:
     """Chat-form examples of the training split: the canonical prompt, then the ideal answer."""
-    task = config["task"]
-    table = get_task(task).split("train")
+    task = get_task(config["task"])
+    table = task.split("train")
     n = config["train_examples"]
     if n is not None:
-        table = balanced_sample(table, n, label_column=get_task(task).label_column, seed=config["seed"])
-    prompts = [PATTERNS[task](text) for text in table["text"]]
-    return sft_examples(tokenizer, prompts, [answer_text(row, task) for _, row in table.iterrows()])
+        table = balanced_sample(table, n, label_column=task.label_column, seed=config["seed"])
+    return task_examples(tokenizer, table, task)
 
 
 def build_model(config: dict, device):
@@ -200,7 +199,7 @@ def run(config: dict) -> dict:
             test = get_task(task).split("test")
             if config["eval_examples"] is not None:
                 test = balanced_sample(test, min(config["eval_examples"], len(test)), label_column=get_task(task).label_column)
-            summary, _ = evaluate(model, tokenizer, PATTERNS[task], test, task, method="generate",
+            summary, _ = evaluate(model, tokenizer, partial(zero_shot, task=task), test, task, method="generate",
                                   name=f"fine-tuned ({config['method']})", progress=True)
             metrics.update(test_accuracy=float(summary["accuracy"].iloc[0]), test_examples=len(test), evaluated=True)
             write_text(output / "metrics.json", json.dumps({k: v for k, v in metrics.items() if k != "saved_to"}, indent=2))

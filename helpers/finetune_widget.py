@@ -25,8 +25,8 @@ from .data import REVIEW_LABELS, balanced_sample
 from .errors import CourseError
 from .evaluation import evaluate
 from .plots import figure_png, plot_confusion, plot_loss
-from .prompts import answer_text, zero_shot_reviews
-from .training import LINEAR_MODULES, add_lora, sft_examples, steps_for_epochs, train
+from .prompts import zero_shot_reviews
+from .training import LINEAR_MODULES, add_lora, steps_for_epochs, task_examples, train
 
 TRAIN_SIZES = (25, 50, 100, 200, 500, 1000, 2000)
 STYLE = {"description_width": "150px"}
@@ -149,8 +149,7 @@ class FineTuneApp(widgets.VBox):
         model, tokenizer = self.load_base()
         model = add_lora(model, rank=rank, alpha=alpha, target_modules=target_modules)
         data = balanced_sample(self.train_df, train_examples, seed=self.seed)
-        examples = sft_examples(tokenizer, [zero_shot_reviews(text) for text in data["text"]],
-                                [answer_text(row) for _, row in data.iterrows()])
+        examples = task_examples(tokenizer, data, "reviews")
         self.progress.max, self.progress.value = steps, 0
         losses = []
 

@@ -250,7 +250,7 @@ def plot_crossover(table, point=None, title: str = "Where fine-tuning overtakes 
     """Accuracy against labelled examples used, in the prompt (few-shot), as fine-tuning data and (if measured)
     by the classical baseline, on one chart.
 
-    `table` is `helpers.comparison.crossover(...)`; `point` the crossover (or None); each few-shot point is
+    `table` is `helpers.crossover.crossover(...)`; `point` the crossover (or None); each few-shot point is
     labelled with its prompt tokens per request; right/wrong `scores` give each point its 95% interval.
     """
     fig, ax = plt.subplots(figsize=(8, 4.2))

@@ -26,7 +26,6 @@ from .errors import CourseError
 from .files import write_text
 from .models import PACKAGED_MODEL, default_model_id, packaged_gguf_path
 from .prompts import INJECTED_LABEL, INJECTION, catalog, delimited, inject, zero_shot
-from .consistency import PARAPHRASES
 from .statistics import format_accuracy
 from .style import HOUSE_STYLE, StyleSettings, default_style_settings, reply_request, styled_request
 from .tasks import get_task
@@ -78,7 +77,7 @@ def _rendered_prompts() -> dict:
         pool = balanced_sample(frame, run.n_train, get_task(task).label_column, seed=SEED)
         patterns = catalog(task, pool=pool.reset_index(drop=True), k=run.k)
         rendered[task] = {name: [pattern(text) for text in texts] for name, pattern in sorted(patterns.items())}
-        rendered[task]["wordings"] = list(PARAPHRASES[task])
+        rendered[task]["wordings"] = list(get_task(task).paraphrases)
     rendered["injection"] = [INJECTION, INJECTED_LABEL, delimited(inject("It broke.")), zero_shot("It broke.")]
     rendered["style"] = [HOUSE_STYLE, reply_request("It broke."), styled_request("It broke.")]
     return rendered
@@ -159,7 +158,7 @@ def head_to_head(task: str, folder: Path = RESULTS_DIR) -> dict:
 
 
 def crossover(folder: Path = RESULTS_DIR) -> pd.DataFrame:
-    """The reference's crossover table (reviews), shaped like `comparison.crossover`'s result."""
+    """The reference's crossover table (reviews), shaped like `crossover.crossover`'s result."""
     summary = read_table("reviews_crossover", folder)
     examples = _lists(read_table("reviews_crossover_examples", folder), ["method", "labelled_examples"], ("score",))
     table = summary.merge(examples.rename(columns={"score": "scores"}), on=["method", "labelled_examples"])
@@ -167,7 +166,7 @@ def crossover(folder: Path = RESULTS_DIR) -> pd.DataFrame:
 
 
 def versatility(folder: Path = RESULTS_DIR) -> dict:
-    """The reference's versatility experiment, shaped like `comparison.versatility`'s result."""
+    """The reference's versatility experiment, shaped like `versatility.versatility`'s result."""
     probe = read_table("versatility_probe", folder)
     return {"table": read_table("versatility", folder).set_index("model"),
             "probe": {model: rows.drop(columns="model").reset_index(drop=True) for model, rows in probe.groupby("model", sort=False)}}
@@ -196,7 +195,7 @@ def house_style(folder: Path = RESULTS_DIR) -> dict:
 
 def summary(folder: Path = RESULTS_DIR) -> str:
     """The reference's findings as Markdown (results/README.md), every figure read from the tables in `folder`."""
-    from .comparison import crossover_point
+    from .crossover import crossover_point
     from .evaluation import hijacked_flags
     from .statistics import compare_paired
     record = provenance(folder)

@@ -29,6 +29,24 @@ TICKET_INSTRUCTION = ("Extract these fields from the support message as JSON: "
                       "issue_type (one of " + ", ".join(ISSUE_TYPES) + "), "
                       "urgency (" + ", ".join(URGENCIES) + ") and "
                       "order_id (like HH-48213, or null).")
+# The same request in other words, the instruction first (for `helpers.consistency.across_paraphrases`).
+REVIEW_PARAPHRASES = (
+    REVIEW_INSTRUCTION,
+    "What is the sentiment of the following review? Choose from: " + ", ".join(REVIEW_LABELS) + ".",
+    "Read the customer review below and say how the customer feels: " + ", ".join(REVIEW_LABELS) + ".",
+    "Sentiment label (" + " / ".join(REVIEW_LABELS) + ") for this review:",
+    "Decide whether this review is " + ", ".join(REVIEW_LABELS[:-1]) + " or " + REVIEW_LABELS[-1] + ".",
+    "You will see a product review. Rate its sentiment with one of these labels: " + ", ".join(REVIEW_LABELS) + ".",
+)
+TICKET_PARAPHRASES = (
+    TICKET_INSTRUCTION,
+    "Turn this support message into a JSON object with the keys product (one of " + ", ".join(PRODUCTS)
+    + "), issue_type (one of " + ", ".join(ISSUE_TYPES) + "), urgency (" + ", ".join(URGENCIES)
+    + ") and order_id (like HH-48213, or null).",
+    "Read the customer's message and fill in JSON: which product (" + ", ".join(PRODUCTS)
+    + "), what kind of issue (" + ", ".join(ISSUE_TYPES) + "), how urgent (" + ", ".join(URGENCIES)
+    + ") and the order id (like HH-48213, or null if there is none).",
+)
 _LABEL_PATTERN = re.compile(r"very[\s_-]*negative|very[\s_-]*positive|negative|positive|mixed")
 
 
@@ -85,6 +103,7 @@ class Task:
     score: Callable[[object, pd.Series], float] = field(repr=False)  # prediction, row -> 0..1
     labels: tuple[str, ...] = ()           # the allowed answers of a classification task (label scoring needs them)
     max_new_tokens: int = 8                # room for an answer
+    paraphrases: tuple[str, ...] = ()      # the instruction, then the same request in other words (consistency)
 
     def split(self, split: str) -> pd.DataFrame:
         """One split ("train", "validation" or "test")."""
@@ -130,10 +149,15 @@ class Task:
                               "learn from, to choose on and to test on (30 or more each make the measurements conclusive).")
         splits = stratified_split(table, "label", seed)
         labels = tuple(sorted(counts.index))
-        return cls(name=name or path.stem, instruction=f"Classify this {text} as one of: {', '.join(labels)}.",
-                   input_name=text.replace("_", " ").capitalize(), label_column="label", load=splits.__getitem__,
+        listed = ", ".join(labels)
+        what = text.replace("_", " ")
+        return cls(name=name or path.stem, instruction=f"Classify this {what} as one of: {listed}.",
+                   input_name=what.capitalize(), label_column="label", load=splits.__getitem__,
                    answer=lambda row: str(row["label"]), parse=lambda answer: parse_label(answer, labels),
-                   score=lambda prediction, row: float(prediction == row["label"]), labels=labels)
+                   score=lambda prediction, row: float(prediction == row["label"]), labels=labels,
+                   paraphrases=(f"Classify this {what} as one of: {listed}.",
+                                f"Which of these labels fits the {what} below? Choose from: {listed}.",
+                                f"Read the {what} and answer with one label ({listed})."))
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -227,10 +251,11 @@ def _parse_ticket(answer: str):
 
 REVIEWS = Task(name="reviews", instruction=REVIEW_INSTRUCTION, input_name="Review", label_column="label",
                load=load_reviews, answer=lambda row: str(row["label"]), parse=parse_review_label,
-               score=lambda prediction, row: float(prediction == row["label"]), labels=REVIEW_LABELS, max_new_tokens=8)
+               score=lambda prediction, row: float(prediction == row["label"]), labels=REVIEW_LABELS, max_new_tokens=8,
+               paraphrases=REVIEW_PARAPHRASES)
 TICKETS = Task(name="tickets", instruction=TICKET_INSTRUCTION, input_name="Message",
                label_column="issue_type", load=load_tickets, answer=_ticket_answer, parse=_parse_ticket,
-               score=_ticket_score, max_new_tokens=64)
+               score=_ticket_score, max_new_tokens=64, paraphrases=TICKET_PARAPHRASES)
 COURSE_TASKS = {task.name: task for task in (REVIEWS, TICKETS)}
 
 

@@ -7,23 +7,25 @@
 
 A variation is a new instruction, its allowed answers, and how the five review
 labels translate into them, so that the same held-out reviews can be scored
-without labelling anything again. The model fine-tuned on the five labels never
+without labelling anything again: a task of its own (`Variation.task`), measured by
+`helpers.evaluation.evaluate` like any other. The model fine-tuned on the five labels never
 saw these instructions: whether it follows them, or keeps answering with the
 labels it was trained on, is what `follows_format` measures.
 """
 import re
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import pandas as pd
 
 from .cache import cached
-from .comparison import EVAL_BATCH, Settings, head_to_head, load_lora, load_split
-from .data import REVIEW_LABELS
+from .comparison import EVAL_BATCH, Settings, head_to_head, load_lora
+from .data import REVIEW_LABELS, load_reviews
 from .errors import CourseError
 from .evaluation import evaluate
-from .generation import generate_batch
 from .models import load_model
-from .prompts import choose_examples, zero_shot_reviews
+from .prompts import choose_examples, few_shot, zero_shot, zero_shot_reviews
+from .tasks import REVIEWS, Task
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,18 @@ class Variation:
     def expected(self, labels) -> list:
         """The answers this variation expects for reviews with the given five-way labels."""
         return [self.from_label[label] for label in labels]
+
+    def translate(self, reviews: pd.DataFrame) -> pd.DataFrame:
+        """Reviews with their label translated into this variation's answers."""
+        return reviews.assign(label=self.expected(reviews["label"]))
+
+    @property
+    def task(self) -> Task:
+        """The variation as a task: its instruction and answers, on the reviews with translated labels."""
+        return Task(name=self.name, instruction=self.instruction, input_name=REVIEWS.input_name, label_column="label",
+                    load=lambda split: self.translate(load_reviews(split)), answer=lambda row: str(row["label"]),
+                    parse=partial(parse_variation, self), score=lambda prediction, row: float(prediction == row["label"]),
+                    labels=self.answers, max_new_tokens=8)
 
 
 VARIATIONS = {
@@ -56,14 +70,9 @@ VARIATIONS = {
 
 def variation_prompt(variation: Variation, text: str, examples: pd.DataFrame | None = None) -> list[dict]:
     """Chat messages: solved examples in the new format (if any) as earlier turns, then the review."""
-    if not isinstance(text, str) or not text.strip():
-        raise CourseError("The review text is empty: give a review to classify.")
-    turns = []
-    if examples is not None:
-        for _, row in examples.iterrows():
-            turns += [{"role": "user", "content": f"{variation.instruction}\n\nReview: {row['text']}"},
-                      {"role": "assistant", "content": variation.from_label[row["label"]]}]
-    return turns + [{"role": "user", "content": f"{variation.instruction}\n\nReview: {text}"}]
+    if examples is None:
+        return zero_shot(text, variation.task)
+    return few_shot(text, variation.translate(examples), variation.task)
 
 
 def parse_variation(variation: Variation, answer: str) -> str | None:
@@ -78,21 +87,18 @@ def evaluate_variation(model, tokenizer, variation: Variation, df: pd.DataFrame,
     """Ask every review of `df` (columns text, label) with the variation's instruction: (one-row summary, details).
 
     summary: variation, shots, n, accuracy, follows_format (share of answers that are an allowed answer),
-    latency_s, prompt_tokens.
+    latency_s, prompt_tokens. details: as `evaluate`'s, `expected` being the translated label.
     """
     if len(df) == 0:
         raise CourseError("The data split is empty: pass a DataFrame with at least one review.")
-    answers = generate_batch(model, tokenizer, [variation_prompt(variation, text, examples) for text in df["text"]],
-                             max_new_tokens=max_new_tokens, batch_size=EVAL_BATCH)
-    details = pd.DataFrame({"text": list(df["text"]), "answer": [a.text for a in answers],
-                            "expected": variation.expected(df["label"])})
-    details["prediction"] = [parse_variation(variation, a) for a in details["answer"]]
-    details["correct"] = details["prediction"] == details["expected"]
-    summary = {"variation": variation.name, "shots": 0 if examples is None else len(examples), "n": len(details),
-               "accuracy": details["correct"].mean(), "follows_format": details["prediction"].notna().mean(),
-               "latency_s": sum(a.seconds for a in answers) / len(answers),
-               "prompt_tokens": sum(a.prompt_tokens for a in answers) / len(answers)}
-    return pd.DataFrame([summary]), details
+    summary, details = evaluate(model, tokenizer, partial(variation_prompt, variation, examples=examples),
+                                variation.translate(df), variation.task, name=variation.name,
+                                max_new_tokens=max_new_tokens, batch_size=EVAL_BATCH)
+    summary = pd.DataFrame([{"variation": variation.name, "shots": 0 if examples is None else len(examples),
+                             "n": len(details), "accuracy": summary.loc[0, "accuracy"],
+                             "follows_format": 1 - summary.loc[0, "unparseable_rate"],
+                             "latency_s": summary.loc[0, "latency_s"], "prompt_tokens": summary.loc[0, "prompt_tokens"]}])
+    return summary, details
 
 
 def mapped_accuracy(details: pd.DataFrame, variation: Variation) -> float:
@@ -112,8 +118,8 @@ def iteration(settings: Settings, progress: bool = True) -> pd.DataFrame:
 
     def compute(folder):
         results = head_to_head(settings, progress)["results"]
-        test = load_split("reviews", "test", settings.n_test)
-        examples = choose_examples(load_split("reviews", "train", settings.n_train), settings.k, "balanced")
+        test = settings.rows("test")
+        examples = choose_examples(settings.rows("train"), settings.k, "balanced")
         training = results.loc["LoRA fine-tune", "training_seconds"]
         rows = [_step("1. prompt", "base", "five labels", results.loc["best prompt"], 0.0,
                       shots=results.loc["best prompt", "labelled_examples"]),

@@ -29,6 +29,38 @@ def real_model():
 
 
 @pytest.fixture
+def tiny_loads(monkeypatch, tokenizer):
+    """Every model the experiments load (head-to-head, crossover, versatility, variations, decide) is a fresh
+    tiny random model; returns the list of model ids asked for."""
+    from helpers import comparison, crossover, decide, variations, versatility
+    loads = []
+
+    def load_model(model_id=None, device=None, dtype=None):
+        loads.append(model_id)
+        return tiny_random_model(tokenizer), tokenizer
+    for module in (comparison, crossover, decide, variations, versatility):
+        monkeypatch.setattr(module, "load_model", load_model)
+    return loads
+
+
+TINY_SIZES = dict(n_test=3, n_validation=2, n_train=6, steps=1, batch_size=2, k=1, n_wordings=2, seeds=(0, 1), model_id="tiny")
+
+
+@pytest.fixture
+def tiny_course(monkeypatch, tmp_path, tiny_loads):
+    """The experiments on tiny random models, tiny sizes and short answers, cached in a temporary folder.
+    Returns `settings(task, **changes)`: the head-to-head settings of that size."""
+    from dataclasses import replace
+
+    from helpers import comparison, tasks
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    monkeypatch.setattr(comparison, "PROMPT_CANDIDATES", ("strict_format", "few_shot_balanced"))
+    for task in ("reviews", "tickets"):  # a random model never stops by itself: keep its answers short
+        monkeypatch.setitem(tasks.COURSE_TASKS, task, replace(tasks.COURSE_TASKS[task], max_new_tokens=3))
+    return lambda task, **changes: comparison.Settings(task, **{**TINY_SIZES, **changes})
+
+
+@pytest.fixture
 def float32_arithmetic(monkeypatch):
     """Every matrix product in float32, even on chips with fast bfloat16 (`models.fast_arithmetic`):
     for tests that check two ways of computing the same numbers agree to float32 precision."""

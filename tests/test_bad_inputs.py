@@ -14,14 +14,22 @@ import pytest
 
 import helpers.cache as cache
 import helpers.models as models
-from helpers import baselines, comparison, consistency, costs, decision, evaluation, generation, perplexity, playground
+from helpers import (baselines, comparison, consistency, costs, crossover, decision, evaluation, generation, perplexity,
+                     playground, versatility)
 from helpers import pretraining, prompts, reference, statistics, tinygpt, tokens, training, variations
+from helpers.config import DATA_DIR
 from helpers.data import balanced_sample, load_probe, load_reviews, load_tickets
 from helpers.errors import CourseError
+from helpers.tasks import Task
 
 REVIEWS_HEADER = "text,label\n"
 GOOD_TICKET = {"text": "My kettle broke", "expected": {"product": "Ember T3 Thermostat", "issue_type": "defect",
                                                        "urgency": "low", "order_id": None}}
+
+
+def headlines() -> Task:
+    """A task from a file: the course's example of "your own task"."""
+    return Task.from_file(DATA_DIR / "headlines" / "headlines.csv", text="headline", label="section")
 
 
 @pytest.fixture(scope="module")
@@ -255,13 +263,15 @@ BAD_INPUTS = [
     ("models", lambda c: models.load_model("no-such-org/no-such-model-xyz"), "Could not load model 'no-such-org/no-such-model-xyz'"),
     ("models", lambda c: models.load_tokenizer("no-such-org/no-such-model-xyz"), "Leave COURSE_MODEL unset"),
     ("comparison", lambda c: comparison.default_settings("poems"), "Unknown task"),
-    ("comparison", lambda c: comparison.fine_tune(comparison.default_settings("reviews"), kind="qlora"), "Unknown kind of fine-tune"),
-    ("comparison", lambda c: comparison.crossover(comparison.default_settings("reviews"), shots=(1,), sizes=(10_000,)),
+    ("comparison", lambda c: comparison.default_settings(headlines()), "The course's sizes are for its tasks"),
+    ("comparison", lambda c: comparison.fine_tune("reviews", load_reviews("train").head(2), kind="qlora", steps=1),
+     "Unknown kind of fine-tune"),
+    ("comparison", lambda c: crossover.crossover(comparison.default_settings("reviews"), shots=(1,), sizes=(10_000,)),
      "Fine-tuning sizes must be from 1"),
-    ("comparison", lambda c: comparison.versatility(comparison.default_settings("reviews"), comparison.default_settings("reviews")),
+    ("comparison", lambda c: versatility.versatility(comparison.default_settings("reviews"), comparison.default_settings("reviews")),
      "Pass the settings of the other task"),
     ("comparison", lambda c: variations.iteration(comparison.default_settings("tickets")), "The variations are about reviews"),
-    ("comparison", lambda c: variations.variation_prompt(variations.VARIATIONS["three_way"], " "), "The review text is empty"),
+    ("comparison", lambda c: variations.variation_prompt(variations.VARIATIONS["three_way"], " "), "The input text is empty: give the review"),
     ("reference", lambda c: reference.provenance(c.tmp), "run `python benchmarks/reference.py`"),
     ("reference", lambda c: reference.read_table("reviews_head_to_head", c.tmp), "The reference has no reviews_head_to_head.csv"),
     # --- the course's own small models and text tools ----------------------------------------------------------

@@ -1,10 +1,10 @@
 import pandas as pd
 import pytest
 
-from helpers.consistency import (PARAPHRASES, UNPARSED, across_paraphrases, across_seeds, agreement, consistency,
-                                 prediction_key, reworded)
+from helpers.consistency import UNPARSED, across_paraphrases, across_seeds, agreement, consistency, prediction_key, reworded
 from helpers.errors import CourseError
-from helpers.prompts import INSTRUCTIONS, catalog, zero_shot_reviews, zero_shot_tickets
+from helpers.prompts import catalog, zero_shot_reviews, zero_shot_tickets
+from helpers.tasks import REVIEWS as REVIEW_TASK, get_task
 
 REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "Meh, half good"],
                         "label": ["very_positive", "negative", "mixed"]})
@@ -29,20 +29,21 @@ def test_reworded_replaces_the_instruction_in_every_turn():
     messages = reworded(few_shot, "reviews", "NEW WORDING")("Nice kettle")
     user_turns = [m["content"] for m in messages if m["role"] == "user"]
     assert len(user_turns) == 3 and all(t.startswith("NEW WORDING") for t in user_turns)
-    assert not any(INSTRUCTIONS["reviews"] in t for t in user_turns)
+    assert not any(REVIEW_TASK.instruction in t for t in user_turns)
 
 
 def test_every_paraphrase_names_every_allowed_answer():
     for task, labels in [("reviews", ["very_negative", "mixed", "very_positive"]),
                          ("tickets", ["Pulse Plug P2", "how_to", "medium", "HH-48213"])]:
-        assert len(PARAPHRASES[task]) >= 3 and PARAPHRASES[task][0] == INSTRUCTIONS[task]
-        assert all(label in wording for wording in PARAPHRASES[task] for label in labels)
+        paraphrases = get_task(task).paraphrases
+        assert len(paraphrases) >= 3 and paraphrases[0] == get_task(task).instruction
+        assert all(label in wording for wording in paraphrases for label in labels)
 
 
 def test_across_paraphrases_gives_one_column_and_one_summary_per_wording(tiny_model, tokenizer):
     predictions, summaries = across_paraphrases(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, "reviews",
                                                 max_new_tokens=3)
-    assert predictions.shape == (3, len(PARAPHRASES["reviews"]))
+    assert predictions.shape == (3, len(REVIEW_TASK.paraphrases))
     assert list(summaries["variant"]) == list(predictions.columns)
     assert 0 <= consistency(predictions)["agreement"] <= 1
 

@@ -3,25 +3,13 @@ import json
 
 import pytest
 
+import helpers.comparison as comparison
 import helpers.decide as decide
 from helpers.decision import APPROACHES as ADVICE
-from helpers.models import tiny_random_model
 from helpers.tasks import Task
 from helpers.training import TrainResult
 
 SMALL = decide.DecideSettings(n_train=12, n_validation=4, n_test=8, k=2, epochs=1.0, batch_size=4, curve=(0.5,), n_probe=3)
-
-
-@pytest.fixture
-def tiny_models(monkeypatch, tokenizer):
-    """Every model the command loads is a fresh tiny random model."""
-    loads = []
-
-    def load_model(model_id=None, device=None, dtype=None):
-        loads.append(model_id)
-        return tiny_random_model(tokenizer), tokenizer
-    monkeypatch.setattr(decide, "load_model", load_model)
-    return loads
 
 
 @pytest.fixture
@@ -34,7 +22,7 @@ def emails(tmp_path):
     return Task.from_file(path, text="message", label="team")
 
 
-def test_every_approach_is_measured_on_the_same_test_rows_with_intervals_and_verdicts(emails, tiny_models):
+def test_every_approach_is_measured_on_the_same_test_rows_with_intervals_and_verdicts(emails, tiny_loads):
     measured = decide.measure_task(emails, settings=SMALL, progress=False)
     results = measured["results"]
     assert list(results.index) == list(decide.APPROACHES)
@@ -46,10 +34,10 @@ def test_every_approach_is_measured_on_the_same_test_rows_with_intervals_and_ver
     assert results.loc["LoRA fine-tune", "training_seconds"] > 0
     assert list(measured["curve"]["train_examples"]) == [6, 12]
     assert measured["advice"].approach in ADVICE and measured["chance"] == pytest.approx(1 / 3)
-    assert len(tiny_models) == 3  # the base model, the fine-tune, the curve's smaller fine-tune
+    assert len(tiny_loads) == 3  # the base model, the fine-tune, the curve's smaller fine-tune
 
 
-def test_the_report_and_results_are_written_together(emails, tiny_models, tmp_path):
+def test_the_report_and_results_are_written_together(emails, tiny_loads, tmp_path):
     measured = decide.measure_task(emails, settings=SMALL, progress=False)
     report = decide.write_report(measured, tmp_path / "report")
     written = sorted(p.name for p in report.parent.iterdir())
@@ -61,8 +49,8 @@ def test_the_report_and_results_are_written_together(emails, tiny_models, tmp_pa
     assert data["sizes"] == measured["sizes"] and data["advice"]["approach"] == measured["advice"].approach
 
 
-def test_a_stopped_fine_tune_writes_nothing(emails, tiny_models, monkeypatch, tmp_path):
-    monkeypatch.setattr(decide, "train", lambda model, *a, **k: TrainResult(model=model, losses=[1.0], interrupted=True))
+def test_a_stopped_fine_tune_writes_nothing(emails, tiny_loads, monkeypatch, tmp_path):
+    monkeypatch.setattr(comparison, "train", lambda model, *a, **k: TrainResult(model=model, losses=[1.0], interrupted=True))
     with pytest.raises(decide.CourseError, match="stopped after 1 of"):
         decide.measure_task(emails, settings=SMALL, progress=False)
     assert not (tmp_path / "report").exists()

@@ -7,11 +7,13 @@ from scripts import benchmark_script
 
 import helpers.comparison as comparison
 import helpers.evaluation as evaluation
+import helpers.versatility as versatility
 import helpers.tasks as tasks
 import helpers.style as style
-import helpers.variations as variations
 from helpers import reference
-from helpers.comparison import Settings, crossover_point, seed_claims
+from helpers.comparison import Settings
+from helpers.crossover import BASELINE, crossover_point
+from helpers.verdicts import seed_claims
 from helpers.config import QUICK
 from helpers.errors import CourseError
 from helpers.models import tiny_random_model
@@ -31,12 +33,10 @@ def script():
 
 
 @pytest.fixture
-def tiny_reference(monkeypatch, tmp_path, tokenizer, script):
+def tiny_reference(monkeypatch, tmp_path, tokenizer, script, tiny_loads):
     """The whole reference run on tiny random models and tiny sizes, written to a temporary results folder."""
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(comparison, "load_model", lambda *a, **k: (tiny_random_model(tokenizer), tokenizer))
     monkeypatch.setattr(script, "load_model", lambda *a, **k: (tiny_random_model(tokenizer), tokenizer))
-    monkeypatch.setattr(variations, "load_model", lambda *a, **k: (tiny_random_model(tokenizer), tokenizer))
     monkeypatch.setattr(comparison, "PROMPT_CANDIDATES", ("strict_format", "few_shot_balanced"))
     monkeypatch.setattr(reference, "settings", lambda task: Settings(task, **TINY))
     monkeypatch.setattr(reference, "CROSSOVER", {"shots": (1,), "sizes": (2,)})
@@ -44,7 +44,7 @@ def tiny_reference(monkeypatch, tmp_path, tokenizer, script):
     monkeypatch.setattr(reference, "style_settings", lambda: StyleSettings(model_id="tiny", **TINY_STYLE))
     victims = reference.injection_victims().head(3)
     monkeypatch.setattr(reference, "injection_victims", lambda: victims)
-    monkeypatch.setattr(comparison, "load_probe", lambda: pd.DataFrame(PROBE))
+    monkeypatch.setattr(versatility, "load_probe", lambda: pd.DataFrame(PROBE))
     for task in ("reviews", "tickets"):  # a random model never stops by itself: keep its answers short
         monkeypatch.setitem(tasks.COURSE_TASKS, task, replace(tasks.COURSE_TASKS[task], max_new_tokens=3))
     folder = tmp_path / "results"
@@ -73,7 +73,7 @@ def test_a_reference_run_writes_tidy_tables_that_read_back_as_the_experiments(ti
         examples = reference.read_table(f"{task}_head_to_head_examples", folder)
         assert len(examples) == len(comparison.APPROACHES) * TINY["n_test"]  # one row per approach and test example
     crossing = reference.crossover(folder)
-    assert set(crossing["method"]) == {"few-shot prompt", "LoRA fine-tune", comparison.BASELINE}
+    assert set(crossing["method"]) == {"few-shot prompt", "LoRA fine-tune", BASELINE}
     assert (crossing["n"] == TINY["n_test"]).all()
     crossover_point(crossing)  # the shipped table feeds the notebooks' functions as it is
     versatile = reference.versatility(folder)
@@ -152,7 +152,7 @@ def test_the_shipped_reference_is_full_size():
     for task, split_size in (("reviews", 300), ("tickets", len(tasks.TICKETS.split("test")))):
         run = reference.head_to_head(task)
         assert reference.sample_size(run) == split_size
-    assert reference.versatility()["table"]["probe_questions"].eq(len(comparison.load_probe())).all()
+    assert reference.versatility()["table"]["probe_questions"].eq(len(versatility.load_probe())).all()
     flags = evaluation.hijacked_flags(reference.injection()[1])
     assert len(flags["injected, zero-shot", "generate"]) == len(reference.injection_victims())
     assert all(len(scores) == reference.style_settings().n_test for scores in reference.house_style()["results"]["scores"])
@@ -184,8 +184,8 @@ def test_quick_measurements_agree_with_the_reference(task):
 @pytest.mark.skipif(not QUICK, reason="compares the quick run (COURSE_QUICK=1, as make test sets) with the reference")
 def test_the_quick_probe_agrees_with_the_reference():
     """The base model on the general probe: the quick run asks a few of the questions the reference asked."""
-    quick = comparison.versatility(comparison.default_settings("reviews"), comparison.default_settings("tickets"),
-                                   progress=False)
+    quick = versatility.versatility(comparison.default_settings("reviews"), comparison.default_settings("tickets"),
+                                    progress=False)
     mine, theirs = quick["probe"]["base model"]["correct"], reference.versatility()["probe"]["base model"]["correct"]
     assert reference.consistent_with(list(mine), list(theirs))
 

@@ -56,6 +56,8 @@ def test_a_csv_becomes_a_task_split_stratified_and_reproducibly(tmp_path):
     assert again.split("test").equals(splits["test"])
     assert task.labels == ("billing", "shipping", "tech support") and task.name == "emails"
     assert "as one of: billing, shipping, tech support" in task.instruction and task.input_name == "Body"
+    assert task.paraphrases[0] == task.instruction and len(set(task.paraphrases)) == 3  # rewordings for consistency
+    assert all("billing, shipping, tech support" in wording for wording in task.paraphrases)
     row = splits["test"].iloc[0]
     assert task.score(task.parse(f"It is {task.answer(row).upper()}."), row) == 1.0
     assert task.score(task.parse("no idea"), row) == 0.0

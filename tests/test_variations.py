@@ -62,8 +62,8 @@ def test_mapped_accuracy_translates_five_way_predictions():
 def test_iteration_measures_each_step(monkeypatch, tmp_path, tokenizer):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     tiny = lambda model_id=None, device=None, dtype=None: (tiny_random_model(tokenizer), tokenizer)  # noqa: E731
-    monkeypatch.setattr(comparison, "load_model", tiny)
-    monkeypatch.setattr(variations, "load_model", tiny)
+    for module in (comparison, variations):
+        monkeypatch.setattr(module, "load_model", tiny)
     monkeypatch.setattr(comparison, "PROMPT_CANDIDATES", ("strict_format",))
     monkeypatch.setitem(tasks.COURSE_TASKS, "reviews", replace(tasks.REVIEWS, max_new_tokens=3))
     settings = Settings("reviews", n_test=3, n_validation=2, n_train=6, steps=1, batch_size=2, k=1, n_wordings=2,
