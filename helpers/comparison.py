@@ -155,8 +155,6 @@ def measure(model, tokenizer, pattern, test: pd.DataFrame, settings: Settings) -
     return row
 
 
-# --- Experiment 1: the head-to-head ---------------------------------------------------------------
-
 def choose_prompt(settings: Settings, progress: bool = True) -> tuple[str, pd.DataFrame]:
     """Notebook 02's comparison rerun on the validation split: (name of the best pattern, table of candidates)."""
     def compute(folder):

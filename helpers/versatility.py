@@ -19,6 +19,7 @@ from .generation import generate_batch
 from .models import free_memory, load_model
 from .prompts import zero_shot
 
+
 def probe_score(model, tokenizer, probe: pd.DataFrame, max_new_tokens: int = 24) -> pd.DataFrame:
     """Answer each general probe question (greedy); one row per question with the answer and whether it is right."""
     answers = generate_batch(model, tokenizer, list(probe["question"]), max_new_tokens=max_new_tokens, batch_size=EVAL_BATCH)
