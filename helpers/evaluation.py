@@ -4,6 +4,7 @@
     runs = evaluate_patterns(model, tokenizer, {"zero_shot": zero_shot_reviews, "role": role}, test_df)
                                              # {name: (summary, details)}, all prompts answered in shared batches
 
+`task` is a course task's name or a `helpers.tasks.Task` (its parser, scorer and labels are used).
 `summary` is a one-row DataFrame (stack several with `pd.concat`):
     pattern, task, method, n, accuracy, unparseable_rate, latency_s, prompt_tokens, output_tokens
     and for tickets also json_valid_rate, exact_match and one accuracy per field.
@@ -45,7 +46,7 @@ def _parse(answer: str, task):
     return get_task(task).parse(answer)
 
 
-def score_answers(answers: list[str], df: pd.DataFrame, task: str = "reviews", predictions=None) -> pd.DataFrame:
+def score_answers(answers: list[str], df: pd.DataFrame, task="reviews", predictions=None) -> pd.DataFrame:
     """One row per example: the raw answer, its parsed prediction and whether it is right.
 
     `predictions` (optional) replaces parsing, e.g. the labels picked by label scoring.
@@ -71,7 +72,7 @@ def score_answers(answers: list[str], df: pd.DataFrame, task: str = "reviews", p
     return rows
 
 
-def example_scores(predictions, df: pd.DataFrame, task: str = "reviews") -> list[float]:
+def example_scores(predictions, df: pd.DataFrame, task="reviews") -> list[float]:
     """Per example, what accuracy averages: 1 or 0 for a review label, the share of right fields for a ticket.
 
     The input of a paired comparison (`helpers.statistics.compare_paired`) of two methods on `df`.
@@ -80,7 +81,7 @@ def example_scores(predictions, df: pd.DataFrame, task: str = "reviews") -> list
     return [float(score) for score in score_answers([""] * len(df), df, task, predictions=predictions)["score"]]
 
 
-def summarize(details: pd.DataFrame, pattern: str, task: str = "reviews", method: str = "generate") -> pd.DataFrame:
+def summarize(details: pd.DataFrame, pattern: str, task="reviews", method: str = "generate") -> pd.DataFrame:
     """The one-row summary of a `details` table (see the module docstring for the columns)."""
     summary = {"pattern": pattern, "task": get_task(task).name, "method": method, "n": len(details)}
     summary["accuracy"] = details["score"].mean()  # tickets: the mean of the four field accuracies
@@ -101,7 +102,7 @@ def _majority(predictions: list):
     return json.loads(Counter(keys).most_common(1)[0][0]) if keys else None
 
 
-def evaluate(model, tokenizer, pattern, df: pd.DataFrame, task: str = "reviews", method: str = "generate", *,
+def evaluate(model, tokenizer, pattern, df: pd.DataFrame, task="reviews", method: str = "generate", *,
              name: str | None = None, **options) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run `pattern` (a function text -> chat messages) over every row of `df`; return (summary, details).
 
@@ -111,7 +112,7 @@ def evaluate(model, tokenizer, pattern, df: pd.DataFrame, task: str = "reviews",
     return evaluate_patterns(model, tokenizer, {name: pattern}, df, task, method, **options)[name]
 
 
-def evaluate_patterns(model, tokenizer, patterns: dict, df: pd.DataFrame, task: str = "reviews",
+def evaluate_patterns(model, tokenizer, patterns: dict, df: pd.DataFrame, task="reviews",
                       method: str = "generate", *, max_new_tokens: int | None = None, temperature: float | None = None,
                       top_p: float = 1.0, n_samples: int = 5, seed: int = 0, batch_size: int = 8,
                       progress: bool = False) -> dict:
@@ -169,7 +170,7 @@ def evaluate_patterns(model, tokenizer, patterns: dict, df: pd.DataFrame, task: 
     return results
 
 
-def evaluate_predictor(predict, df: pd.DataFrame, task: str = "reviews", name: str = "predictor") -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate_predictor(predict, df: pd.DataFrame, task="reviews", name: str = "predictor") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evaluate any function `predict(list of texts) -> list of answer texts` the same way as a prompt."""
     check_task(task)
     if len(df) == 0:
@@ -228,7 +229,7 @@ def hijacked_flags(examples: pd.DataFrame) -> dict:
             for key, rows in examples.groupby(["condition", "method"], sort=False)}
 
 
-def best_pattern(results: pd.DataFrame, task: str = "reviews") -> pd.Series:
+def best_pattern(results: pd.DataFrame, task="reviews") -> pd.Series:
     """The row of the most accurate pattern (and method) of a task in a results table; fewer prompt tokens break ties."""
     name = get_task(task).name
     rows = results[results["task"] == name]

@@ -1,7 +1,8 @@
 """A catalog of prompt patterns: small functions that turn an input into chat messages.
 
 Every pattern has the same shape, `pattern(text) -> list of chat messages`, so
-one evaluation function (`helpers.evaluation.evaluate`) can measure any of them.
+one evaluation function (`helpers.evaluation.evaluate`) can measure any of them. Every `task`
+argument is a course task's name ("reviews", "tickets") or a `helpers.tasks.Task`.
 
     zero_shot          the short task instruction, nothing else (also the fine-tuning prompt)
     explicit           the instruction plus a definition of every label / field
@@ -108,37 +109,37 @@ def _course_only(table: dict, task) -> str:
     return table[get_task(task).name]
 
 
-def zero_shot(text: str, task: str = "reviews") -> list[dict]:
+def zero_shot(text: str, task="reviews") -> list[dict]:
     """The short task instruction and the input: the baseline, and the prompt used for fine-tuning."""
     return _user(task, text)
 
 
-def explicit(text: str, task: str = "reviews") -> list[dict]:
+def explicit(text: str, task="reviews") -> list[dict]:
     """The instruction with a definition of every label (reviews) or field (tickets)."""
     return _user(task, text, _course_only(LABEL_DEFINITIONS, task))
 
 
-def role(text: str, task: str = "reviews") -> list[dict]:
+def role(text: str, task="reviews") -> list[dict]:
     """A system prompt that casts the model in a role, then the zero-shot prompt."""
     return [{"role": "system", "content": _course_only(ROLES, task)}] + _user(task, text)
 
 
-def context(text: str, task: str = "reviews") -> list[dict]:
+def context(text: str, task="reviews") -> list[dict]:
     """Background knowledge (products, jargon, urgency rules) before the input."""
     return _user(task, text, _course_only(CONTEXTS, task))
 
 
-def strict_format(text: str, task: str = "reviews") -> list[dict]:
+def strict_format(text: str, task="reviews") -> list[dict]:
     """The instruction plus a strict answer format: one label, or one JSON object."""
     return _user(task, text, _course_only(STRICT_FORMATS, task))
 
 
-def chain_of_thought(text: str, task: str = "reviews") -> list[dict]:
+def chain_of_thought(text: str, task="reviews") -> list[dict]:
     """Ask for a short reasoning first and the answer on a last line 'Answer: ...'."""
     return _user(task, text, _course_only(REASONING, task))
 
 
-def delimited(text: str, task: str = "reviews") -> list[dict]:
+def delimited(text: str, task="reviews") -> list[dict]:
     """A defence against prompt injection: the input inside tags, marked as data, and the task restated after it."""
     _check_input(task, text)
     instruction, tag = get_task(task).instruction, get_task(task).input_name.lower()
@@ -168,7 +169,7 @@ def answer_text(row, task="reviews") -> str:
     return get_task(task).answer(row)
 
 
-def few_shot(text: str, examples: pd.DataFrame, task: str = "reviews", base=zero_shot) -> list[dict]:
+def few_shot(text: str, examples: pd.DataFrame, task="reviews", base=zero_shot) -> list[dict]:
     """Solved examples as earlier chat turns (prompt, then ideal answer), then the input."""
     turns = []
     for _, row in examples.iterrows():
@@ -177,7 +178,7 @@ def few_shot(text: str, examples: pd.DataFrame, task: str = "reviews", base=zero
 
 
 def choose_examples(pool: pd.DataFrame, k: int, how: str = "balanced", text: str | None = None,
-                    task: str = "reviews", seed: int = 0) -> pd.DataFrame:
+                    task="reviews", seed: int = 0) -> pd.DataFrame:
     """Pick k examples from `pool`: at random, balanced over labels, or the most similar to `text` (TF-IDF)."""
     if how not in CHOICES:
         raise CourseError(f"Unknown way to choose examples {how!r}: use one of {', '.join(CHOICES)}.")
@@ -197,7 +198,7 @@ def choose_examples(pool: pd.DataFrame, k: int, how: str = "balanced", text: str
     return pool.iloc[nearest]
 
 
-def make_few_shot(pool: pd.DataFrame, k: int, how: str = "balanced", task: str = "reviews",
+def make_few_shot(pool: pd.DataFrame, k: int, how: str = "balanced", task="reviews",
                   seed: int = 0, base=zero_shot):
     """A pattern `text -> messages` that shows k examples chosen from `pool` (fixed, or per input if 'similar')."""
     check_task(task)
