@@ -43,7 +43,8 @@ class Sampler(threading.Thread):
 
 
 def profile(path: Path) -> tuple[list[tuple[float, float, str]], float, float]:
-    """(seconds, peak MB, first line) for each code cell; the notebook's wall time and overall peak MB."""
+    """(seconds, peak MB, "[cell number] first line of code") for each code cell; the notebook's wall time and
+    overall peak MB."""
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=-1, resources={"metadata": {"path": str(path.parent)}}, allow_errors=True)
     sampler, rows, clock = Sampler(), [], {}
@@ -54,9 +55,10 @@ def profile(path: Path) -> tuple[list[tuple[float, float, str]], float, float]:
         sampler.take()
         clock["began"] = time.perf_counter()
 
-    def completed(cell, **_):
-        first_line = next((line for line in cell.source.splitlines() if line.strip()), "")[:70]
-        rows.append((time.perf_counter() - clock["began"], sampler.take() / MB, first_line))
+    def completed(cell, cell_index, **_):
+        lines = [line for line in cell.source.splitlines() if line.strip()]
+        code = next((line for line in lines if not line.lstrip().startswith("#")), lines[0] if lines else "")
+        rows.append((time.perf_counter() - clock["began"], sampler.take() / MB, f"[{cell_index}] {code[:70]}"))
 
     client.on_cell_start, client.on_cell_executed = started, completed
     began = time.perf_counter()
