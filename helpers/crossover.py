@@ -46,10 +46,11 @@ def crossover(settings: Settings, shots=None, sizes=None, progress: bool = True)
         pool, test = settings.rows("train"), settings.rows("test")
         rows = [{"method": "few-shot prompt", "labelled_examples": 0, **_point(results.loc["zero-shot"])},
                 {"method": "LoRA fine-tune", "labelled_examples": settings.n_train, **_point(results.loc["LoRA fine-tune"])}]
-        if get_task(settings.task).labels:  # a label classifier (tickets are four fields of JSON)
+        task = get_task(settings.task)
+        if task.labels:  # a label classifier (tickets are four fields of JSON)
             for n in (*sizes, settings.n_train):
                 data = settings.rows("train", n)
-                predictions = tfidf_predictions(data["text"], data["label"], test["text"])
+                predictions = tfidf_predictions(data["text"], data[task.label_column], test["text"])
                 scores = example_scores(predictions, test, settings.task)
                 rows.append({"method": BASELINE, "labelled_examples": n, "accuracy": sum(scores) / len(scores),
                              "prompt_tokens": float("nan"), "latency_s": float("nan"), "training_seconds": 0.0,
