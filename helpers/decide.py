@@ -34,7 +34,7 @@ from .baselines import chance_accuracy, tfidf_predictions
 from .comparison import EVAL_BATCH, fine_tune
 from .config import QUICK, SEED
 from .costs import DEFAULT_PRICE_PER_HOUR, cost_per_1000_requests
-from .data import balanced_sample, load_probe
+from .data import balanced_sample
 from .decision import Answers, Figures, accuracy_verdict, recommend
 from .errors import CourseError
 from .evaluation import best_pattern, evaluate, evaluate_patterns, evaluate_predictor
@@ -45,7 +45,7 @@ from .prompts import catalog
 from .statistics import accuracy_interval, compare_paired
 from .tasks import Task
 from .training import steps_for_epochs
-from .versatility import probe_score  # the general probe of notebook 05
+from .versatility import probe_sample, probe_score  # the general probe of notebook 05
 PROMPT_CANDIDATES = ("zero_shot", "few_shot_balanced", "few_shot_similar")
 APPROACHES = ("zero-shot", "best prompt", "label scoring", "TF-IDF", "LoRA fine-tune", "hybrid")
 
@@ -123,9 +123,7 @@ def measure_task(task: Task, model_id: str | None = None, settings: DecideSettin
     summary, details = evaluate_predictor(lambda texts: tfidf_predictions(train_rows["text"], train_rows["label"], texts),
                                           test, task, "TF-IDF")
     rows.append(_row("TF-IDF", summary.assign(prompt_tokens=0.0), details, len(train_rows), 0.0, settings.price_per_hour))
-    probe = load_probe()
-    if settings.n_probe is not None:
-        probe = balanced_sample(probe, min(settings.n_probe, len(probe)), "kind", seed=SEED).reset_index(drop=True)
+    probe = probe_sample(settings.n_probe)
     probe_before = probe_score(model, tokenizer, probe)["correct"].mean()
     parameters = count_parameters(model)
     del model

@@ -20,6 +20,14 @@ from .models import free_memory, load_model
 from .prompts import zero_shot
 
 
+def probe_sample(n: int | None = None) -> pd.DataFrame:
+    """`n` questions of the general probe, balanced over their kinds (fixed by the seed); all of them for None."""
+    probe = load_probe()
+    if n is None:
+        return probe
+    return balanced_sample(probe, min(n, len(probe)), "kind", seed=SEED).reset_index(drop=True)
+
+
 def probe_score(model, tokenizer, probe: pd.DataFrame, max_new_tokens: int = 24) -> pd.DataFrame:
     """Answer each general probe question (greedy); one row per question with the answer and whether it is right."""
     answers = generate_batch(model, tokenizer, list(probe["question"]), max_new_tokens=max_new_tokens, batch_size=EVAL_BATCH)
@@ -38,9 +46,7 @@ def versatility(settings: Settings, other: Settings, n_probe: int | None = None,
     n_probe = quick_or_full(6, None) if n_probe is None else n_probe
 
     def compute(folder):
-        probe = load_probe()
-        if n_probe is not None:
-            probe = balanced_sample(probe, min(n_probe, len(probe)), "kind", seed=SEED).reset_index(drop=True)
+        probe = probe_sample(n_probe)
         results = head_to_head(settings, progress)["results"]
         other_test = other.rows("test")
         rows, answers = [], {}

@@ -5,7 +5,16 @@ import pytest
 
 from helpers.errors import CourseError
 from helpers.plots import plot_versatility
-from helpers.versatility import probe_score, versatility
+from helpers.data import load_probe
+from helpers.versatility import probe_sample, probe_score, versatility
+
+
+def test_a_probe_sample_spreads_over_the_kinds_of_question_and_is_reproducible():
+    everything, sample = load_probe(), probe_sample(6)
+    assert len(probe_sample()) == len(everything) and len(sample) == 6
+    assert sample["kind"].value_counts().max() - sample["kind"].value_counts().min() <= 1
+    assert sample["kind"].nunique() == min(6, everything["kind"].nunique()) and sample.equals(probe_sample(6))
+    assert len(probe_sample(10_000)) == len(everything)
 
 
 def test_probe_score_answers_every_question_and_marks_it(tiny_model, tokenizer):
