@@ -25,7 +25,7 @@ from .data import data_files
 from .files import partial_folder, replace_folder
 from .models import arithmetic, free_memory, pick_device
 
-CACHE_VERSION = 7  # raise whenever a change to the helpers changes what the experiments measure or store
+CACHE_VERSION = 8  # raise whenever a change to the helpers changes what the experiments measure or store
 RESULT_FILE = "result.json"
 
 

@@ -18,10 +18,11 @@ from .errors import CourseError
 from .models import fast_arithmetic, trim_memory
 
 MAX_NEW_TOKENS_LIMIT = 2048
-# Padded prompt tokens read at once: many long few-shot prompts come in smaller batches. Every batch the course
-# runs today fits (the longest: 16 two-shot tickets, 10,736); a lower budget saves memory but regroups prompts,
-# which can change a greedy answer in bfloat16: then raise cache.CACHE_VERSION and rerun the reference.
-MAX_BATCH_TOKENS = 12288
+# Padded prompt tokens read at once: many long few-shot prompts come in smaller batches, so that a batch of
+# generation adds about 0.6 GB to the model, not 1.2 to 1.9 GB (eight or sixteen 16-shot reviews). Changing it
+# regroups prompts, which can change a greedy answer in bfloat16: then raise cache.CACHE_VERSION and rerun the
+# reference (benchmarks/reference.py).
+MAX_BATCH_TOKENS = 4096
 
 
 @dataclass
