@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from transformers import TextStreamer
 
 from .errors import CourseError
-from .models import fast_arithmetic, trim_memory
+from .models import answering, trim_memory
 
 MAX_NEW_TOKENS_LIMIT = 2048
 # Padded prompt tokens read at once: many long few-shot prompts come in smaller batches, so that a batch of
@@ -144,7 +144,7 @@ def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_
     for rows in tqdm(token_batches(lengths, batch_size, MAX_BATCH_TOKENS), desc="generating", disable=not progress, leave=False):
         batch = tokenizer(texts[rows.start:rows.stop], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         began = time.perf_counter()
-        with torch.no_grad(), fast_arithmetic(model.device):
+        with answering(model):
             output = model.generate(**batch, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                                     streamer=streamer, **sampling)
         seconds = (time.perf_counter() - began) / len(batch.input_ids)
@@ -227,7 +227,7 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
             input_ids[i, width - len(ids):] = torch.tensor(ids)
             attention[i, width - len(ids):] = 1
         attention = attention.to(model.device)
-        with torch.no_grad(), fast_arithmetic(model.device):
+        with answering(model):
             read = model(input_ids=input_ids.to(model.device), attention_mask=attention, use_cache=True, logits_to_keep=1)
             first = torch.log_softmax(read.logits[:, -1].float(), dim=-1).cpu()  # predicts each label's first token
             cache_name = "cache" if "cache" in read else "past_key_values"  # transformers 5 renamed it, forward too

@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -90,6 +91,28 @@ def fast_arithmetic(device: torch.device):
     """
     device = torch.device(device)
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=arithmetic(device) == "bfloat16")
+
+
+@contextmanager
+def answering(model):
+    """A context for inference: no gradients, and matrix products as in `fast_arithmetic`.
+
+    torch.autocast keeps the bfloat16 copy it makes of a weight for the rest of the context,
+    but only for weights that require gradients; a frozen one (the base model under a LoRA
+    adapter, a frozen embedding that is also the output layer) is rounded again at every
+    token, which more than doubles the time per token. So frozen weights are marked
+    trainable for the call (nothing is differentiated under no_grad) and frozen again after:
+    the same answers, each weight rounded once.
+    """
+    frozen = [p for p in model.parameters() if not p.requires_grad and p.is_floating_point()]
+    try:
+        for parameter in frozen:
+            parameter.requires_grad_(True)
+        with torch.no_grad(), fast_arithmetic(model.device):
+            yield
+    finally:
+        for parameter in frozen:
+            parameter.requires_grad_(False)
 
 
 def arithmetic(device: torch.device) -> str:

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from helpers import models
 from helpers.errors import CourseError
@@ -45,6 +46,44 @@ def test_fast_arithmetic_uses_bfloat16_products_only_where_the_chip_has_them(mon
     with models.fast_arithmetic(cpu):
         assert layer(x).dtype == torch.float32
     assert models.arithmetic(cpu) == "float32"
+
+
+class WeightCasts(TorchDispatchMode):
+    """Counts the bfloat16 copies made of tensors of one shape."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape, self.count = torch.Size(shape), 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is torch.ops.aten._to_copy.default and args[0].shape == self.shape and kwargs.get("dtype") == torch.bfloat16:
+            self.count += 1
+        return func(*args, **kwargs)
+
+
+def test_answering_rounds_a_frozen_weight_once_per_call_and_freezes_it_again(monkeypatch, tiny_model):
+    monkeypatch.setattr(models, "has_fast_bfloat16", lambda device: True)  # autocast to bfloat16 works on any CPU
+    model = copy.deepcopy(tiny_model)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)  # as under a LoRA adapter
+    ids, head = torch.tensor([[5, 6, 7]]), model.lm_head.weight.shape
+
+    def two_forward_passes(context):
+        with context, WeightCasts(head) as casts:
+            logits = [model(input_ids=ids).logits for _ in range(2)]
+        return logits, casts.count
+
+    with torch.no_grad():
+        plain, plain_casts = two_forward_passes(models.fast_arithmetic(model.device))
+    answered, answered_casts = two_forward_passes(models.answering(model))
+    assert (plain_casts, answered_casts) == (2, 1)  # the output layer's weight: rounded at every pass, or once
+    assert all(torch.equal(a, b) for a, b in zip(plain, answered))  # the same answers
+    assert not answered[0].requires_grad
+    assert not any(parameter.requires_grad for parameter in model.parameters())  # frozen again
+    with pytest.raises(RuntimeError), models.answering(model):
+        raise RuntimeError("stopped")
+    assert not any(parameter.requires_grad for parameter in model.parameters())  # even after an error
 
 
 def test_course_bfloat16_0_is_read_from_the_environment():
