@@ -1,6 +1,6 @@
 """The reference run: every measurement the notebooks conclude from, at full size, written to results/.
 
-    python benchmarks/reference.py            # 47 minutes on 2 CPU cores with bfloat16 products (2026-11-29); minutes on a GPU
+    python benchmarks/reference.py            # 52 minutes on 2 CPU cores with bfloat16 products (2026-11-30); minutes on a GPU
 
 Each experiment is cached as soon as it is measured (`helpers.cache`, as in notebooks 05 and 06), so a
 stopped run resumes where it stopped. results/ is rewritten at the end, one tidy CSV per measurement with

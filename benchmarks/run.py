@@ -137,16 +137,21 @@ def mean_tokens(examples) -> float:
     return statistics.mean(len(example["input_ids"]) for example in examples)
 
 
-def lora_step(model, tokenizer, steps: int = 8, batch_size: int = 8) -> list[Row]:
-    """Train a LoRA adapter on `model` itself (it is changed), as a notebook does: one model in memory."""
+def lora_step(model, tokenizer, steps: int = 8, batch_size: int = 8, repeats: int = 3) -> list[Row]:
+    """Train a LoRA adapter on `model` itself (it is changed), as a notebook does: one model in memory; then
+    answer with the fine-tuned model (its base weights frozen under the adapter)."""
     examples = review_examples(tokenizer)
     result = train(add_lora(model, rank=8), tokenizer, examples, steps=steps, batch_size=batch_size, progress=False)
     setting = (f"LoRA r=8 on q_proj, v_proj, batch {batch_size} x {mean_tokens(examples):.0f} tokens on average, "
                f"mean of {steps} steps, {model.device.type}")
+    story = "Write a long story about a robot who learns to paint."
+    seconds, answer = median_time(lambda: generate(result.model, tokenizer, story, max_new_tokens=64), repeats)
     return [Row("LoRA step time", result.seconds_per_step, "s", setting),
             Row("LoRA training", batch_size * mean_tokens(examples) / result.seconds_per_step, "tokens/s", setting),
             Row("LoRA training: peak memory", result.peak_memory_bytes / MB, "MB",
-                "GPU memory allocated" if model.device.type == "cuda" else "resident memory of this process")]
+                "GPU memory allocated" if model.device.type == "cuda" else "resident memory of this process"),
+            Row("generation with the LoRA model, 1 prompt", answer.output_tokens / seconds, "tokens/s",
+                f"{answer.output_tokens} new tokens, greedy, median of {repeats}, {model.device.type}")]
 
 
 def notebook_run(path: Path, quick: bool, timeout: int = -1) -> tuple[float, float, bool]:
