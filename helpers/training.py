@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from .errors import CourseError
 from .generation import chat_text
-from .models import count_parameters, fast_arithmetic
+from .models import count_parameters, fast_arithmetic, trim_memory
 from .prompts import zero_shot
 from .tasks import get_task
 
@@ -342,6 +342,7 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
                 opt.step()                               # update the trainable weights
                 schedule.step()                          # a slightly smaller learning rate next time
                 opt.zero_grad(set_to_none=True)          # and free the gradients
+                trim_memory()                            # (and hand their pages back: memory stays flat)
                 # several processes: each measured its own batch; log their mean, the loss of the whole step
                 result.losses.append((accelerator.reduce(loss.detach(), "mean") if accelerator is not None else loss).item())
                 step_seconds += time.perf_counter() - began
