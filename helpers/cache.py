@@ -7,9 +7,11 @@ settings, the data files, the versions of torch, transformers and peft, the arit
 of these and the experiment runs again. The result is stored as JSON (tables as pandas' JSON table
 format), never pickle, so reading a cache file can never run code. The folder is filled under a
 name of its own (per process) and renamed into place when complete: an interrupted run leaves no
-entry behind, and two processes filling the same entry keep one whole result. A missing, unreadable
-or incomplete entry is a miss: measured again, with a one-line note.
+entry behind. One process at a time measures an entry (a lock file in `cache_dir()/locks/`): a second
+one, say another notebook open at the same time, waits and reads the first one's result instead of
+measuring it again. A missing, unreadable or incomplete entry is a miss: measured again, with a one-line note.
 """
+import contextlib
 import functools
 import hashlib
 import io
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from .config import cache_dir
 from .data import data_files
@@ -93,24 +96,44 @@ def cached(kind: str, key: dict, compute):
     """`compute(folder)`'s result, stored in the experiment's cache folder; computed only when missing.
 
     `compute` may write files (a LoRA adapter) into `folder`; an exception in it (a KeyboardInterrupt,
-    an interrupted fine-tune) stores nothing.
+    an interrupted fine-tune) stores nothing. While another process measures the same entry, this one waits.
     """
     folder = entry(kind, key)
     value = read_entry(folder)
     if value is not None:
         return value
-    partial = partial_folder(folder)
-    try:
-        value = compute(partial)
-        free_memory()  # the models `compute` loaded are gone now: give their memory back before the next experiment
-        if not partial.is_dir():  # the cache folder was deleted while this ran: keep the result all the same
-            print(f"The cache folder {partial.parent} was deleted while measuring; storing this result again.", flush=True)
-            partial.mkdir(parents=True)
-        (partial / RESULT_FILE).write_text(json.dumps(to_json(value)))
-        theirs = read_entry(folder)  # another process may have finished first: keep its whole result
-        if theirs is not None:
-            return theirs
-        replace_folder(partial, folder)  # (a broken entry in the way is replaced)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
+    with measuring(folder):
+        value = read_entry(folder)  # measured by another process while this one waited
+        if value is not None:
+            return value
+        partial = partial_folder(folder)
+        try:
+            value = compute(partial)
+            free_memory()  # the models `compute` loaded are gone now: give their memory back before the next experiment
+            if not partial.is_dir():  # the cache folder was deleted while this ran: keep the result all the same
+                print(f"The cache folder {partial.parent} was deleted while measuring; storing this result again.", flush=True)
+                partial.mkdir(parents=True)
+            (partial / RESULT_FILE).write_text(json.dumps(to_json(value)))
+            replace_folder(partial, folder)  # (a broken entry in the way is replaced)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
     return from_json(to_json(value))  # what a later run reads back, so both runs show the same
+
+
+@contextlib.contextmanager
+def measuring(folder: Path):
+    """Hold the lock of one cache entry (waiting, with a note, while another process holds it).
+
+    The lock is the operating system's: it is let go when its process ends, however it ends."""
+    locks = folder.parent.parent / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(locks / f"{folder.name}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"Another process is measuring {folder.name}; waiting for its result.", flush=True)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()

@@ -67,9 +67,11 @@ class DecideSettings:
 
 
 def default_settings(quick: bool | None = None) -> DecideSettings:
-    """Every row in full mode; a taste in quick mode (COURSE_QUICK): 32 training, 12 validation, 24 test rows."""
+    """Every row in full mode; a taste in quick mode (COURSE_QUICK): 32 training, 12 validation, 24 test rows,
+    batches of 4 and one smaller fine-tune (half the rows) for the learning curve."""
     quick = QUICK if quick is None else quick
-    return DecideSettings(n_train=32, n_validation=12, n_test=24, k=2, epochs=1.0, n_probe=6) if quick else DecideSettings()
+    return DecideSettings(n_train=32, n_validation=12, n_test=24, k=2, epochs=1.0, batch_size=4, curve=(0.5,),
+                          n_probe=6) if quick else DecideSettings()
 
 
 def _rows(task: Task, split: str, n: int | None) -> pd.DataFrame:

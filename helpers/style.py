@@ -137,7 +137,7 @@ class StyleSettings:
 
 
 def default_style_settings(quick: bool | None = None) -> StyleSettings:
-    sizes = dict(n_train=24, n_validation=6, n_test=8, steps=6) if (QUICK if quick is None else quick) else \
+    sizes = dict(n_train=24, n_validation=6, n_test=8, steps=6, batch_size=4) if (QUICK if quick is None else quick) else \
         dict(n_train=300, n_validation=24, n_test=60, steps=64)
     return StyleSettings(model_id=default_model_id(), **sizes)
 

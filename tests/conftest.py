@@ -9,6 +9,20 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from helpers import models  # noqa: E402
 from helpers.models import load_model, load_tokenizer, tiny_random_model  # noqa: E402
 
+# `make test` runs two workers, each a whole file at a time (pytest-xdist, --dist loadfile): the longest files
+# go first, so that no worker is left with a long notebook at the end while the other one has finished.
+LONGEST_FIRST = ("notebooks/05_head_to_head.ipynb", "notebooks/07_house_style.ipynb", "notebooks/02_prompt_patterns.ipynb",
+                 "notebooks/08_your_task.ipynb", "notebooks/04_fine_tuning.ipynb", "notebooks/01_pretrained_models.ipynb",
+                 "tests/test_browser.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Longest files first (`LONGEST_FIRST`), then the rest in their usual order; each file's tests keep theirs."""
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+    items.sort(key=rank)
+
 
 @pytest.fixture(scope="session")
 def tokenizer():

@@ -1,9 +1,14 @@
 import json
+import subprocess
+import sys
+import textwrap
+import time
 
 import pandas as pd
 import pytest
 
 from helpers import cache
+from helpers.config import REPO_ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -81,14 +86,25 @@ def test_an_exception_in_the_run_stores_nothing(empty_cache):
     assert cache.cached("demo", {"n": 1}, compute) == {"answer": 1} and len(calls) == 1
 
 
-def test_when_another_process_finishes_first_its_whole_result_is_kept(empty_cache):
+def test_a_second_process_waits_for_the_first_and_reads_its_result(empty_cache, tmp_path, capsys):
+    started = tmp_path / "started"
+    first = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import pathlib, time
+        from helpers import cache
+        def slow(folder):
+            pathlib.Path({str(started)!r}).touch()
+            time.sleep(1)
+            (folder / "adapter.txt").write_text("first weights")
+            return {{"answer": "first"}}
+        cache.cached("demo", {{"n": 1}}, slow)""")], cwd=REPO_ROOT)
+    deadline = time.monotonic() + 60
+    while not started.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists(), "the first process never began measuring"
+    compute, calls = counting({"answer": "second"})
+    assert cache.cached("demo", {"n": 1}, compute) == {"answer": "first"} and calls == []  # waited, measured nothing
+    assert "waiting for its result" in capsys.readouterr().out
+    assert first.wait(timeout=60) == 0
     folder = cache.entry("demo", {"n": 1})
-
-    def racing(own_folder):
-        folder.mkdir(parents=True)  # the other process renames its complete entry into place meanwhile
-        (folder / cache.RESULT_FILE).write_text(json.dumps({"answer": "theirs"}))
-        (folder / "adapter.txt").write_text("their weights")
-        return {"answer": "ours"}
-    assert cache.cached("demo", {"n": 1}, racing) == {"answer": "theirs"}
-    assert (folder / "adapter.txt").read_text() == "their weights"
+    assert (folder / "adapter.txt").read_text() == "first weights"
     assert [p.name for p in empty_cache.iterdir()] == [folder.name]
