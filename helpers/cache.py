@@ -120,14 +120,19 @@ def cached(kind: str, key: dict, compute):
     return from_json(to_json(value))  # what a later run reads back, so both runs show the same
 
 
+def lock_file(folder: Path) -> Path:
+    """The lock of one cache entry, in `locks/` beside `results/` (which holds whole entries only)."""
+    return folder.parent.parent / "locks" / f"{folder.name}.lock"
+
+
 @contextlib.contextmanager
 def measuring(folder: Path):
     """Hold the lock of one cache entry (waiting, with a note, while another process holds it).
 
     The lock is the operating system's: it is let go when its process ends, however it ends."""
-    locks = folder.parent.parent / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(locks / f"{folder.name}.lock")
+    path = lock_file(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
     try:
         lock.acquire(timeout=0)
     except Timeout:

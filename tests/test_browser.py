@@ -179,7 +179,7 @@ def test_04_fine_tuning_panel_trains_when_asked(browser, lab):
                                   cells=("setup_notebook()", "DEVICE = pick_device()", "FineTuneApp("))
     assert notebook.find_cell("button.jupyter-button", "Stop") == cell  # the fine-tuning panel: settings, Run and Stop
     before = notebook.cell_output(cell)
-    notebook.press_slider(cell, "steps", "ArrowLeft", times=2)  # fewer steps: the epochs line follows at once
+    notebook.press_slider(cell, "steps", "ArrowLeft", times=3)  # fewer steps: the epochs line follows at once
     steps = notebook.slider_value(cell, "steps")
     assert notebook.wait_for_output_change(cell, before) != before
     notebook.click_button(cell, "Run")  # trains in a background thread: the kernel stays free, so wait for the end

@@ -6,9 +6,9 @@ import time
 
 import pandas as pd
 import pytest
+from filelock import FileLock, Timeout
 
 from helpers import cache
-from helpers.config import REPO_ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -86,25 +86,38 @@ def test_an_exception_in_the_run_stores_nothing(empty_cache):
     assert cache.cached("demo", {"n": 1}, compute) == {"answer": 1} and len(calls) == 1
 
 
+def test_an_entry_is_locked_while_it_is_measured(empty_cache):
+    folder = cache.entry("demo", {"n": 1})
+
+    def compute(own_folder):
+        with pytest.raises(Timeout):  # another process (or another lock on the same file) must wait
+            FileLock(cache.lock_file(folder)).acquire(timeout=0)
+        return {"answer": 1}
+    assert cache.cached("demo", {"n": 1}, compute) == {"answer": 1}
+    FileLock(cache.lock_file(folder)).acquire(timeout=0)  # and let go after
+
+
 def test_a_second_process_waits_for_the_first_and_reads_its_result(empty_cache, tmp_path, capsys):
-    started = tmp_path / "started"
-    first = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import pathlib, time
-        from helpers import cache
-        def slow(folder):
-            pathlib.Path({str(started)!r}).touch()
+    folder, started = cache.entry("demo", {"n": 1}), tmp_path / "started"
+    first = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import json, pathlib, sys, time
+        from filelock import FileLock
+        folder, lock, started = map(pathlib.Path, sys.argv[1:])
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(lock):  # measuring, as cache.cached does in another notebook
+            started.touch()
             time.sleep(1)
+            folder.mkdir(parents=True)
             (folder / "adapter.txt").write_text("first weights")
-            return {{"answer": "first"}}
-        cache.cached("demo", {{"n": 1}}, slow)""")], cwd=REPO_ROOT)
+            (folder / "result.json").write_text(json.dumps({"answer": "first"}))"""),
+        str(folder), str(cache.lock_file(folder)), str(started)])
     deadline = time.monotonic() + 60
     while not started.exists() and first.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+        time.sleep(0.02)
     assert started.exists(), "the first process never began measuring"
     compute, calls = counting({"answer": "second"})
     assert cache.cached("demo", {"n": 1}, compute) == {"answer": "first"} and calls == []  # waited, measured nothing
     assert "waiting for its result" in capsys.readouterr().out
     assert first.wait(timeout=60) == 0
-    folder = cache.entry("demo", {"n": 1})
     assert (folder / "adapter.txt").read_text() == "first weights"
     assert [p.name for p in empty_cache.iterdir()] == [folder.name]
