@@ -301,11 +301,39 @@ def trim_memory() -> None:
     pages scattered over the allocator's arenas; without this, the process's
     resident memory creeps up long after the tensors are gone.
     """
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc (e.g. Alpine's musl): nothing to trim
-            pass
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def _glibc():
+    """The C library on Linux with glibc, else None (macOS, Windows, Alpine's musl: their allocators differ)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:
+        return None
+
+
+M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES = -3, 8 * 2**20
+
+
+def fix_mmap_threshold() -> None:
+    """Let glibc give every block over 8 MB its own pages (returned as soon as it is freed), for good.
+
+    By default glibc raises this threshold each time such a block is freed, up to 32 MB, after which
+    blocks of 8 to 32 MB come from its arenas and fragment them: one experiment after another, a
+    kernel's peak memory grew by 0.5 GB (quick head-to-heads run twice: 1.70 -> 2.25 GB; with the
+    threshold fixed at 8 MB, 1.72 -> 1.91 GB, as fast; at 1 MB, 1.69 -> 1.76 GB but a third slower).
+    """
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+
+
+fix_mmap_threshold()
 
 
 if __name__ == "__main__":  # `python -m helpers.models`: warm the cache (used by `make setup`)

@@ -213,3 +213,26 @@ def test_free_memory_returns_an_unreferenced_model_to_the_system(tokenizer):
     del model
     models.free_memory()
     assert before - resident() > 60e6
+
+
+def test_glibc_gives_large_blocks_their_own_pages_at_a_fixed_threshold(monkeypatch):
+    calls = []
+
+    class FakeGlibc:
+        def mallopt(self, option, value):
+            calls.append((option, value))
+    monkeypatch.setattr(models, "_glibc", lambda: FakeGlibc())
+    models.fix_mmap_threshold()
+    assert calls == [(-3, 8 * 2**20)]  # M_MMAP_THRESHOLD: fixed, so glibc no longer raises it (see the docstring)
+    monkeypatch.setattr(models, "_glibc", lambda: None)  # macOS, Windows, musl: nothing to set
+    models.fix_mmap_threshold()
+    assert len(calls) == 1
+
+
+def test_the_allocator_is_found_where_it_is_glibc():
+    import platform
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    libc = models._glibc()
+    assert (libc is not None) == glibc
+    if glibc:
+        assert libc.mallopt(-3, models.MMAP_THRESHOLD_BYTES) == 1  # glibc accepts the setting (1: success)
