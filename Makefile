@@ -30,8 +30,8 @@ setup: $(STAMP)
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_setup_and_tour.ipynb
 
-# Two workers of one thread each (pytest-xdist), a file at a time: on two cores that is about a third faster than one
-# process with two threads. One thread computes bfloat16 sums in its own order, so `make outputs` stores the outputs
+# Two workers of one thread each (pytest-xdist), a file at a time: on two cores that takes two thirds of the time of
+# one process with two threads. One thread computes bfloat16 sums in its own order, so `make outputs` stores the outputs
 # that nbval compares with one thread too.
 test: setup
 	bash tests/install_browser.sh $(BIN)/python

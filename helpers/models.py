@@ -326,7 +326,7 @@ def fix_mmap_threshold() -> None:
     By default glibc raises this threshold each time such a block is freed, up to 32 MB, after which
     blocks of 8 to 32 MB come from its arenas and fragment them: one experiment after another, a
     kernel's peak memory grew by 0.5 GB (quick head-to-heads run twice: 1.70 -> 2.25 GB; with the
-    threshold fixed at 8 MB, 1.72 -> 1.91 GB, as fast; at 1 MB, 1.69 -> 1.76 GB but a third slower).
+    threshold fixed at 8 MB, 1.70 -> 1.87 GB, 3 to 5% slower; at 1 MB, 1.69 -> 1.80 GB but a third slower).
     """
     libc = _glibc()
     if libc is not None:
