@@ -5,7 +5,6 @@ conversations during its instruction tuning. Greedy decoding (temperature 0) is
 deterministic; sampling is reproducible with a seed. One answer can also be
 streamed: its text handed over piece by piece while the model writes it.
 """
-import copy
 import time
 from dataclasses import dataclass
 
@@ -207,7 +206,7 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
     Instead of reading free text and hoping it names a label, ask the model how
     probable each allowed answer is (its tokens, then end-of-turn) and pick the best.
     Each prompt is read once (`batch_size` prompts at a time, fewer when they are long: `token_batches`); every label then
-    continues from a copy of the prompt's key-value cache, so five labels cost one
+    continues from the prompt's key-value cache, cut back to the prompt after it, so five labels cost one
     long forward pass and five short ones, not five long ones.
     """
     if isinstance(labels, str) or not labels or not all(isinstance(label, str) and label.strip() for label in labels):
@@ -237,7 +236,8 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
                 if len(ids) > 1:  # the label's own tokens (all but the last) predict the rest
                     rest = model(input_ids=answer[None, :-1].expand(len(chunk), -1).to(model.device),
                                  attention_mask=torch.cat([attention, attention.new_ones(len(chunk), len(ids) - 1)], dim=1),
-                                 use_cache=True, **{cache_name: copy.deepcopy(read[cache_name])}).logits.float()
+                                 use_cache=True, **{cache_name: read[cache_name]}).logits.float()
+                    read[cache_name].crop(-(len(ids) - 1))  # back to the prompt alone, for the next label
                     log_probs = torch.log_softmax(rest, dim=-1).cpu()
                     total += log_probs.gather(2, answer[None, 1:, None].expand(len(chunk), -1, 1)).sum(dim=(1, 2))
                 scores[start:start + len(chunk), l] = total.numpy()

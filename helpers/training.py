@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from .errors import CourseError
 from .generation import chat_text
-from .models import count_parameters, fast_arithmetic, trim_memory
+from .models import count_parameters, fast_arithmetic, trim_memory, trimming_between_layers
 from .prompts import zero_shot
 from .tasks import get_task
 
@@ -326,13 +326,13 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
     model.train()
     bar = tqdm(total=steps, desc="training", disable=not progress)
     try:
-        with PeakMemory(device) as memory:
+        with PeakMemory(device) as memory, trimming_between_layers(plain_model):
             for batch in endless(loader):
                 if len(result.losses) >= steps or (should_stop is not None and should_stop()):
                     break
                 began = time.perf_counter()
                 batch = {name: tensor.to(device) for name, tensor in batch.items()}
-                with fast_arithmetic(device):            # bfloat16 products where the chip is fast at them
+                with fast_arithmetic(device, keep_casts=False):  # bfloat16 products where the chip is fast at them
                     loss = answer_loss(model, batch)     # how wrong the answers are
                 if accelerator is not None:
                     accelerator.backward(loss)           # (averages gradients over processes)

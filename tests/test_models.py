@@ -200,6 +200,31 @@ def test_module_entry_point_reports_the_load(tmp_path):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resident memory is read the Linux way here")
+def test_a_training_forward_pass_keeps_no_weight_casts(monkeypatch):
+    monkeypatch.setattr(models, "has_fast_bfloat16", lambda device: True)  # autocast on, whatever this CPU is
+    layer, x = torch.nn.Linear(8, 8), torch.ones(2, 8)
+    for keep_casts, copies in [(True, 1), (False, 2)]:
+        with WeightCasts(layer.weight.shape) as casts, models.fast_arithmetic("cpu", keep_casts=keep_casts):
+            layer(x), layer(x)  # a weight used twice: generation reuses its copy, a training step need not keep it
+        assert casts.count == copies
+
+
+def test_trimming_between_layers_trims_after_every_nth_layer_until_the_context_ends(monkeypatch, tokenizer):
+    trims = []
+    monkeypatch.setattr(models, "trim_memory", lambda: trims.append(1))
+    monkeypatch.setattr(models, "_glibc", lambda: object())
+    model, ids = models.tiny_random_model(tokenizer, num_layers=4), torch.tensor([[1, 2, 3]])
+    with models.trimming_between_layers(model, every=2):
+        model(ids)
+    assert len(trims) == 2  # after layers 2 and 4
+    model(ids)
+    assert len(trims) == 2  # the hooks are gone
+    monkeypatch.setattr(models, "_glibc", lambda: None)  # macOS, Windows, musl: nothing to trim
+    with models.trimming_between_layers(model, every=1):
+        model(ids)
+    assert len(trims) == 2
+
+
 def test_free_memory_returns_an_unreferenced_model_to_the_system(tokenizer):
     import psutil
     process = psutil.Process()
