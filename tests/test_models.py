@@ -209,20 +209,23 @@ def test_a_training_forward_pass_keeps_no_weight_casts(monkeypatch):
         assert casts.count == copies
 
 
-def test_trimming_between_layers_trims_after_every_nth_layer_until_the_context_ends(monkeypatch, tokenizer):
+def test_trimming_between_layers_trims_after_every_nth_layer_and_its_gradient_until_the_context_ends(monkeypatch, tokenizer):
     trims = []
     monkeypatch.setattr(models, "trim_memory", lambda: trims.append(1))
     monkeypatch.setattr(models, "_glibc", lambda: object())
     model, ids = models.tiny_random_model(tokenizer, num_layers=4), torch.tensor([[1, 2, 3]])
     with models.trimming_between_layers(model, every=2):
-        model(ids)
-    assert len(trims) == 2  # after layers 2 and 4
+        with torch.no_grad():
+            model(ids)
+        assert len(trims) == 2  # after layers 2 and 4
+        model(ids).logits.sum().backward()
+        assert len(trims) == 2 + 2 + 2  # and once more after each one's gradient
     model(ids)
-    assert len(trims) == 2  # the hooks are gone
+    assert len(trims) == 6  # the hooks are gone
     monkeypatch.setattr(models, "_glibc", lambda: None)  # macOS, Windows, musl: nothing to trim
     with models.trimming_between_layers(model, every=1):
         model(ids)
-    assert len(trims) == 2
+    assert len(trims) == 6
 
 
 def test_free_memory_returns_an_unreferenced_model_to_the_system(tokenizer):
