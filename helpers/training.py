@@ -93,18 +93,23 @@ def collate(examples: list[dict], pad_token_id: int) -> dict:
     return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
 
 
-def answer_loss(model, batch: dict) -> torch.Tensor:
+def answer_loss(model, batch: dict, rows_at_a_time: int = 2) -> torch.Tensor:
     """Mean cross-entropy over the answer tokens of a left-padded batch.
 
     Only the answers are scored, so only the last positions' logits are computed
-    (a vocabulary-wide row per position is the largest tensor of a small model).
+    (a vocabulary-wide row per position is the largest tensor of a small model), and
+    they are turned into float32 log-probabilities `rows_at_a_time` examples at a time:
+    the same gradients as all at once, with a fraction of the memory for long answers.
     """
     width = int((batch["labels"] != IGNORE_INDEX).sum(dim=1).max())  # longest answer, in tokens
     logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                    logits_to_keep=width + 1, use_cache=False).logits  # (a cache only helps generation)
-    predicted = logits[:, :-1].flatten(0, 1).float()  # position t predicts token t + 1
-    targets = batch["labels"][:, -width:].flatten()
-    return torch.nn.functional.cross_entropy(predicted, targets, ignore_index=IGNORE_INDEX)
+    targets = batch["labels"][:, -width:]
+    total = sum(torch.nn.functional.cross_entropy(logits[i:i + rows_at_a_time, :-1].flatten(0, 1).float(),  # t predicts t + 1
+                                                  targets[i:i + rows_at_a_time].flatten(),
+                                                  ignore_index=IGNORE_INDEX, reduction="sum")
+                for i in range(0, len(targets), rows_at_a_time))
+    return total / (targets != IGNORE_INDEX).sum()
 
 
 def steps_for_epochs(n_examples: int, batch_size: int, epochs: float) -> int:

@@ -66,6 +66,21 @@ def test_answer_loss_equals_the_libraries_loss_on_the_same_labels(tokenizer, mod
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
 
 
+def test_answer_loss_gives_the_same_gradients_whatever_rows_it_takes_at_a_time(tokenizer, model, examples):
+    batch = collate(examples, tokenizer.pad_token_id)
+    results = []
+    for rows in (1, 2, len(examples)):  # all rows at once: cross_entropy's own mean, as a textbook writes it
+        model.zero_grad()
+        loss = answer_loss(model, batch, rows_at_a_time=rows)
+        loss.backward()
+        results.append((loss.item(), [p.grad.clone() for p in model.parameters()]))
+    model.zero_grad()
+    (loss, grads), *others = results
+    for other_loss, other_grads in others:
+        assert other_loss == pytest.approx(loss, rel=1e-6)
+        assert all(torch.equal(a, b) for a, b in zip(grads, other_grads))
+
+
 def test_lora_trains_only_the_small_matrices(model):
     total = count_parameters(model)
     lora = add_lora(model, rank=8, alpha=16, target_modules=("q_proj", "v_proj"))
