@@ -199,7 +199,6 @@ def test_module_entry_point_reports_the_load(tmp_path):
     assert "134.5 M parameters" in result.stdout
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resident memory is read the Linux way here")
 def test_a_training_forward_pass_keeps_no_weight_casts(monkeypatch):
     monkeypatch.setattr(models, "has_fast_bfloat16", lambda device: True)  # autocast on, whatever this CPU is
     layer, x = torch.nn.Linear(8, 8), torch.ones(2, 8)
@@ -228,6 +227,7 @@ def test_trimming_between_layers_trims_after_every_nth_layer_and_its_gradient_un
     assert len(trims) == 6
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resident memory is read the Linux way here")
 def test_free_memory_returns_an_unreferenced_model_to_the_system(tokenizer):
     import psutil
     process = psutil.Process()

@@ -69,7 +69,7 @@ def test_answer_loss_equals_the_libraries_loss_on_the_same_labels(tokenizer, mod
 def test_answer_loss_gives_the_same_gradients_whatever_rows_it_takes_at_a_time(tokenizer, model, examples):
     batch = collate(examples, tokenizer.pad_token_id)
     results = []
-    for rows in (1, 2, len(examples)):  # all rows at once: cross_entropy's own mean, as a textbook writes it
+    for rows in (1, 2, len(examples)):  # the last: one cross-entropy over the whole batch
         model.zero_grad()
         loss = answer_loss(model, batch, rows_at_a_time=rows)
         loss.backward()
