@@ -28,7 +28,6 @@ Nothing in the cache ships with the course.
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
-import torch
 
 from .cache import cached, entry
 from .config import SEED, quick_or_full
@@ -110,9 +109,8 @@ def fine_tune(task: str | Task, rows: pd.DataFrame, *, kind: str = "lora", steps
         raise CourseError(f"Unknown kind of fine-tune {kind!r}: use 'lora' or 'full'.")
     model, tokenizer = load_model(model_id)
     examples = task_examples(tokenizer, rows, task)
-    torch.manual_seed(SEED)  # the adapter's random start: the same whatever this process ran before
     if kind == "lora":
-        model, optimizer = add_lora(model, rank=lora_rank), "adamw"
+        model, optimizer = add_lora(model, rank=lora_rank, seed=SEED), "adamw"
     else:
         model, optimizer = make_fully_trainable(model, freeze_embeddings=True), "adafactor"
     result = train(model, tokenizer, examples, steps=steps, batch_size=batch_size, learning_rate=learning_rate,

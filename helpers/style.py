@@ -15,7 +15,6 @@ import re
 from dataclasses import asdict, dataclass
 
 import pandas as pd
-import torch
 
 from .cache import cached
 from .config import QUICK, SEED
@@ -179,8 +178,7 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
         base = None
         free_memory()
         model, tokenizer = load_model(settings.model_id)
-        torch.manual_seed(SEED)  # the adapter's random start: the same whatever this process ran before
-        model = add_lora(model, rank=settings.lora_rank)
+        model = add_lora(model, rank=settings.lora_rank, seed=SEED)  # the same adapter whatever ran before
         examples = sft_examples(tokenizer, [reply_request(text) for text in train["text"]], train["reply"])
         run = train_model(model, tokenizer, examples, steps=settings.steps, batch_size=settings.batch_size,
                           learning_rate=settings.learning_rate, seed=SEED, progress=progress,

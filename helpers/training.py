@@ -119,11 +119,14 @@ def steps_for_epochs(n_examples: int, batch_size: int, epochs: float) -> int:
 
 # --- What is trained: a LoRA adapter, or every weight --------------------------------------------
 
-def add_lora(model, rank: int = 8, alpha: int = 16, target_modules=("q_proj", "v_proj"), dropout: float = 0.0):
+def add_lora(model, rank: int = 8, alpha: int = 16, target_modules=("q_proj", "v_proj"), dropout: float = 0.0,
+             seed: int | None = None):
     """Freeze the model and add LoRA adapters (two small matrices B·A of rank `rank`) to `target_modules`.
 
     Only the adapters train: each adapted weight W (d_out x d_in) becomes
     W + (alpha / rank) · B A with A (rank x d_in) and B (d_out x rank), B starting at zero.
+    seed: fixes A's random start, so the same data train the same adapter whatever this process ran
+    before (the experiments pass one); None draws it from torch's generator as it stands.
     """
     target_modules = list(target_modules)
     unknown = sorted(set(target_modules) - set(LINEAR_MODULES))
@@ -135,6 +138,8 @@ def add_lora(model, rank: int = 8, alpha: int = 16, target_modules=("q_proj", "v
         raise CourseError(f"LoRA alpha must be positive (got {alpha!r}); alpha = 2 x rank is a common choice.")
     config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=target_modules, lora_dropout=dropout,
                         bias="none", task_type="CAUSAL_LM")
+    if seed is not None:
+        torch.manual_seed(seed)
     with quiet_peft_deprecation():
         return get_peft_model(model, config)
 

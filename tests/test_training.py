@@ -81,6 +81,16 @@ def test_answer_loss_gives_the_same_gradients_whatever_rows_it_takes_at_a_time(t
         assert all(torch.equal(a, b) for a, b in zip(grads, other_grads))
 
 
+def test_a_seeded_adapter_starts_the_same_whatever_ran_before(tiny_model):
+    def start(seed):
+        torch.rand(7)  # something else drew random numbers first
+        lora = add_lora(copy.deepcopy(tiny_model), rank=4, seed=seed)
+        return [p.detach().clone() for name, p in lora.named_parameters() if "lora_A" in name]
+    first, again, other = start(3), start(3), start(4)
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert not all(torch.equal(a, b) for a, b in zip(first, other))
+
+
 def test_lora_trains_only_the_small_matrices(model):
     total = count_parameters(model)
     lora = add_lora(model, rank=8, alpha=16, target_modules=("q_proj", "v_proj"))
