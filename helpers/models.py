@@ -10,6 +10,7 @@ Any Hugging Face model id works too, where there is network (Colab):
 """
 import ctypes
 import errno
+import functools
 import gc
 import importlib.util
 import json
@@ -341,6 +342,7 @@ def trimming_between_layers(model, every: int = 5):
             hook.remove()
 
 
+@functools.cache  # looked up once: training trims several times a step
 def _glibc():
     """The C library on Linux with glibc, else None (macOS, Windows, Alpine's musl: their allocators differ)."""
     if not sys.platform.startswith("linux"):
