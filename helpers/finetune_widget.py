@@ -169,11 +169,11 @@ class FineTuneApp(widgets.VBox):
         self.status.value = f"{stopped}; answering {len(self.test_df)} test reviews..."
         summary, self.details = evaluate(self.model, tokenizer, zero_shot_reviews, self.test_df, "reviews")
         accuracy = summary["accuracy"].iloc[0]
-        self.status.value = f"{stopped} ({self.result.seconds_per_step:.1f} s per step). Done."
         self.score.value = (f"<b>Test accuracy: {accuracy:.0%}</b> on {len(self.test_df)} reviews "
                             f"(chance: {1 / len(REVIEW_LABELS):.0%}); final training loss {self.result.losses[-1]:.3f}"
                             if done else "<b>No step was trained.</b>")
         self.confusion_chart.value = self._confusion_png()
+        self.status.value = f"{stopped} ({self.result.seconds_per_step:.1f} s per step). Done."  # last: all is shown
 
     def _loss_png(self, losses, steps) -> bytes:
         figure = Figure(figsize=(5, 3.2))

@@ -36,7 +36,11 @@ def test_settings_and_epochs(app):
 
 
 def test_run_trains_evaluates_and_draws(app):
+    shown_when_done = []  # a reader (the browser test, a learner) takes "Done." to mean every result is on screen
+    app.status.observe(lambda change: shown_when_done.append((app.score.value, bytes(app.confusion_chart.value)))
+                       if "Done." in change["new"] else None, names="value")
     app.run(background=False)
+    assert len(shown_when_done) == 1 and "Test accuracy" in shown_when_done[0][0] and shown_when_done[0][1].startswith(PNG)
     assert app.progress.value == 3 and len(app.result.losses) == 3 and not app.result.interrupted
     assert "Trained 3 steps" in app.status.value and "Done" in app.status.value
     assert "Test accuracy" in app.score.value and len(app.details) == 5
