@@ -30,12 +30,16 @@ setup: $(STAMP)
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_setup_and_tour.ipynb
 
+# nbval compares the notebooks' outputs with the stored ones, so the tests and `make outputs` compute them the same
+# way on every x86 CPU: float32 products (bfloat16 only where a chip has it natively, and it rounds differently), one
+# thread, and PyTorch's and MKL's AVX2 code paths (a chip with AVX-512 would pick wider kernels that sum in another order).
+REPRODUCIBLE := OMP_NUM_THREADS=1 COURSE_BFLOAT16=0 ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2,STRICT
+
 # Two workers of one thread each (pytest-xdist), a file at a time: on two cores that takes two thirds of the time of
-# one process with two threads. One thread computes bfloat16 sums in its own order, so `make outputs` stores the outputs
-# that nbval compares with one thread too.
+# one process with two threads.
 test: setup
 	bash tests/install_browser.sh $(BIN)/python
-	OMP_NUM_THREADS=1 COURSE_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests notebooks \
+	$(REPRODUCIBLE) COURSE_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests notebooks \
 		--nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout 900
 
 # The same tests under Colab's package versions, each stack in its own venv (see tests/versions/run.sh).
@@ -46,5 +50,5 @@ test-colab:
 # Re-run notebooks in quick mode and store their outputs (what nbval compares against): as `make test` runs them,
 # two at a time with one thread each.
 outputs: setup
-	printf '%s\n' $(NB) | OMP_NUM_THREADS=1 COURSE_QUICK=1 xargs -P 2 -I{} $(BIN)/jupyter nbconvert --to notebook \
+	printf '%s\n' $(NB) | $(REPRODUCIBLE) COURSE_QUICK=1 xargs -P 2 -I{} $(BIN)/jupyter nbconvert --to notebook \
 		--execute --inplace --ExecutePreprocessor.timeout=1800 {}

@@ -108,14 +108,14 @@ def generation(model, tokenizer, repeats: int = 3) -> list[Row]:
 def playground_latency(model, tokenizer, repeats: int = 3) -> list[Row]:
     """What a playground user waits for: a 32-token answer, streamed, and its first token, in the course's
     arithmetic and in float32 (`COURSE_BFLOAT16=0`), so the ratio shows what bfloat16 products buy here."""
-    prompt, rows, seconds = "Write a haiku about the sea.", [], {}
-    for name, allowed in ((models.arithmetic(model.device), True), ("float32", False)):
+    prompt, rows, seconds, course_setting = "Write a haiku about the sea.", [], {}, models.BFLOAT16_ALLOWED
+    for name, allowed in ((models.arithmetic(model.device), course_setting), ("float32", False)):
         models.BFLOAT16_ALLOWED = allowed
         try:
             total, answer = median_time(lambda: generate(model, tokenizer, prompt, max_new_tokens=32, on_text=lambda piece: None),
                                         repeats)
         finally:
-            models.BFLOAT16_ALLOWED = True
+            models.BFLOAT16_ALLOWED = course_setting
         seconds[name] = total
         setting = f"{answer.output_tokens} new tokens, streamed, greedy, median of {repeats}, {model.device.type}, {name} products"
         rows += [Row(f"playground answer, {name}", total, "s", setting),

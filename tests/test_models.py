@@ -36,6 +36,7 @@ def test_dtype_is_float32_on_cpu():
 
 def test_fast_arithmetic_uses_bfloat16_products_only_where_the_chip_has_them(monkeypatch):
     layer, x, cpu = torch.nn.Linear(4, 4), torch.ones(2, 4), torch.device("cpu")
+    monkeypatch.setattr(models, "BFLOAT16_ALLOWED", True)  # the default, whatever COURSE_BFLOAT16 says here
     with models.fast_arithmetic(cpu):
         product = layer(x)
     native = models.has_fast_bfloat16(cpu)
@@ -64,6 +65,7 @@ class WeightCasts(TorchDispatchMode):
 
 def test_answering_rounds_a_frozen_weight_once_per_call_and_freezes_it_again(monkeypatch, tiny_model):
     monkeypatch.setattr(models, "has_fast_bfloat16", lambda device: True)  # autocast to bfloat16 works on any CPU
+    monkeypatch.setattr(models, "BFLOAT16_ALLOWED", True)  # whatever COURSE_BFLOAT16 says
     model = copy.deepcopy(tiny_model)
     for parameter in model.parameters():
         parameter.requires_grad_(False)  # as under a LoRA adapter
@@ -201,6 +203,7 @@ def test_module_entry_point_reports_the_load(tmp_path):
 
 def test_a_training_forward_pass_keeps_no_weight_casts(monkeypatch):
     monkeypatch.setattr(models, "has_fast_bfloat16", lambda device: True)  # autocast on, whatever this CPU is
+    monkeypatch.setattr(models, "BFLOAT16_ALLOWED", True)  # and whatever COURSE_BFLOAT16 says
     layer, x = torch.nn.Linear(8, 8), torch.ones(2, 8)
     for keep_casts, copies in [(True, 1), (False, 2)]:
         with WeightCasts(layer.weight.shape) as casts, models.fast_arithmetic("cpu", keep_casts=keep_casts):
