@@ -35,8 +35,9 @@ from helpers.config import cache_dir  # noqa: E402
 from helpers.data import balanced_sample, load_reviews  # noqa: E402
 from helpers.environment import machine_summary  # noqa: E402
 from helpers.generation import generate, generate_batch  # noqa: E402
-from helpers import models  # noqa: E402
+from helpers import kvcache, models  # noqa: E402
 from helpers.models import load_model  # noqa: E402
+from helpers.style import sample_replies, styled_request  # noqa: E402
 from helpers.training import add_lora, collate, task_examples, train  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results.md"
@@ -103,6 +104,26 @@ def generation(model, tokenizer, repeats: int = 3) -> list[Row]:
     rows.append(Row("generation, batch of 8", sum(a.output_tokens for a in answers) / seconds, "tokens/s",
                     f"64 new tokens each at most, greedy, {device}"))
     return rows
+
+
+def few_shot_reading(model, tokenizer, repeats: int = 3) -> list[Row]:
+    """Reading eight 3-shot prompts (notebook 07's house-style requests, up to the first token of the answers):
+    their shared beginning read once (`helpers.kvcache`), and every prompt read whole, as before."""
+    examples = sample_replies("train", 3)
+    prompts = [styled_request(text, examples=examples) for text in sample_replies("test", 8)["text"]]
+    read = lambda: generate_batch(model, tokenizer, prompts, max_new_tokens=1, batch_size=8)  # noqa: E731
+    shared, answers = median_time(read, repeats)
+    sharing = kvcache.shared_prefix_length
+    kvcache.shared_prefix_length = lambda prompt_ids: 0
+    try:
+        whole, _ = median_time(read, repeats)
+    finally:
+        kvcache.shared_prefix_length = sharing
+    setting = f"8 prompts of {min(a.prompt_tokens for a in answers)}-{max(a.prompt_tokens for a in answers)} tokens, " \
+              f"median of {repeats}, {model.device.type}"
+    return [Row("few-shot prompts read, shared beginning once", shared, "s", setting),
+            Row("few-shot prompts read, each whole", whole, "s", setting),
+            Row("few-shot prompts read: whole time / shared time", whole / shared, "x", "same prompts, one after the other")]
 
 
 def playground_latency(model, tokenizer, repeats: int = 3) -> list[Row]:
@@ -266,6 +287,7 @@ def main():
         add(model_load())
         model, tokenizer = load_model()
         add(generation(model, tokenizer))
+        add(few_shot_reading(model, tokenizer))
         add(playground_latency(model, tokenizer))
         add(lora_step(model, tokenizer))
     if args.gpu:

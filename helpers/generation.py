@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from transformers import TextStreamer
 
 from .errors import CourseError
+from .kvcache import CACHE_KEYWORD, read_shared_prefix
 from .models import answering, trim_memory
 
 MAX_NEW_TOKENS_LIMIT = 2048
@@ -123,9 +124,10 @@ def count_tokens(tokenizer, prompt, system: str | None = None) -> int:
 def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_new_tokens: int = 64,
                    temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0, seed: int | None = None,
                    batch_size: int = 8, progress: bool = False, streamer=None) -> list[Generation]:
-    """Answer many prompts, `batch_size` at a time (left-padded). Seconds are per answer (batch time shared).
+    """Answer many prompts, `batch_size` at a time. Seconds are per answer (batch time shared).
 
     Batches of long prompts are made smaller so that none reads more than MAX_BATCH_TOKENS (`token_batches`).
+    What a batch's prompts share at their start (instructions, solved examples) is read once (`read_shared_prefix`).
 
     `streamer` (for one prompt) is passed to transformers' `generate`; `generate(on_text=...)` uses it.
     """
@@ -133,18 +135,19 @@ def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_
     prompts = check_batch(prompts, batch_size, seed)
     if not prompts:
         return []
-    texts = [chat_text(tokenizer, prompt, system) for prompt in prompts]
-    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False).input_ids]
+    prompt_ids = [tokenizer(chat_text(tokenizer, p, system), add_special_tokens=False).input_ids for p in prompts]
+    lengths = list(map(len, prompt_ids))
     check_context(model, lengths, max_new_tokens)
     if seed is not None:
         torch.manual_seed(seed)
     sampling = dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=top_k) if temperature > 0 else dict(do_sample=False)
     results = []
     for rows in tqdm(token_batches(lengths, batch_size, MAX_BATCH_TOKENS), desc="generating", disable=not progress, leave=False):
-        batch = tokenizer(texts[rows.start:rows.stop], return_tensors="pt", padding=True, add_special_tokens=False).to(model.device)
         began = time.perf_counter()
         with answering(model):
-            output = model.generate(**batch, max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
+            batch = read_shared_prefix(model, prompt_ids[rows.start:rows.stop], tokenizer.pad_token_id)
+            output = model.generate(input_ids=batch.input_ids, attention_mask=batch.attention_mask, **batch.cache,
+                                    max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
                                     streamer=streamer, **sampling)
         seconds = (time.perf_counter() - began) / len(batch.input_ids)
         new_tokens = output[:, batch.input_ids.shape[1]:]
@@ -205,9 +208,9 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
 
     Instead of reading free text and hoping it names a label, ask the model how
     probable each allowed answer is (its tokens, then end-of-turn) and pick the best.
-    Each prompt is read once (`batch_size` prompts at a time, fewer when they are long: `token_batches`); every label then
-    continues from the prompt's key-value cache, cut back to the prompt after it, so five labels cost one
-    long forward pass and five short ones, not five long ones.
+    Each prompt is read once (`batch_size` prompts at a time, fewer when they are long: `token_batches`; their shared
+    beginning once per batch: `read_shared_prefix`); every label then continues from the prompt's key-value cache, cut
+    back to the prompt after it, so five labels cost one long forward pass and five short ones, not five long ones.
     """
     if isinstance(labels, str) or not labels or not all(isinstance(label, str) and label.strip() for label in labels):
         raise CourseError(f"score_labels needs a list of candidate labels, each a non-empty text, e.g. ['positive', 'negative'] "
@@ -219,28 +222,25 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
     scores = np.zeros((len(prompt_ids), len(labels)))
     for rows in tqdm(token_batches(list(map(len, prompt_ids)), batch_size, MAX_BATCH_TOKENS), desc="scoring", disable=not progress, leave=False):
         start, chunk = rows.start, prompt_ids[rows.start:rows.stop]
-        width = max(map(len, chunk))
-        input_ids = torch.full((len(chunk), width), tokenizer.pad_token_id)
-        attention = torch.zeros((len(chunk), width), dtype=torch.long)
-        for i, ids in enumerate(chunk):  # left padding: every prompt ends at the last position
-            input_ids[i, width - len(ids):] = torch.tensor(ids)
-            attention[i, width - len(ids):] = 1
-        attention = attention.to(model.device)
         with answering(model):
-            read = model(input_ids=input_ids.to(model.device), attention_mask=attention, use_cache=True, logits_to_keep=1)
+            batch = read_shared_prefix(model, chunk, tokenizer.pad_token_id)  # every prompt ends at the last position
+            attention, shared = batch.attention_mask, batch.shared
+            read = model(input_ids=batch.input_ids[:, shared:], attention_mask=attention,
+                         position_ids=batch.position_ids[:, shared:], use_cache=True, logits_to_keep=1, **batch.cache)
             first = torch.log_softmax(read.logits[:, -1].float(), dim=-1).cpu()  # predicts each label's first token
-            cache_name = "cache" if "cache" in read else "past_key_values"  # transformers 5 renamed it, forward too
+            ends = attention.sum(dim=1, keepdim=True)  # each prompt's length: where its answer starts
             for l, ids in enumerate(label_ids):
                 answer = torch.tensor(ids)
                 total = first[:, ids[0]].clone()
                 if len(ids) > 1:  # the label's own tokens (all but the last) predict the rest
                     rest = model(input_ids=answer[None, :-1].expand(len(chunk), -1).to(model.device),
                                  attention_mask=torch.cat([attention, attention.new_ones(len(chunk), len(ids) - 1)], dim=1),
-                                 use_cache=True, **{cache_name: read[cache_name]}).logits.float()
-                    read[cache_name].crop(-(len(ids) - 1))  # back to the prompt alone, for the next label
+                                 position_ids=ends + torch.arange(len(ids) - 1, device=ends.device),
+                                 use_cache=True, **{CACHE_KEYWORD: read[CACHE_KEYWORD]}).logits.float()
+                    read[CACHE_KEYWORD].crop(-(len(ids) - 1))  # back to the prompt alone, for the next label
                     log_probs = torch.log_softmax(rest, dim=-1).cpu()
                     total += log_probs.gather(2, answer[None, 1:, None].expand(len(chunk), -1, 1)).sum(dim=(1, 2))
                 scores[start:start + len(chunk), l] = total.numpy()
-        del read
+        del batch, read
         trim_memory()
     return scores

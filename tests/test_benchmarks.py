@@ -37,3 +37,15 @@ def test_playground_latency_times_both_arithmetics_and_restores_the_course_one(r
                     for what in ("first token", "answer"))
     assert first <= total
     assert any(name.startswith("playground answer: float32 time /") for name in names) == (fast == "bfloat16")
+
+
+def test_few_shot_reading_times_both_ways_of_reading_and_restores_the_shared_one(run, tiny_model, tokenizer, monkeypatch):
+    from helpers import kvcache
+    lengths = []
+    sharing = kvcache.shared_prefix_length
+    monkeypatch.setattr(kvcache, "shared_prefix_length", lambda ids: lengths.append(sharing(ids)) or lengths[-1])
+    counting = kvcache.shared_prefix_length
+    shared, whole, ratio = run.few_shot_reading(tiny_model, tokenizer, repeats=1)
+    assert lengths and min(lengths) > 100  # the shared rows really shared the examples
+    assert shared.value > 0 and whole.value > 0 and ratio.value == pytest.approx(whole.value / shared.value)
+    assert kvcache.shared_prefix_length is counting and "8 prompts of" in shared.setting

@@ -7,6 +7,11 @@ from helpers import generation
 from helpers.generation import (chat_text, count_tokens, generate, generate_batch, score_labels, to_messages,
                                 token_batches)
 
+FEW_SHOT = [{"role": "system", "content": "Label the sentiment of each review as positive or negative."},
+            {"role": "user", "content": "Great food, friendly staff."}, {"role": "assistant", "content": "positive"},
+            {"role": "user", "content": "Cold soup and a long wait."}, {"role": "assistant", "content": "negative"}]
+QUESTIONS = ["Lovely!", "The worst evening we have had in years, never again.", "Fine, I suppose, for the price."]
+
 
 def test_to_messages_wraps_a_string_and_puts_the_system_prompt_first():
     assert to_messages("Hi") == [{"role": "user", "content": "Hi"}]
@@ -93,10 +98,12 @@ def test_long_prompts_are_answered_in_smaller_batches_with_the_same_answers(tiny
     assert [g.text for g in split] == [g.text for g in whole]
 
 
-def test_score_labels_equals_a_direct_forward_pass(tiny_model, tokenizer, float32_arithmetic):
-    prompts, labels = ["Is it good?", "Rate this longer review please"], ["positive", "very_negative"]
+@pytest.mark.parametrize("prompts", [["Is it good?", "Rate this longer review please"],
+                                     [FEW_SHOT + [{"role": "user", "content": q}] for q in QUESTIONS]])
+def test_score_labels_equals_a_direct_forward_pass(tiny_model, tokenizer, float32_arithmetic, prompts):
+    labels = ["positive", "very_negative"]
     scores = score_labels(tiny_model, tokenizer, prompts, labels, batch_size=3)
-    assert scores.shape == (2, 2)
+    assert scores.shape == (len(prompts), 2)
     for p, prompt in enumerate(prompts):
         for l, label in enumerate(labels):
             prompt_ids = tokenizer(chat_text(tokenizer, prompt), add_special_tokens=False).input_ids
