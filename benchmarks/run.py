@@ -113,12 +113,12 @@ def few_shot_reading(model, tokenizer, repeats: int = 3) -> list[Row]:
     prompts = [styled_request(text, examples=examples) for text in sample_replies("test", 8)["text"]]
     read = lambda: generate_batch(model, tokenizer, prompts, max_new_tokens=1, batch_size=8)  # noqa: E731
     shared, answers = median_time(read, repeats)
-    sharing = kvcache.shared_prefix_length
-    kvcache.shared_prefix_length = lambda prompt_ids: 0
+    sharing = kvcache.prefix_groups
+    kvcache.prefix_groups = lambda prompt_ids: [([row], 0) for row in range(len(prompt_ids))]  # nothing shared
     try:
         whole, _ = median_time(read, repeats)
     finally:
-        kvcache.shared_prefix_length = sharing
+        kvcache.prefix_groups = sharing
     setting = f"8 prompts of {min(a.prompt_tokens for a in answers)}-{max(a.prompt_tokens for a in answers)} tokens, " \
               f"median of {repeats}, {model.device.type}"
     return [Row("few-shot prompts read, shared beginning once", shared, "s", setting),

@@ -41,11 +41,11 @@ def test_playground_latency_times_both_arithmetics_and_restores_the_course_one(r
 
 def test_few_shot_reading_times_both_ways_of_reading_and_restores_the_shared_one(run, tiny_model, tokenizer, monkeypatch):
     from helpers import kvcache
-    lengths = []
-    sharing = kvcache.shared_prefix_length
-    monkeypatch.setattr(kvcache, "shared_prefix_length", lambda ids: lengths.append(sharing(ids)) or lengths[-1])
-    counting = kvcache.shared_prefix_length
+    shared_tokens = []
+    grouping = kvcache.prefix_groups
+    monkeypatch.setattr(kvcache, "prefix_groups", lambda ids: shared_tokens.append(grouping(ids)[0][1]) or grouping(ids))
+    counting = kvcache.prefix_groups
     shared, whole, ratio = run.few_shot_reading(tiny_model, tokenizer, repeats=1)
-    assert lengths and min(lengths) > 100  # the shared rows really shared the examples
+    assert shared_tokens and min(shared_tokens) > 100  # the shared rows really shared the examples
     assert shared.value > 0 and whole.value > 0 and ratio.value == pytest.approx(whole.value / shared.value)
-    assert kvcache.shared_prefix_length is counting and "8 prompts of" in shared.setting
+    assert kvcache.prefix_groups is counting and "8 prompts of" in shared.setting
