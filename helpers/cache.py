@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from filelock import FileLock, Timeout
 
 from .config import cache_dir
 from .data import data_files
-from .files import partial_folder, replace_folder
+from .files import MARK, MARK_TEXT, partial_folder, replace_folder
 from .models import arithmetic, free_memory, pick_device
 
 CACHE_VERSION = 8  # raise whenever a change to the helpers changes what the experiments measure or store
@@ -106,18 +107,33 @@ def cached(kind: str, key: dict, compute):
         value = read_entry(folder)  # measured by another process while this one waited
         if value is not None:
             return value
-        partial = partial_folder(folder)
+        try:
+            partial = partial_folder(folder)
+        except OSError as error:  # a cache that cannot be written: measure all the same, in a scratch folder
+            partial = Path(tempfile.mkdtemp(prefix=f"{folder.name}-"))
+            print(f"The course cache cannot be written ({error.strerror}): this result will not be kept.", flush=True)
         try:
             value = compute(partial)
             free_memory()  # the models `compute` loaded are gone now: give their memory back before the next experiment
-            if not partial.is_dir():  # the cache folder was deleted while this ran: keep the result all the same
-                print(f"The cache folder {partial.parent} was deleted while measuring; storing this result again.", flush=True)
-                partial.mkdir(parents=True)
-            (partial / RESULT_FILE).write_text(json.dumps(to_json(value)))
-            replace_folder(partial, folder)  # (a broken entry in the way is replaced)
+            store(value, partial, folder)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
     return from_json(to_json(value))  # what a later run reads back, so both runs show the same
+
+
+def store(value, partial: Path, folder: Path) -> None:
+    """Write `value` into the filled `partial` folder and swap it in as the entry `folder`. A cache that can no longer
+    be written (made read-only, a full disk) costs only the keeping: the result is still returned, with a note."""
+    try:
+        if not partial.is_dir():  # the cache folder was deleted while this ran: keep the result all the same
+            print(f"The cache folder {partial.parent} was deleted while measuring; storing this result again.", flush=True)
+            partial.mkdir(parents=True)
+            (partial / MARK).write_text(MARK_TEXT)
+        (partial / RESULT_FILE).write_text(json.dumps(to_json(value)))
+        replace_folder(partial, folder)  # (a broken entry in the way is replaced)
+    except OSError as error:
+        print(f"This result could not be kept in the course cache ({error.strerror or error}); it is shown all the same "
+              "and will be measured again next time.", flush=True)
 
 
 def lock_file(folder: Path) -> Path:
@@ -131,13 +147,18 @@ def measuring(folder: Path):
 
     The lock is the operating system's: it is let go when its process ends, however it ends."""
     path = lock_file(folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(path)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(path)
         lock.acquire(timeout=0)
     except Timeout:
         print(f"Another process is measuring {folder.name}; waiting for its result.", flush=True)
         lock.acquire()
+    except OSError as error:  # no place for locks (a file named locks/, a read-only cache): measure unlocked
+        print(f"Cannot lock {folder.name} ({error.strerror or error}); measuring without waiting for other processes.",
+              flush=True)
+        yield
+        return
     try:
         yield
     finally:

@@ -9,6 +9,8 @@ COURSE_CACHE     where converted weights and results are cached
 COURSE_BFLOAT16=0  compute in float32 even where the chip has fast bfloat16
                  (by default the course uses bfloat16 arithmetic there: see
                  helpers.models.fast_arithmetic).
+Switches take 1/0, true/false, yes/no or on/off; anything else is refused with a message. An empty
+variable counts as unset.
 """
 import os
 from pathlib import Path
@@ -20,12 +22,22 @@ DATA_DIR = REPO_ROOT / "data"
 SEED = 0
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+SWITCH_VALUES = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
-QUICK = _flag("COURSE_QUICK")
-BFLOAT16_ALLOWED = os.environ.get("COURSE_BFLOAT16", "1").strip().lower() not in ("0", "false", "no")
+def switch(name: str, default: bool) -> bool:
+    """An on/off environment variable: 1/0, true/false, yes/no or on/off (any case); unset or empty: `default`."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in SWITCH_VALUES:
+        raise CourseError(f"{name}={os.environ[name]!r} is neither on nor off: set it to 1 or 0 (true/false, yes/no and "
+                          "on/off work too), or unset it.")
+    return SWITCH_VALUES[value]
+
+
+QUICK = switch("COURSE_QUICK", False)
+BFLOAT16_ALLOWED = switch("COURSE_BFLOAT16", True)
 
 
 def quick_or_full(quick, full):
@@ -36,7 +48,7 @@ def quick_or_full(quick, full):
 def cache_dir() -> Path:
     """The folder for cached weights and results; created on first use."""
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ft-vs-pe"
-    path = Path(os.environ.get("COURSE_CACHE", default)).expanduser()
+    path = Path(os.environ.get("COURSE_CACHE", "").strip() or default).expanduser()  # empty: the default
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:

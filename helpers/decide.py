@@ -21,7 +21,9 @@ decision helper (`helpers.decision`) is fed with these numbers. The command writ
 plots as PNG files) and results.json into the output folder, all at once when everything is measured.
 """
 import argparse
+import html
 import json
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,7 +40,7 @@ from .data import balanced_sample
 from .decision import Answers, Figures, accuracy_verdict, recommend
 from .errors import CourseError
 from .evaluation import best_pattern, evaluate, evaluate_patterns, evaluate_predictor
-from .files import partial_folder, replace_folder
+from .files import MARK, output_folder, partial_folder, replace_folder  # noqa: F401 (MARK: what a report folder holds)
 from .models import count_parameters, default_model_id, free_memory, load_model
 from .plots import figure_png, plot_approaches, plot_learning_curve
 from .prompts import catalog
@@ -175,11 +177,17 @@ def measure_task(task: Task, model_id: str | None = None, settings: DecideSettin
             "sizes": {"train": len(train_rows), "validation": len(validation), "test": len(test)}}
 
 
+def markdown_text(text) -> str:
+    """Text from your file or command line, shown as itself in Markdown: HTML and Markdown marks are escaped, so a label
+    like `<img src=x onerror=...>` or `**bold**` is printed, never rendered or run by a Markdown viewer."""
+    return re.sub(r"([\\`*_{}\[\]()#+!|~>-])", r"\\\1", html.escape(str(text), quote=False))
+
+
 def report_markdown(measured: dict) -> str:
     """The report: what was measured, the table, the verdicts, the learning curve and the advice."""
     task, results, sizes = measured["task"], measured["results"], measured["sizes"]
-    lines = [f"# Prompt or fine-tune? Your task: {task.name}", "",
-             f"{task.instruction} Measured with {measured['model']} on {sizes['test']} test rows "
+    lines = [f"# Prompt or fine-tune? Your task: {markdown_text(task.name)}", "",
+             f"{markdown_text(task.instruction)} Measured with {markdown_text(measured['model'])} on {sizes['test']} test rows "
              f"({sizes['train']} to train on, {sizes['validation']} to choose the prompt on), "
              f"in {measured['seconds'] / 60:.1f} minutes. Guessing scores {measured['chance']:.0%}.", "",
              "| approach | accuracy (95% interval) | vs the best prompt | latency | prompt tokens | labelled rows | "
@@ -208,10 +216,10 @@ def report_markdown(measured: dict) -> str:
 
 
 def write_report(measured: dict, folder) -> Path:
-    """report.md, approaches.png, learning_curve.png and results.json in `folder`, replaced as a whole."""
+    """report.md, approaches.png, learning_curve.png and results.json in `folder`, replaced as a whole (only a folder
+    the course wrote: `files.output_folder` says why another is refused)."""
     matplotlib.use("Agg")
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(folder, "The report's folder")
     partial = partial_folder(folder)
     results = measured["results"]
     (partial / "approaches.png").write_bytes(figure_png(plot_approaches(results, chance=measured["chance"]).figure))
@@ -237,12 +245,14 @@ def main(argv=None):
     parser.add_argument("--text", required=True, help="the column with the text to classify")
     parser.add_argument("--label", required=True, help="the column with its label")
     parser.add_argument("--model", default=None, help="a Hugging Face model id (default: the course model)")
-    parser.add_argument("--output", default=None, help="the report's folder (default: decide-<file name>)")
+    parser.add_argument("--output", default=None, help="the report's folder (default: decide-<file name>); a folder "
+                        "holding files the course did not write is refused, never replaced")
     args = parser.parse_args(argv)
     try:
         task = Task.from_file(args.data, text=args.text, label=args.label)
+        folder = output_folder(args.output or f"decide-{task.name}", "--output")  # before hours of measuring
         measured = measure_task(task, args.model)
-        report = write_report(measured, args.output or f"decide-{task.name}")
+        report = write_report(measured, folder)
     except CourseError as error:
         raise SystemExit(f"helpers.decide: {error}") from None
     print(report.read_text())

@@ -22,7 +22,8 @@ The config is a JSON object; every key is optional (defaults in DEFAULTS):
     epochs or steps how long to train (steps wins when given)
     train_examples  how many training examples (balanced over labels); null for all
     eval_examples   how many test examples to evaluate on; null for all, 0 for none
-    output_dir      where the adapter (or model) and metrics.json go; null: the course cache, runs/<config name>
+    output_dir      where the adapter (or model) and metrics.json go; null: the course cache, runs/<config name>.
+                    `~` is your home; a folder holding files the course did not write is refused before training
 
 Every setting's type and range is checked before a model loads. The main process saves
 the adapter (or model) and metrics.json as soon as training ends (also when it was
@@ -44,7 +45,7 @@ from .config import cache_dir
 from .data import balanced_sample
 from .errors import CourseError
 from .evaluation import evaluate
-from .files import partial_folder, replace_folder, write_text
+from .files import output_folder, partial_folder, replace_folder, write_text
 from .models import load_model, load_tokenizer, tiny_random_model
 from .prompts import zero_shot
 from .tasks import COURSE_TASKS, get_task
@@ -108,8 +109,9 @@ def _check(path: Path, given: dict, checks: dict, where: str = "") -> None:
 def read_config(path) -> dict:
     """The config file merged over DEFAULTS, with every value's type and range checked before anything loads."""
     path = Path(path)
-    if not path.exists():
-        raise CourseError(f"Config file {path} not found: pass e.g. --config configs/reviews_lora.json.")
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "not found"
+        raise CourseError(f"Config file {path} {what}: pass e.g. --config configs/reviews_lora.json.")
     try:
         given = json.loads(path.read_text())
     except json.JSONDecodeError as error:
@@ -121,7 +123,7 @@ def read_config(path) -> dict:
     _check(path, given, CHECKS)
     _check(path, given.get("lora", {}), LORA_CHECKS, where="lora.")
     config = {**DEFAULTS, **given, "lora": {**DEFAULTS["lora"], **given.get("lora", {})}}
-    config["output_dir"] = config["output_dir"] or str(cache_dir() / "runs" / path.stem)
+    config["output_dir"] = str(output_folder(config["output_dir"] or cache_dir() / "runs" / path.stem, f"{path}: output_dir"))
     return config
 
 
@@ -150,9 +152,21 @@ def build_model(config: dict, device):
     return model, tokenizer
 
 
-def save(folder: Path, model, tokenizer, metrics: dict) -> None:
+def finished_run(folder: Path) -> bool:
+    """Whether `folder` holds a run that trained to the end (its metrics.json says it was not interrupted)."""
+    try:
+        return json.loads((folder / "metrics.json").read_text()).get("interrupted") is False
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def save(folder: Path, model, tokenizer, metrics: dict) -> Path:
     """Write the model (LoRA: the adapter) and metrics.json into `folder` as one step: a new folder is filled
-    beside it and swapped in, so a killed run never leaves a half-written folder or the old model's files."""
+    beside it and swapped in, so a killed run never leaves a half-written folder or the old model's files.
+
+    A stopped run never replaces a finished one: it is saved beside it, in `<folder>-stopped`. Returns the folder."""
+    if metrics["interrupted"] and finished_run(folder):
+        folder = folder.with_name(f"{folder.name}-stopped")
     partial = partial_folder(folder)
     try:
         model.save_pretrained(partial)  # LoRA: adapter_model.safetensors; full: model.safetensors
@@ -161,6 +175,7 @@ def save(folder: Path, model, tokenizer, metrics: dict) -> None:
         replace_folder(partial, folder)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+    return folder
 
 
 def run(config: dict) -> dict:
@@ -191,8 +206,7 @@ def run(config: dict) -> dict:
                "losses": result.losses, "evaluated": False}
     if accelerator.is_main_process:
         model = accelerator.unwrap_model(result.model)
-        output = Path(config["output_dir"])
-        save(output, model, tokenizer, metrics)
+        output = save(Path(config["output_dir"]), model, tokenizer, metrics)
         metrics["saved_to"] = str(output)
         if config["eval_examples"] != 0 and not result.interrupted:
             task = config["task"]
@@ -219,6 +233,8 @@ def main(argv=None) -> int:
     if "saved_to" in metrics:  # only the main process saves and prints
         accuracy = f", test accuracy {metrics['test_accuracy']:.1%}" if "test_accuracy" in metrics else ""
         stopped = " (stopped early: what was learnt is saved, not evaluated)" if metrics["interrupted"] else ""
+        if metrics["saved_to"] != metrics["config"]["output_dir"]:
+            stopped += f"; the finished run in {metrics['config']['output_dir']} is kept"
         print(f"{metrics['steps']} steps on {metrics['processes']} process(es), "
               f"{metrics['seconds_per_step']:.2f} s/step{accuracy}{stopped}; saved to {metrics['saved_to']}")
     return 0

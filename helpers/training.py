@@ -19,6 +19,7 @@ The loop also accepts an `accelerate.Accelerator`, so that the command line
 (`python -m helpers.finetune`) runs the same code on one CPU or several GPUs.
 """
 import gc
+import json
 import math
 import os
 import resource
@@ -35,7 +36,7 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from tqdm.auto import tqdm
 
 from .errors import CourseError
-from .generation import chat_text
+from .generation import chat_ids, text_ids
 from .models import count_parameters, fast_arithmetic, trim_memory, trimming_between_layers
 from .prompts import zero_shot
 from .tasks import get_task
@@ -55,8 +56,8 @@ def sft_example(tokenizer, prompt, answer: str, system: str | None = None) -> di
     """
     if not str(answer).strip():
         raise CourseError("An answer (the assistant turn) is empty: every training example needs its expected output.")
-    prompt_ids = tokenizer(chat_text(tokenizer, prompt, system), add_special_tokens=False).input_ids
-    answer_ids = tokenizer(str(answer), add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
+    prompt_ids = chat_ids(tokenizer, prompt, system)
+    answer_ids = text_ids(tokenizer, str(answer)) + [tokenizer.eos_token_id]
     return {"input_ids": prompt_ids + answer_ids, "labels": [IGNORE_INDEX] * len(prompt_ids) + answer_ids}
 
 
@@ -149,6 +150,13 @@ def load_adapter(base_model, folder):
     folder = Path(folder)
     if not (folder / "adapter_config.json").exists():
         raise CourseError(f"No LoRA adapter in {folder}: save one first with model.save_pretrained({str(folder)!r}).")
+    try:
+        metrics = json.loads((folder / "metrics.json").read_text())
+    except (OSError, ValueError):
+        metrics = {}
+    if isinstance(metrics, dict) and metrics.get("interrupted"):
+        print(f"Note: the adapter in {folder} comes from a fine-tune stopped after {len(metrics.get('losses', []))} steps: "
+              "it learnt less than a finished run.", flush=True)
     with quiet_peft_deprecation():
         return PeftModel.from_pretrained(base_model, folder).eval()
 

@@ -16,7 +16,7 @@ import helpers.cache as cache
 import helpers.models as models
 from helpers import (baselines, comparison, consistency, costs, crossover, decision, evaluation, generation, perplexity,
                      playground, versatility)
-from helpers import pretraining, prompts, reference, statistics, tinygpt, tokens, training, variations
+from helpers import files, pretraining, prompts, reference, statistics, tinygpt, tokens, training, variations
 from helpers.config import DATA_DIR
 from helpers.data import balanced_sample, load_probe, load_reviews, load_tickets
 from helpers.errors import CourseError
@@ -111,6 +111,9 @@ BAD_INPUTS = [
     ("generation", lambda c: ask(c, ["hi"], max_new_tokens=True), "max_new_tokens must be"),
     ("generation", lambda c: ask(c, [LONG_PROMPT]), "exceeds the model's context of 2048 tokens"),
     ("generation", lambda c: ask(c, ["hi", None]), "A prompt is a text"),
+    ("generation", lambda c: generation.to_messages([{"role": "user", "content": None}]), "its 'content' must be a string"),
+    ("generation", lambda c: generation.to_messages([{"role": "user", "content": ["hi"]}]), "got list"),
+    ("generation", lambda c: generation.to_messages("half an emoji \ud83d"), "a character that is not text"),
     ("generation", lambda c: generation.generate(c.model, c.tokenizer, ""), "The prompt is empty"),
     ("generation", lambda c: generation.generate(c.model, c.tokenizer, None), "A prompt is a text"),
     ("generation", lambda c: generation.score_labels(c.model, c.tokenizer, ["hi"], "positive"), "a list of candidate labels"),
@@ -272,6 +275,12 @@ BAD_INPUTS = [
      "Pass the settings of the other task"),
     ("comparison", lambda c: variations.iteration(comparison.default_settings("tickets")), "The variations are about reviews"),
     ("comparison", lambda c: variations.variation_prompt(variations.VARIATIONS["three_way"], " "), "The input text is empty: give the review"),
+    ("files", lambda c: files.output_folder("."), "is the current folder"),
+    ("files", lambda c: files.output_folder(_user_folder(c)), "already holds files the course did not write"),
+    ("files", lambda c: files.output_folder(_user_folder(c) / "thesis.tex"), "is an existing file"),
+    ("files", lambda c: files.output_folder(_user_folder(c) / "thesis.tex" / "report"), "which is a file"),
+    ("config", lambda c: _reload_config(COURSE_QUICK="off please"), "is neither on nor off"),
+    ("config", lambda c: _reload_config(COURSE_BFLOAT16="2"), "COURSE_BFLOAT16='2' is neither on nor off"),
     ("reference", lambda c: reference.provenance(c.tmp), "run `python benchmarks/reference.py`"),
     ("reference", lambda c: reference.read_table("reviews_head_to_head", c.tmp), "The reference has no reviews_head_to_head.csv"),
     # --- the course's own small models and text tools ----------------------------------------------------------
@@ -284,6 +293,28 @@ BAD_INPUTS = [
     ("tinygpt", lambda c: tinygpt.GPTConfig(vocab_size=10, n_layer=0), "GPTConfig.n_layer must be a positive whole number"),
     ("tinygpt", lambda c: tinygpt.GPTConfig(vocab_size=10, n_embd=30, n_head=4), "must be divisible by n_head"),
 ]
+
+
+def _user_folder(c):
+    """A folder of the learner's own: a thesis and a data folder the course must never touch."""
+    folder = c.tmp / "my_project"
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    (folder / "thesis.tex").write_text("three years of work")
+    return folder
+
+
+def _reload_config(**environment):
+    import importlib
+    import os
+    from helpers import config
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    try:
+        importlib.reload(config)
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name) if value is None else os.environ.update({name: value})
+        importlib.reload(config)
 
 
 def _raise(message):

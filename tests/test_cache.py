@@ -121,3 +121,19 @@ def test_a_second_process_waits_for_the_first_and_reads_its_result(empty_cache, 
     assert first.wait(timeout=60) == 0
     assert (folder / "adapter.txt").read_text() == "first weights"
     assert [p.name for p in empty_cache.iterdir()] == [folder.name]
+
+
+def test_a_cache_made_read_only_while_measuring_keeps_the_result(empty_cache, monkeypatch, capsys):
+    def refuse(*args):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(cache, "replace_folder", refuse)
+    assert cache.cached("demo", {"n": 1}, lambda folder: {"answer": 42}) == {"answer": 42}
+    assert "could not be kept in the course cache (Permission denied)" in capsys.readouterr().out
+    assert not list(empty_cache.glob("demo-*"))  # nothing half-stored
+
+
+def test_no_place_for_locks_still_measures(empty_cache, capsys):
+    empty_cache.parent.mkdir(parents=True, exist_ok=True)
+    (empty_cache.parent / "locks").write_text("a file where the locks folder should be")
+    assert cache.cached("demo", {"n": 1}, lambda folder: 7) == 7
+    assert "measuring without waiting" in capsys.readouterr().out

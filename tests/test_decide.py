@@ -41,7 +41,7 @@ def test_the_report_and_results_are_written_together(emails, tiny_loads, tmp_pat
     measured = decide.measure_task(emails, settings=SMALL, progress=False)
     report = decide.write_report(measured, tmp_path / "report")
     written = sorted(p.name for p in report.parent.iterdir())
-    assert written == ["approaches.png", "learning_curve.png", "report.md", "results.json"]
+    assert written == [decide.MARK, "approaches.png", "learning_curve.png", "report.md", "results.json"]
     text = report.read_text()
     assert all(f"| {approach} |" in text for approach in decide.APPROACHES) and "## Advice:" in text
     data = json.loads((report.parent / "results.json").read_text())
@@ -62,3 +62,28 @@ def test_the_command_says_what_is_wrong_with_a_bad_file_in_one_line(tmp_path):
         decide.main(["--data", str(tmp_path / "few.csv"), "--text", "message", "--label", "team"])
     with pytest.raises(SystemExit, match="no column 'body' for the text"):
         decide.main(["--data", str(tmp_path / "few.csv"), "--text", "body", "--label", "team"])
+
+
+def test_an_output_folder_of_yours_is_refused_before_anything_is_measured(tmp_path, monkeypatch):
+    data = tmp_path / "few.csv"
+    data.write_text("message,team\n" + "".join(f"text number {i},{'a' if i % 2 else 'b'}\n" for i in range(40)))
+    (tmp_path / "my_project").mkdir()
+    (tmp_path / "my_project" / "thesis.tex").write_text("keep me")
+    monkeypatch.setattr(decide, "measure_task", lambda *a, **k: pytest.fail("measured before checking the output"))
+    for output, message in [(tmp_path / "my_project", "already holds files the course did not write"),
+                            (tmp_path / "my_project" / "thesis.tex", "is an existing file"), (".", "is the current folder")]:
+        with pytest.raises(SystemExit, match=message):
+            decide.main(["--data", str(data), "--text", "message", "--label", "team", "--output", str(output)])
+    assert [p.name for p in (tmp_path / "my_project").iterdir()] == ["thesis.tex"]
+
+
+def test_text_from_the_file_is_printed_in_the_report_never_rendered(tmp_path, tiny_loads):
+    hostile = "<img src=x onerror=alert(1)>"
+    rows = [(f"Message {i} about topic {topic}", label) for i in range(12) for topic, label in
+            [("invoice", "billing"), ("parcel", hostile), ("password", "**accounts**")]]
+    path = tmp_path / "emails.csv"
+    path.write_text("message,team\n" + "".join(f'{text},"{label}"\n' for text, label in rows))
+    report = decide.report_markdown(decide.measure_task(Task.from_file(path, text="message", label="team"), settings=SMALL,
+                                                        progress=False))
+    assert hostile not in report and "**accounts**" not in report
+    assert r"&lt;img src=x onerror=alert\(1\)&gt;" in report and r"\*\*accounts\*\*" in report

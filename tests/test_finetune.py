@@ -104,9 +104,11 @@ def test_an_interrupted_run_is_saved_as_interrupted_and_not_evaluated(tmp_path, 
 
 
 def test_saving_replaces_the_output_folder_whole(tmp_path):
+    from helpers.files import MARK
     out = tmp_path / "out"
     out.mkdir()
     (out / "model.safetensors").write_text("an older full fine-tune")
+    (out / MARK).write_text("{}")  # written by the course
     config = write(tmp_path / "tiny.json", {**TINY, "eval_examples": 0, "output_dir": str(out)})
     assert main(["--config", str(config)]) == 0
     assert (out / "adapter_model.safetensors").exists() and (out / "metrics.json").exists()
@@ -157,3 +159,38 @@ def test_two_processes_under_accelerate_launch_learn_as_one_with_the_doubled_bat
     assert together["processes"] == 2 and together["steps"] == alone["steps"] == 6
     assert alone["losses"][0] - min(alone["losses"]) > 0.2  # training moved the loss: the comparison means something
     assert together["losses"] == pytest.approx(alone["losses"], abs=0.02)
+
+def test_a_stopped_run_never_replaces_a_finished_one(tmp_path, capsys, monkeypatch):
+    import helpers.finetune as finetune
+    from helpers.models import tiny_random_model
+    from helpers.training import load_adapter
+    config = write(tmp_path / "tiny.json", {**TINY, "eval_examples": 0, "output_dir": str(tmp_path / "out")})
+    assert main(["--config", str(config)]) == 0
+    finished = (tmp_path / "out" / "adapter_model.safetensors").read_bytes()
+    real_train = finetune.train
+
+    def stopped_after_one_step(*args, on_step=None, **kwargs):
+        def stop(step, loss):
+            raise KeyboardInterrupt
+        return real_train(*args, on_step=stop, **kwargs)
+    monkeypatch.setattr(finetune, "train", stopped_after_one_step)
+    capsys.readouterr()
+    assert main(["--config", str(config)]) == 0
+    assert f"the finished run in {tmp_path / 'out'} is kept" in capsys.readouterr().out
+    assert (tmp_path / "out" / "adapter_model.safetensors").read_bytes() == finished
+    assert not json.loads((tmp_path / "out" / "metrics.json").read_text())["interrupted"]
+    assert json.loads((tmp_path / "out-stopped" / "metrics.json").read_text())["interrupted"]
+    load_adapter(tiny_random_model(finetune.load_tokenizer()), tmp_path / "out-stopped")
+    assert "comes from a fine-tune stopped after 1 steps" in capsys.readouterr().out
+
+
+def test_an_output_dir_of_yours_is_refused_before_training_and_home_is_expanded(tmp_path, capsys, monkeypatch):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    config = write(tmp_path / "tiny.json", {**TINY, "output_dir": str(tmp_path / "mine")})
+    monkeypatch.setattr("helpers.finetune.build_model", lambda *a: pytest.fail("a model was loaded"))
+    assert main(["--config", str(config)]) == 2
+    assert "already holds files the course did not write" in capsys.readouterr().err
+    assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert read_config(write(tmp_path / "home.json", {"output_dir": "~/runs/lora"}))["output_dir"] == str(tmp_path / "runs" / "lora")
