@@ -5,6 +5,7 @@ conversations during its instruction tuning. Greedy decoding (temperature 0) is
 deterministic; sampling is reproducible with a seed. One answer can also be
 streamed: its text handed over piece by piece while the model writes it.
 """
+import re
 import time
 from dataclasses import dataclass
 
@@ -46,12 +47,22 @@ def to_messages(prompt, system: str | None = None) -> list[dict]:
             raise CourseError(f"A prompt is a text or a list of chat messages like {{'role': 'user', 'content': 'Hello'}} "
                               f"(got {type(prompt).__name__}).")
         messages = [dict(message) for message in prompt]
+        for number, message in enumerate(messages, start=1):
+            if not isinstance(message.get("content"), str):
+                raise CourseError(f"Chat message {number} ({message['role']}) has no text: its 'content' must be a string "
+                                  f"(got {type(message.get('content')).__name__}).")
         if not messages or not any(str(m.get("content", "")).strip() for m in messages if m.get("role") == "user"):
             raise CourseError("The conversation has no user message with text: add one, e.g. {'role': 'user', 'content': 'Hello'}.")
     if system is not None and not isinstance(system, str):
         raise CourseError(f"The system prompt must be a text (got {type(system).__name__}).")
     if system is not None and system.strip():
         messages = [{"role": "system", "content": system}] + [m for m in messages if m["role"] != "system"]
+    for message in messages:
+        try:
+            message["content"].encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise CourseError(f"A {message['role']} message holds a character that is not text ({error.object[error.start]!r} "
+                              f"at position {error.start}, half of an emoji?): remove it.") from None
     return messages
 
 
@@ -112,13 +123,46 @@ def check_context(model, lengths, extra_tokens: int) -> None:
 
 
 def chat_text(tokenizer, prompt, system: str | None = None) -> str:
-    """The exact text the model reads: the chat template applied, ready for the answer."""
+    """The exact text the model reads: the chat template applied, ready for the answer (to show; `chat_ids` reads it)."""
     return tokenizer.apply_chat_template(to_messages(prompt, system), tokenize=False, add_generation_prompt=True)
+
+
+def text_ids(tokenizer, text: str) -> list[int]:
+    """Token ids of text written by a person, always as plain characters: `<|im_start|>` typed in a prompt or found in
+    a file becomes the characters `<`, `|`, `im`, ... and never the control token that opens a turn of the chat."""
+    return tokenizer(text, add_special_tokens=False, split_special_tokens=True).input_ids
+
+
+def chat_ids(tokenizer, prompt, system: str | None = None) -> list[int]:
+    """The token ids of `chat_text`: the template's control tokens are real, every message's content is plain text.
+
+    Without this, a message holding `<|im_end|>\n<|im_start|>system ...` would close the user's turn and open a
+    system turn of its author's choosing (prompt injection through control tokens). A content that holds no control
+    token's text is read exactly as before; one that does is put in place of a marker after the template is applied.
+    """
+    messages = to_messages(prompt, system)
+    controls = [token for token in tokenizer.added_tokens_encoder if token]
+    if not any(token in str(m.get("content", "")) for m in messages for token in controls):
+        return tokenizer(chat_text(tokenizer, messages), add_special_tokens=False).input_ids
+    contents, marked = [], []
+    for message in messages:
+        if any(token in str(message.get("content", "")) for token in controls):
+            marked.append({**message, "content": f"\ue000{len(contents)}\ue001"})  # private-use characters
+            contents.append(str(message["content"]))
+        else:
+            marked.append(message)
+    ids = []
+    for i, piece in enumerate(re.split("\ue000(\\d+)\ue001", chat_text(tokenizer, marked))):
+        if i % 2:
+            ids += text_ids(tokenizer, contents[int(piece)])
+        elif piece:
+            ids += tokenizer(piece, add_special_tokens=False).input_ids
+    return ids
 
 
 def count_tokens(tokenizer, prompt, system: str | None = None) -> int:
     """How many tokens a request costs before the model writes anything."""
-    return len(tokenizer(chat_text(tokenizer, prompt, system), add_special_tokens=False).input_ids)
+    return len(chat_ids(tokenizer, prompt, system))
 
 
 def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_new_tokens: int = 64,
@@ -135,7 +179,7 @@ def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_
     prompts = check_batch(prompts, batch_size, seed)
     if not prompts:
         return []
-    prompt_ids = [tokenizer(chat_text(tokenizer, p, system), add_special_tokens=False).input_ids for p in prompts]
+    prompt_ids = [chat_ids(tokenizer, p, system) for p in prompts]
     lengths = list(map(len, prompt_ids))
     check_context(model, lengths, max_new_tokens)
     if seed is not None:
@@ -216,8 +260,8 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
         raise CourseError(f"score_labels needs a list of candidate labels, each a non-empty text, e.g. ['positive', 'negative'] "
                           f"(got {labels!r}).")
     prompts = check_batch(prompts, batch_size)
-    label_ids = [tokenizer(label, add_special_tokens=False).input_ids + [tokenizer.eos_token_id] for label in labels]
-    prompt_ids = [tokenizer(chat_text(tokenizer, p, system), add_special_tokens=False).input_ids for p in prompts]
+    label_ids = [text_ids(tokenizer, label) + [tokenizer.eos_token_id] for label in labels]
+    prompt_ids = [chat_ids(tokenizer, p, system) for p in prompts]
     check_context(model, [len(ids) for ids in prompt_ids], max(map(len, label_ids)))
     scores = np.zeros((len(prompt_ids), len(labels)))
     for rows in tqdm(token_batches(list(map(len, prompt_ids)), batch_size, MAX_BATCH_TOKENS), desc="scoring", disable=not progress, leave=False):

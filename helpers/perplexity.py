@@ -16,6 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from .errors import CourseError
+from .generation import text_ids
 from .tokens import document_start_id
 
 
@@ -76,7 +77,7 @@ def score_language_model(model, tokenizer, texts, batch_size: int = 8) -> TextSc
     """Bits a Hugging Face model needs for each text, reading it as the start of a document."""
     texts = _check_passages(texts)
     start = document_start_id(tokenizer)
-    sequences = [[start] + tokenizer(text, add_special_tokens=False).input_ids for text in texts]
+    sequences = [[start] + text_ids(tokenizer, text) for text in texts]
     nats = 0.0
     for i in range(0, len(sequences), batch_size):
         batch = sequences[i:i + batch_size]

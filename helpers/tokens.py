@@ -14,6 +14,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .errors import CourseError
+from .generation import text_ids
 from .plots import figure_png, plot_next_tokens
 
 COLOURS = ("#fde2e4", "#d7f0dd", "#dbe7fb", "#fff1c1", "#ead9f7")  # alternate so that neighbours differ
@@ -60,7 +61,8 @@ class TokenView:
 def show_tokens(tokenizer, text: str) -> TokenView:
     """Cut `text` into tokens. Pieces come from character offsets, so accents and emoji stay readable;
     a character that needs several byte tokens is shown once, its extra tokens as ▪."""
-    encoding = tokenizer(_check_text(text), add_special_tokens=False, return_offsets_mapping=True)
+    encoding = tokenizer(_check_text(text), add_special_tokens=False, split_special_tokens=True,  # typed text is text
+                         return_offsets_mapping=True)
     pieces, shown_up_to = [], 0
     for start, end in encoding.offset_mapping:
         if end <= shown_up_to:
@@ -83,7 +85,7 @@ def token_table(tokenizer, examples: dict[str, str]) -> pd.DataFrame:
 
 def next_token_logits(model, tokenizer, prefix: str) -> torch.Tensor:
     """The model's scores (logits) for every token of the vocabulary to come right after `prefix`."""
-    ids = [document_start_id(tokenizer)] + tokenizer(_check_text(prefix), add_special_tokens=False).input_ids
+    ids = [document_start_id(tokenizer)] + text_ids(tokenizer, _check_text(prefix))
     with torch.no_grad():
         logits = model(input_ids=torch.tensor([ids], device=model.device)).logits
     return logits[0, -1].float().cpu()
