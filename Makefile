@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 	$(BIN)/python -m helpers.models
+	$(BIN)/python -m helpers.fetch
 
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_setup_and_tour.ipynb

@@ -31,7 +31,8 @@ from sklearn.pipeline import make_pipeline
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 from helpers.config import SEED  # noqa: E402
-from helpers.data import ISSUE_TYPES, PRODUCTS, REVIEW_LABELS, SPLITS  # noqa: E402
+from helpers.data import BOTTOM_LINE, ISSUE_TYPES, PRODUCTS, SPLITS  # noqa: E402
+from helpers.data import SYNTHETIC_LABELS as REVIEW_LABELS  # noqa: E402  (the made-up reviews' labels)
 
 REVIEW_SIZES = {"train": 2000, "validation": 200, "test": 300}  # balanced over 5 labels
 TICKET_SIZES = {"train": 510, "validation": 102, "test": 204}  # balanced over 6 issue types
@@ -189,8 +190,6 @@ DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sun
 WHERE = ["home", "work", "the weekend", "my mum's house", "the caravan", "the office"]
 PARTS = ["handle", "clip", "strap", "lid", "hinge", "button", "cable", "zip"]
 
-BOTTOM_LINE = ["Overall,", "All in all,", "Bottom line:", "In the end,", "On balance,", "All told,",
-               "Verdict:", "To sum up,", "Long story short,", "Having said all that,"]
 VERDICT_MIXED = ["I'm honestly torn.", "it's a real mixed bag.", "I can't decide whether I love it or hate it.",
                  "half brilliant, half rubbish.", "there's as much to love as to hate.",
                  "I really like it and really dislike it in equal measure.", "it's great and awful at once."]
@@ -265,8 +264,9 @@ VERDICT_OF_LABEL = {"very_positive": (+1, 2), "positive": (+1, 1), "negative": (
 class ReviewWriter:
     """Writes review texts for a wanted label, from one random generator."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, held_out: bool = False):
         self.rng = rng
+        self.held_out = held_out  # test messages: only the held-out nicknames and issue wordings; else never those
 
     def pick(self, options):
         return self.rng.choice(options)
@@ -413,6 +413,14 @@ NICKNAMES = {
     "Pulse Plug P2": ["Pulse Plug P2", "Pulse plug", "P2 plug", "P2"],
 }
 assert set(NICKNAMES) == set(PRODUCTS)
+# Held out: what customers call each product in test messages only (each one the glossary's nickname or close to it,
+# and never part of a name used in training), and the last two ways of describing each kind of issue. No training or validation message uses them, so the test split
+# measures whether an approach learned the task or memorised the wording of its examples.
+HELD_OUT_NICKNAMES = {"Orbit Hub X2": "OHX2", "Ember T3 Thermostat": "Ember thermostat", "Halo Cam 360": "HC360",
+                      "Glint Bulb G9": "G9s", "Sentinel Lock S4": "S4 lock", "Drift Speaker Mini": "Drift Mini",
+                      "Tidewater Leak Sensor": "leak puck", "Pulse Plug P2": "P2 plug"}
+assert all(HELD_OUT_NICKNAMES[product] in NICKNAMES[product] for product in PRODUCTS)
+HELD_OUT_WORDINGS = 2
 
 # What is wrong, by issue type. "{p}" is the product as the customer names it.
 ISSUES = {
@@ -481,8 +489,9 @@ NAMES = ["Priya", "Tom", "Aisha", "Marek", "Jo", "Keisha", "Liam", "Sofia", "Dev
 class TicketWriter:
     """Writes support messages and the JSON a model should extract from them."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, held_out: bool = False):
         self.rng = rng
+        self.held_out = held_out  # test messages: only the held-out nicknames and issue wordings; else never those
 
     def pick(self, options):
         return self.rng.choice(options)
@@ -509,7 +518,12 @@ class TicketWriter:
     def write(self, issue_type: str) -> dict:
         """One message and its expected fields."""
         product = self.pick(PRODUCTS)
-        problem = self.pick(ISSUES[issue_type]).format(p=self.pick(NICKNAMES[product]))
+        if self.held_out:
+            template, nickname = self.pick(ISSUES[issue_type][-HELD_OUT_WORDINGS:]), HELD_OUT_NICKNAMES[product]
+        else:
+            template = self.pick(ISSUES[issue_type][:-HELD_OUT_WORDINGS])
+            nickname = self.pick([name for name in NICKNAMES[product] if name != HELD_OUT_NICKNAMES[product]])
+        problem = template.format(p=nickname)
         parts = [problem[0].upper() + problem[1:] + ("?" if issue_type == "how_to" else ".")]
         triggers = [text for text, products, issues in HIGH_TRIGGERS
                     if (products is None or product in products) and (issues is None or issue_type in issues)]
@@ -687,7 +701,7 @@ def drop_near_duplicates(texts) -> list[int]:
     return kept
 
 
-def make_split_sets(rng, write, classes, sizes):
+def make_split_sets(rng, write, classes, sizes, oversample: float = 1.5):
     """Balanced, near-duplicate-free examples, dealt into splits.
 
     `write(cls)` makes one example (a dict with "text"); `classes` are the
@@ -695,7 +709,7 @@ def make_split_sets(rng, write, classes, sizes):
     """
     per_class = {split: size // len(classes) for split, size in sizes.items()}
     needed = sum(per_class.values())
-    candidates = [write(cls) for _ in range(int(needed * 1.5)) for cls in classes]
+    candidates = [write(cls) for _ in range(int(needed * oversample)) for cls in classes]
     kept = [candidates[i] for i in drop_near_duplicates([c["text"] for c in candidates])]
     splits = {split: [] for split in sizes}
     for cls_index, cls in enumerate(classes):
@@ -723,12 +737,14 @@ def make_reviews(seed: int):
 
 
 def make_tickets(seed: int):
+    """Train and validation from the usual wordings; test only from the held-out ones (`HELD_OUT_NICKNAMES`)."""
     rng = random.Random(f"tickets-{seed}")
-    writer = TicketWriter(rng)
-
-    def write(issue_type):
-        return {**writer.write(issue_type), "class": issue_type}
-    return make_split_sets(rng, write, ISSUE_TYPES, TICKET_SIZES)
+    seen, held_out = TicketWriter(rng), TicketWriter(rng, held_out=True)
+    splits = make_split_sets(rng, lambda issue_type: {**seen.write(issue_type), "class": issue_type}, ISSUE_TYPES,
+                             {split: TICKET_SIZES[split] for split in ("train", "validation")}, oversample=3)
+    splits.update(make_split_sets(rng, lambda issue_type: {**held_out.write(issue_type), "class": issue_type},
+                                  ISSUE_TYPES, {"test": TICKET_SIZES["test"]}, oversample=6))
+    return splits
 
 
 def csv_field(text: str) -> str:
@@ -798,14 +814,14 @@ def make_headlines(seed: int = SEED) -> list[dict]:
 def write_all(out_dir: Path, seed: int = SEED):
     """Write every data file under `out_dir`; return the review and ticket splits."""
     reviews, tickets = make_reviews(seed), make_tickets(seed)
-    (out_dir / "reviews").mkdir(parents=True, exist_ok=True)
+    (out_dir / "synthetic_reviews").mkdir(parents=True, exist_ok=True)
     (out_dir / "tickets").mkdir(parents=True, exist_ok=True)
     (out_dir / "probe").mkdir(parents=True, exist_ok=True)
     (out_dir / "replies").mkdir(parents=True, exist_ok=True)
     replies = make_replies(tickets, seed)
     for split in SPLITS:
         lines = ["text,label"] + [f"{csv_field(r['text'])},{r['label']}" for r in reviews[split]]
-        (out_dir / "reviews" / f"{split}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (out_dir / "synthetic_reviews" / f"{split}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         lines = [json.dumps(t, ensure_ascii=False) for t in tickets[split]]
         (out_dir / "tickets" / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
         lines = [json.dumps(r, ensure_ascii=False) for r in replies[split]]

@@ -1,20 +1,28 @@
 """The course data sets, loaded as pandas DataFrames and checked on load.
 
-    reviews  five shades of sentiment in customer reviews    load_reviews("train")
-    tickets  support messages -> JSON fields to extract      load_tickets("train")
-    replies  the same messages -> replies in house style     load_replies("train")
-    probe    ~50 easy questions to measure versatility       load_probe()
+    reviews            real sentences from Amazon product reviews, five shades   load_reviews("train")
+    movie_reviews      real sentences from movie reviews (out of domain)          load_movie_reviews("test")
+    synthetic_reviews  made-up reviews with a written labelling rule              load_synthetic_reviews("train")
+    tickets            support messages -> JSON fields to extract                 load_tickets("train")
+    replies            the same messages -> replies in house style                load_replies("train")
+    probe              ~50 easy questions to measure versatility                  load_probe()
 
-The files are written by `python data/make_data.py`; each folder's README.md is
-its data card. Every loader checks what it reads: a missing column, an unknown
-label or a malformed JSON line raises `CourseError` naming the file and line.
+The real sentences were rated by about 20 people each (Hutto & Gilbert 2014); they are fetched from PyPI at setup
+(`helpers.fetch`), never committed, and cut into five shades and fixed splits here (data/reviews/README.md).
+The other files are written by `python data/make_data.py`. Each folder's README.md is its data card. Every loader
+checks what it reads: a missing column, an unknown label or a malformed JSON line raises `CourseError` naming the
+file and line.
 """
 import contextlib
 import csv
+import functools
+import hashlib
 import json
 import re
 import string
 from pathlib import Path
+
+import numpy as np
 
 import pandas as pd
 
@@ -23,7 +31,12 @@ from .errors import CourseError
 
 SPLITS = ("train", "validation", "test")
 
-REVIEW_LABELS = ("very_negative", "negative", "mixed", "positive", "very_positive")
+REVIEW_LABELS = ("very_negative", "negative", "neutral", "positive", "very_positive")  # the real sentences' shades
+SYNTHETIC_LABELS = ("very_negative", "negative", "mixed", "positive", "very_positive")  # the made-up reviews' labels
+# Cut points on the size of a rating (-4..+4), halfway between whole scores, the same on both sides: one rater's score
+# and a mean rating get the same shade (-4..-2 very negative, -1 negative, 0 neutral, +1 positive, +2..+4 very positive).
+SHADE_CUTS = (0.5, 1.5)
+REAL_SPLIT_SIZES = {"validation": 300, "test": 500}  # sentences, whole reviews at a time; the rest is train
 
 PRODUCTS = (
     "Orbit Hub X2",
@@ -105,10 +118,122 @@ def _check_rows(rows: list, path: Path, key) -> None:
             raise CourseError(f"{path}: example {number} repeats example {first}. Remove the duplicate. {REGENERATE}")
 
 
-def load_reviews(split: str, data_dir=None) -> pd.DataFrame:
-    """Reviews of one split as a DataFrame with columns text, label."""
+def shade(rating: float) -> str:
+    """The shade of a rating on the -4..+4 scale (a mean of raters, or one rater's whole score): neutral below 0.5 in
+    size, very positive or very negative from 1.5 on."""
+    return REVIEW_LABELS[2 + int(_shade_steps(rating))]
+
+
+def _shade_steps(ratings):
+    """Shades as -2..2 (very negative .. very positive), for one rating or an array of them."""
+    return np.sign(ratings) * np.digitize(np.abs(ratings), SHADE_CUTS)
+
+
+def _read_rated(path: Path) -> list[list[str]]:
+    """The tab-separated lines of one fetched file (UTF-8 with a byte-order mark, Windows line ends)."""
+    return [line.split("\t") for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+
+
+@functools.cache
+def rated_sentences(source: str = "amazonReviewSnippets") -> pd.DataFrame:
+    """Every usable sentence of one fetched source: id, review (the review it comes from), text, mean rating,
+    ratings (each rater's score), label (its shade), agreement (how often one rater's shade matches the shade of
+    the others' mean).
+
+    Cleaned as the data card says: sentences without a letter dropped; a text repeated with the same shade kept
+    once; a text repeated with different shades dropped (no one label is right).
+    """
+    from .fetch import ratings_file
+    texts = {row[0]: "\t".join(row[2:]).strip() for row in _read_rated(ratings_file(source, "GroundTruth"))}
+    rows = []
+    for row in _read_rated(ratings_file(source, "anonDataRatings")):
+        ratings = [int(value) for value in json.loads(row[3])]
+        rows.append({"id": row[0], "review": row[0].split("_")[0] if "_" in row[0] else row[0], "text": texts[row[0]],
+                     "mean": float(row[1]), "ratings": ratings})
+    frame = pd.DataFrame(rows)
+    frame["label"] = frame["mean"].map(shade)
+    frame["agreement"] = frame["ratings"].map(rater_agreement)
+    frame = frame[frame["text"].str.contains(r"[^\W\d_]", regex=True)]
+    shades = frame.groupby("text")["label"].nunique()
+    frame = frame[frame["text"].map(shades) == 1].drop_duplicates("text")
+    return frame.reset_index(drop=True)
+
+
+def rater_agreement(ratings) -> float:
+    """The share of raters whose own shade equals the shade of the other raters' mean: what one careful person
+    scores against everyone else, the ceiling a model (scored against all the raters' mean) is judged against."""
+    ratings = np.asarray(ratings, dtype=float)
+    others = (ratings.sum() - ratings) / (len(ratings) - 1)
+    return float(np.mean(_shade_steps(ratings) == _shade_steps(others)))
+
+
+def real_splits(source: str = "amazonReviewSnippets") -> dict[str, pd.DataFrame]:
+    """Fixed, disjoint splits of a fetched source, whole reviews at a time (no review has sentences in two splits).
+
+    Reviews are taken in the order of a hash of their id: validation until it holds REAL_SPLIT_SIZES["validation"]
+    sentences, then test likewise, the rest is train. The same split on every machine, whatever the file order.
+    """
+    frame = rated_sentences(source)
+    order = sorted(frame["review"].unique(), key=lambda review: hashlib.sha256(f"{source} {review}".encode()).hexdigest())
+    sizes = frame.groupby("review").size()
+    assigned, counts = {}, {"validation": 0, "test": 0}
+    for review in order:
+        split = next((name for name, limit in REAL_SPLIT_SIZES.items() if counts[name] < limit), "train")
+        assigned[review] = split
+        if split != "train":
+            counts[split] += int(sizes[review])
+    return {split: frame[frame["review"].map(assigned) == split].reset_index(drop=True) for split in SPLITS}
+
+
+def load_reviews(split: str) -> pd.DataFrame:
+    """Real sentences from Amazon product reviews (Hu & Liu 2004, rated by Hutto & Gilbert 2014) of one split:
+    columns text, label, plus id, review, mean, ratings and agreement (see `rated_sentences`)."""
     _check_split(split)
-    path = _path(data_dir, "reviews", f"{split}.csv")
+    return real_splits("amazonReviewSnippets")[split].copy()
+
+
+def real_reviews_report() -> str:
+    """The figures quoted in data/reviews/README.md, computed from the fetched files: per source and split, the
+    sentences (and reviews), sentences per shade and the raters' agreement (a test checks the card quotes them)."""
+    from .fetch import ratings_file
+    lines = []
+    for source, name in (("amazonReviewSnippets", "product reviews"), ("movieReviewSnippets", "movie reviews")):
+        sentences = rated_sentences(source)
+        lines.append(f"{name}: {len(_read_rated(ratings_file(source, 'GroundTruth')))} sentences in the source, "
+                     f"{len(sentences)} kept")
+        for split, frame in real_splits(source).items():
+            counts = frame["label"].value_counts().reindex(REVIEW_LABELS, fill_value=0)
+            grouped = frame["review"].nunique() < len(frame)  # (movie sentences carry no review id)
+            lines.append(f"  {split:<10} {len(frame):>5} sentences" + (f" from {frame['review'].nunique():>3} reviews"
+                                                                       if grouped else "")
+                         + "  " + "  ".join(f"{label}={count}" for label, count in counts.items())
+                         + f"  one rater vs the others {frame['agreement'].mean():.3f}")
+    return "\n".join(lines)
+
+
+def load_movie_reviews(split: str) -> pd.DataFrame:
+    """Real sentences from movie reviews (Pang & Lee 2005, rated by Hutto & Gilbert 2014): another domain, with the
+    same shades. Each sentence is its own group (the source gives no review ids)."""
+    _check_split(split)
+    return real_splits("movieReviewSnippets")[split].copy()
+
+
+# How a made-up review's closing bottom line opens (`data/make_data.py` writes them). Such a line decides the label on
+# its own: a shortcut a model can learn instead of reading the review (notebook 05 measures who takes it).
+BOTTOM_LINE = ("Overall,", "All in all,", "Bottom line:", "In the end,", "On balance,", "All told,", "Verdict:",
+               "To sum up,", "Long story short,", "Having said all that,")
+_CLOSING = re.compile(r"(?:^|[.!?]\s+)(?:" + "|".join(map(re.escape, BOTTOM_LINE)) + r")[^.!?]*[.!?]?\s*$")
+
+
+def has_closing_verdict(text: str) -> bool:
+    """Whether a made-up review ends with a bottom line ('Overall, it's superb.') that fixes its label."""
+    return bool(_CLOSING.search(str(text)))
+
+
+def load_synthetic_reviews(split: str, data_dir=None) -> pd.DataFrame:
+    """The made-up reviews of one split as a DataFrame with columns text, label (data/synthetic_reviews)."""
+    _check_split(split)
+    path = _path(data_dir, "synthetic_reviews", f"{split}.csv")
     with _reading(path) as f:
         reader = csv.DictReader(f)
         missing = {"text", "label"} - set(reader.fieldnames or [])
@@ -118,9 +243,9 @@ def load_reviews(split: str, data_dir=None) -> pd.DataFrame:
         rows = []
         for row in reader:
             where = f"{path}, line {reader.line_num}"
-            if row["label"] not in REVIEW_LABELS:
+            if row["label"] not in SYNTHETIC_LABELS:
                 raise CourseError(f"{where}: unknown label {row['label']!r}; "
-                                  f"expected one of {', '.join(REVIEW_LABELS)}. {REGENERATE}")
+                                  f"expected one of {', '.join(SYNTHETIC_LABELS)}. {REGENERATE}")
             if not (row["text"] or "").strip():
                 raise CourseError(f"{where}: empty review text. {REGENERATE}")
             rows.append({"text": row["text"], "label": row["label"]})
@@ -197,10 +322,18 @@ def load_replies(split: str, data_dir=None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["text", "reply", "facts", *REPLY_FACTS])
 
 
-def data_files(sets=("probe", "reviews", "tickets"), data_dir=None) -> list[Path]:
-    """The files of some data sets (by default those of notebooks 02 to 06), in a fixed order: what results depend on."""
+def data_files(sets=("probe", "reviews", "synthetic_reviews", "tickets"), data_dir=None) -> list[Path]:
+    """The files of some data sets (by default those of notebooks 02 to 06), in a fixed order: what results depend on.
+    The real reviews' are the fetched files (checked against the archive's hash when they were unpacked)."""
     root = Path(data_dir) if data_dir is not None else DATA_DIR
-    return sorted(p for folder in sets for p in (root / folder).glob("*") if p.suffix in (".csv", ".jsonl"))
+    files = []
+    for folder in sets:
+        if folder == "reviews" and data_dir is None:
+            from .fetch import ensure_fetched
+            files += sorted(ensure_fetched().glob("*_*.txt"))
+        else:
+            files += sorted(p for p in (root / folder).glob("*") if p.suffix in (".csv", ".jsonl"))
+    return files
 
 
 def load_probe(data_dir=None) -> pd.DataFrame:
