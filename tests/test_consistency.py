@@ -33,7 +33,8 @@ def test_reworded_replaces_the_instruction_in_every_turn():
 
 
 def test_every_paraphrase_names_every_allowed_answer():
-    for task, labels in [("reviews", ["very_negative", "mixed", "very_positive"]),
+    for task, labels in [("reviews", ["very_negative", "neutral", "very_positive"]),
+                         ("synthetic_reviews", ["very_negative", "mixed", "very_positive"]),
                          ("tickets", ["Pulse Plug P2", "how_to", "medium", "HH-48213"])]:
         paraphrases = get_task(task).paraphrases
         assert len(paraphrases) >= 3 and paraphrases[0] == get_task(task).instruction

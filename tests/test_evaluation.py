@@ -7,8 +7,8 @@ from helpers.evaluation import (best_pattern, evaluate, evaluate_patterns, evalu
 from helpers.generation import count_tokens
 from helpers.prompts import catalog, zero_shot_reviews, zero_shot_tickets
 
-REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "Meh, half good"],
-                        "label": ["very_positive", "negative", "mixed"]})
+REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "It has two buttons"],
+                        "label": ["very_positive", "negative", "neutral"]})
 EXPECTED = [{"product": "Pulse Plug P2", "issue_type": "defect", "urgency": "high", "order_id": "HH-12345"},
             {"product": "Glint Bulb G9", "issue_type": "how_to", "urgency": "low", "order_id": None}]
 TICKETS = pd.DataFrame({"text": ["My P2 sparks! HH-12345", "How do I dim my G9s?"], "expected": EXPECTED})
@@ -75,7 +75,7 @@ def test_evaluate_patterns_answers_each_pattern_in_shared_batches(tiny_model, to
 def test_evaluate_score_always_picks_a_label(tiny_model, tokenizer):
     summary, details = evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, method="score", name="scored")
     assert summary.loc[0, "unparseable_rate"] == 0 and summary.loc[0, "method"] == "score"
-    assert details["prediction"].isin(["very_negative", "negative", "mixed", "positive", "very_positive"]).all()
+    assert details["prediction"].isin(["very_negative", "negative", "neutral", "positive", "very_positive"]).all()
 
 
 def test_evaluate_vote_counts_the_cost_of_every_sample(tiny_model, tokenizer):
@@ -92,8 +92,8 @@ def test_evaluate_tickets_reports_json_validity(tiny_model, tokenizer):
 
 
 def test_evaluate_predictor_and_best_pattern():
-    perfect, _ = evaluate_predictor(lambda texts: ["very_positive", "negative", "mixed"], REVIEWS, name="oracle")
-    constant, _ = evaluate_predictor(lambda texts: ["mixed"] * len(texts), REVIEWS, name="always mixed")
+    perfect, _ = evaluate_predictor(lambda texts: ["very_positive", "negative", "neutral"], REVIEWS, name="oracle")
+    constant, _ = evaluate_predictor(lambda texts: ["neutral"] * len(texts), REVIEWS, name="always neutral")
     assert perfect.loc[0, "accuracy"] == 1 and constant.loc[0, "accuracy"] == pytest.approx(1 / 3)
     results = pd.concat([constant, perfect], ignore_index=True)
     assert best_pattern(results)["pattern"] == "oracle"
@@ -119,9 +119,9 @@ def test_saved_results(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     with pytest.raises(CourseError, match="notebook 02"):
         load_results("prompt_patterns")
-    table, _ = evaluate_predictor(lambda texts: ["mixed"] * len(texts), REVIEWS, name="always mixed")
+    table, _ = evaluate_predictor(lambda texts: ["neutral"] * len(texts), REVIEWS, name="always neutral")
     assert save_results(table, "prompt_patterns").parent == tmp_path / "results"
-    assert load_results("prompt_patterns").loc[0, "pattern"] == "always mixed"
+    assert load_results("prompt_patterns").loc[0, "pattern"] == "always neutral"
 
 
 def test_charts_of_results_tables():

@@ -16,7 +16,7 @@ POOL = pd.DataFrame({
 TICKET = {"product": "Pulse Plug P2", "issue_type": "defect", "urgency": "high", "order_id": "HH-12345"}
 
 
-@pytest.mark.parametrize("task", prompts.TASKS)
+@pytest.mark.parametrize("task", ["reviews", "synthetic_reviews", "tickets", "movie_reviews"])
 def test_every_pattern_builds_valid_messages_that_contain_the_input(task, tokenizer):
     for name, pattern in prompts.catalog(task, POOL if task == "reviews" else None).items():
         messages = pattern("my plug sparks")
@@ -45,8 +45,17 @@ def test_few_shot_shows_examples_as_solved_turns():
     assert [m["content"] for m in messages[1::2]] == list(POOL["label"][:3])
 
 
+def test_a_pattern_is_offered_only_where_its_text_was_written():
+    assert set(prompts.catalog("reviews")) == {"zero_shot", *prompts.WRITTEN}
+    assert set(prompts.catalog("movie_reviews")) == {"zero_shot"}  # nothing written for it yet
+    with pytest.raises(CourseError, match="has no definitions written"):
+        prompts.explicit("x", "movie_reviews")
+    assert "mixed" in prompts.explicit("x", "synthetic_reviews")[0]["content"]
+    assert "neutral" in prompts.explicit("x", "reviews")[0]["content"]
+
+
 def test_answer_text_is_the_label_or_one_line_of_json():
-    assert prompts.answer_text({"label": "mixed"}) == "mixed"
+    assert prompts.answer_text({"label": "neutral"}) == "neutral"
     answer = prompts.answer_text({"expected": TICKET}, "tickets")
     assert json.loads(answer) == TICKET and "\n" not in answer
     assert list(json.loads(answer)) == ["product", "issue_type", "urgency", "order_id"]
