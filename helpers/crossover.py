@@ -1,11 +1,13 @@
-"""The crossover: accuracy against labelled examples used, in the prompt or as training data.
+"""The learning curve: accuracy against labelled examples, in the prompt or as training data.
 
     table = crossover(default_settings("reviews"))   # one row per (method, labelled examples), cached
     crossover_point(table)                           # the fewest examples with which fine-tuning clearly wins
 
-Few-shot prompts with 1, 4, 16 solved examples, LoRA fine-tunes on 16, 64 and all
-training examples and (for a task with labels) the classical TF-IDF baseline, all on the
-head-to-head's test examples (`helpers.comparison`), so every point is compared paired.
+At each number of labelled examples, on the head-to-head's test rows (`helpers.comparison`), so every point is
+compared paired: the best prompt of the head-to-head (chosen on validation) drawing its solved examples from those
+rows only, a LoRA fine-tune trained on them with the head-to-head's recipe (the same learning rate and passes, so
+only the data change) from every training seed, and (a task with labels) the classical TF-IDF baseline, also on the
+whole training split. The largest fine-tuned point and 0 examples (zero-shot) are the head-to-head's own rows.
 """
 from dataclasses import asdict
 
@@ -14,80 +16,81 @@ from tqdm.auto import tqdm
 
 from .baselines import tfidf_predictions
 from .cache import cached
-from .comparison import EVAL_BATCH, Settings, fine_tune, head_to_head
+from .comparison import Settings, combined, head_to_head, measure_run, prompt_patterns
 from .config import quick_or_full
 from .errors import CourseError
-from .evaluation import evaluate, example_scores
+from .evaluation import example_scores
 from .models import free_memory, load_model
-from .prompts import make_few_shot, zero_shot
-from .statistics import compare_paired
+from .prompts import zero_shot
+from .statistics import compare_methods
 from .tasks import get_task
+from .tuning import Recipe, train_recipe
 
 BASELINE = "TF-IDF + logistic regression"
+PROMPT, FINE_TUNE = "best prompt", "LoRA fine-tune"
 
 
-def crossover(settings: Settings, shots=None, sizes=None, progress: bool = True) -> pd.DataFrame:
-    """Accuracy against labelled examples used: as few-shot examples in the prompt, as LoRA training data,
-    and (a task with labels) as training data of the classical baseline (`helpers.baselines`), all on the same test examples.
+def crossover(settings: Settings, sizes=None, progress: bool = True) -> pd.DataFrame:
+    """Accuracy against labelled examples used, every point on the same test rows (see the module docstring).
 
-    Every fine-tune trains the same number of steps, so only the number of distinct
-    examples changes. The largest size is the head-to-head's own LoRA fine-tune and
-    0 shots its zero-shot row (reused, not rerun).
-    Returns one row per point: method, labelled_examples, accuracy, prompt_tokens, latency_s, training_seconds,
-    scores (per test example), n.
+    Returns one row per point: method, labelled_examples, runs, accuracy, accuracy_low, accuracy_high,
+    prompt_tokens, latency_s, training_seconds, scores (mean per test example), run_scores, n.
     """
-    shots = tuple(quick_or_full((1,), (1, 4, 16)) if shots is None else shots)
-    sizes = tuple(quick_or_full((4,), (16, 64)) if sizes is None else sizes)
+    sizes = tuple(quick_or_full((4,), (32, 64)) if sizes is None else sizes)
     if any(n >= settings.n_train or n < 1 for n in sizes):
-        raise CourseError(f"Fine-tuning sizes must be from 1 to below n_train={settings.n_train} (that point comes from the head-to-head).")
+        raise CourseError(f"Fine-tuning sizes must be from 1 to below n_train={settings.n_train} (that point comes from "
+                          "the head-to-head).")
 
     def compute(folder):
-        results = head_to_head(settings, progress)["results"]
-        pool, test = settings.rows("train"), settings.rows("test")
-        rows = [{"method": "few-shot prompt", "labelled_examples": 0, **_point(results.loc["zero-shot"])},
-                {"method": "LoRA fine-tune", "labelled_examples": settings.n_train, **_point(results.loc["LoRA fine-tune"])}]
         task = get_task(settings.task)
+        run = head_to_head(settings, progress)
+        results, recipe = run["results"], Recipe(**run["recipes"]["lora"])
+        test, best = settings.rows("test"), results.loc["best prompt", "prompt"]
+        rows = [_point("zero-shot", 0, results.loc["zero-shot"]), _point(PROMPT, settings.n_train, results.loc[PROMPT]),
+                _point(FINE_TUNE, settings.n_train, results.loc[FINE_TUNE])]
         if task.labels:  # a label classifier (tickets are four fields of JSON)
-            for n in (*sizes, settings.n_train):
+            whole = len(task.split("train"))
+            for n in (*sizes, settings.n_train, whole):
                 data = settings.rows("train", n)
-                predictions = tfidf_predictions(data["text"], data[task.label_column], test["text"])
-                scores = example_scores(predictions, test, settings.task)
-                rows.append({"method": BASELINE, "labelled_examples": n, "accuracy": sum(scores) / len(scores),
-                             "prompt_tokens": float("nan"), "latency_s": float("nan"), "training_seconds": 0.0,
-                             "scores": scores})
+                scores = example_scores(tfidf_predictions(data["text"], data[task.label_column], test["text"]), test, task)
+                rows.append(_point(BASELINE, n, combined("TF-IDF", [{"scores": scores, "prompt_tokens": float("nan"),
+                                                                     "latency_s": float("nan")}])))
         model, tokenizer = load_model(settings.model_id)
-        for k in tqdm(shots, desc="few-shot prompts", disable=not progress):
-            pattern = make_few_shot(pool, k, "balanced", settings.task)
-            summary, details = evaluate(model, tokenizer, pattern, test, settings.task, batch_size=EVAL_BATCH)
-            rows.append({"method": "few-shot prompt", "labelled_examples": k, **_point(summary.iloc[0], details)})
-        for n in sizes:
-            model = None
-            free_memory()
-            model, tokenizer, info = fine_tune(settings.task, settings.rows("train", n), **settings.training("lora"),
-                                               progress=progress)
-            summary, details = evaluate(model, tokenizer, lambda t: zero_shot(t, settings.task), test, settings.task,
-                                        batch_size=EVAL_BATCH)
-            rows.append({"method": "LoRA fine-tune", "labelled_examples": n,
-                         **_point(summary.iloc[0], details, training_seconds=info["training_seconds"])})
+        for n in tqdm(sizes, desc="prompts", disable=not progress):
+            runs = [measure_run(model, tokenizer, pattern, test, settings, consistent=False)
+                    for pattern in prompt_patterns(settings, settings.rows("train", n))[best]]
+            rows.append(_point(PROMPT, n, combined(PROMPT, runs)))
+        for n in tqdm(sizes, desc="fine-tunes", disable=not progress):
+            runs = []
+            for seed in settings.seeds:
+                model = None
+                free_memory()
+                model, tokenizer, info = train_recipe(task, settings.rows("train", n), recipe, seed, settings.model_id,
+                                                      progress)
+                runs.append({"training_seconds": info["training_seconds"],
+                             **measure_run(model, tokenizer, lambda text: zero_shot(text, task), test, settings,
+                                           consistent=False)})
+            rows.append(_point(FINE_TUNE, n, combined(FINE_TUNE, runs)))
         return pd.DataFrame(rows).sort_values(["method", "labelled_examples"], kind="stable").reset_index(drop=True)
-    table = cached("crossover", {**asdict(settings), "shots": shots, "sizes": sizes}, compute)
-    return table.assign(n=settings.n_test)  # the test examples behind every accuracy
+    table = cached("crossover", {**asdict(settings), "sizes": sizes}, compute)
+    return table.assign(n=table["scores"].map(len))  # the test examples behind every accuracy
 
 
-def _point(row, details: pd.DataFrame | None = None, training_seconds: float = 0.0) -> dict:
-    """The columns of a crossover point, from a head-to-head results row or an `evaluate` summary and details."""
-    return {"accuracy": row["accuracy"], "prompt_tokens": row["prompt_tokens"], "latency_s": row["latency_s"],
-            "training_seconds": row.get("training_seconds", training_seconds),
-            "scores": list(row["scores"]) if details is None else list(details["score"])}
+def _point(method: str, labelled: int, row) -> dict:
+    """The columns of a learning-curve point, from a head-to-head results row or a `comparison.combined` row."""
+    return {"method": method, "labelled_examples": labelled, "runs": row["runs"], "accuracy": row["accuracy"],
+            "accuracy_low": row["accuracy_low"], "accuracy_high": row["accuracy_high"],
+            "prompt_tokens": row["prompt_tokens"], "latency_s": row["latency_s"],
+            "training_seconds": row.get("training_seconds", 0.0), "scores": list(row["scores"]),
+            "run_scores": [list(scores) for scores in row["run_scores"]]}
 
 
 def crossover_point(table: pd.DataFrame) -> int | None:
-    """The fewest labelled examples with which fine-tuning beats every prompt that could use that many,
-    each compared on the same test examples (paired; the 95% interval of the difference above 0);
-    None if it never does."""
-    prompts = table[table["method"] == "few-shot prompt"]
-    for _, row in table[table["method"] == "LoRA fine-tune"].sort_values("labelled_examples").iterrows():
+    """The fewest labelled examples with which fine-tuning beats every prompt that could use as many (and zero-shot),
+    each compared on the same test examples over runs and examples (`statistics.compare_methods`); None if never."""
+    prompts = table[table["method"].isin([PROMPT, "zero-shot"])]
+    for _, row in table[table["method"] == FINE_TUNE].sort_values("labelled_examples").iterrows():
         usable = prompts[prompts["labelled_examples"] <= row["labelled_examples"]]
-        if all(compare_paired(row["scores"], prompt["scores"]).verdict == "A better" for _, prompt in usable.iterrows()):
+        if all(compare_methods(row["run_scores"], prompt["run_scores"]).verdict == "A better" for _, prompt in usable.iterrows()):
             return int(row["labelled_examples"])
     return None

@@ -70,7 +70,7 @@ def _number(value) -> bool:
 
 # Each setting: a check of its value and what a valid one looks like (None is allowed where the default is None).
 CHECKS = {
-    "task": (lambda v: v in COURSE_TASKS, "'reviews' or 'tickets'"),
+    "task": (lambda v: v in COURSE_TASKS, "one of " + ", ".join(map(repr, COURSE_TASKS))),
     "model": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""), "null (the course model), a Hugging Face id or \"tiny\""),
     "method": (lambda v: v in ("lora", "full"), "'lora' or 'full'"),
     "optimizer": (lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),

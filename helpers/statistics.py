@@ -142,3 +142,104 @@ def _newcombe_paired(both: int, only_a: int, only_b: int, neither: int, confiden
 def verdict(a_scores, b_scores) -> str:
     """'A better', 'B better' or 'too close to call' for two methods on the same examples."""
     return compare_paired(a_scores, b_scores).verdict
+
+
+# --- Methods trained several times: intervals over training seeds and examples ---------------------------------
+
+BOOTSTRAP_REPLICATES = 4000
+
+
+def _runs(run_scores, name: str) -> np.ndarray:
+    """Per-run, per-example scores as a (runs, examples) array."""
+    runs = [_as_scores(scores, name) for scores in run_scores]
+    if not runs or len({len(run) for run in runs}) != 1:
+        raise CourseError(f"{name} must be one or more runs, each with one score per example, all on the same examples.")
+    return np.stack(runs)
+
+
+def _bootstrap_means(runs: np.ndarray, examples: np.ndarray, rng) -> np.ndarray:
+    """For each replicate (a row of `examples`, drawn with replacement), the mean over runs drawn with replacement."""
+    per_run = runs[:, examples].mean(axis=-1)  # (runs, replicates)
+    weights = rng.multinomial(len(runs), [1 / len(runs)] * len(runs), size=examples.shape[0]) / len(runs)
+    return (weights * per_run.T).sum(axis=1)
+
+
+def run_interval(run_scores, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """(mean accuracy, low, high) of a method run one or more times (training seeds, or draws of few-shot examples)
+    on the same examples. One run: `accuracy_interval`. Several: a bootstrap over both the runs and the examples,
+    so the interval covers what another training seed could give, not only another test sample."""
+    runs = _runs(run_scores, "run_scores")
+    if len(runs) == 1:
+        return accuracy_interval(runs[0], confidence)
+    rng = np.random.default_rng(0)
+    means = _bootstrap_means(runs, rng.integers(0, runs.shape[1], (BOOTSTRAP_REPLICATES, runs.shape[1])), rng)
+    low, high = np.quantile(means, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(runs.mean()), float(low), float(high)
+
+
+def format_runs(run_scores) -> str:
+    """'54% (49-58%, n=500, 3 seeds: 51-56%)': the mean accuracy, its interval over seeds and examples, and the
+    spread of the seeds' own accuracies; one run reads as `format_accuracy`."""
+    runs = _runs(run_scores, "run_scores")
+    if len(runs) == 1:
+        return format_accuracy(runs[0])
+    accuracy, low, high = run_interval(runs)
+    per_run = runs.mean(axis=1)
+    return (f"{accuracy:.0%} ({100 * low:.0f}-{high:.0%}, n={runs.shape[1]}, {len(runs)} seeds: "
+            f"{100 * per_run.min():.0f}-{per_run.max():.0%})")
+
+
+@dataclass(frozen=True)
+class MethodComparison:
+    """Method A against method B on the same n examples, each run one or more times (seeds)."""
+    n: int
+    runs_a: int
+    runs_b: int
+    accuracy_a: float       # mean over A's runs
+    accuracy_b: float
+    difference: float       # accuracy_a - accuracy_b
+    low: float              # its 95% interval, over examples and runs (one run each: `compare_paired`'s)
+    high: float
+    p_value: float          # one run each: the exact sign test; else the bootstrap's two-sided share
+    runs_agree: bool        # every run of A against every run of B differs in the same direction
+
+    @property
+    def verdict(self) -> str:
+        """'A better', 'B better' or 'too close to call': the interval must exclude zero (and, for one run each, the
+        sign test agree, as `PairedComparison.verdict`)."""
+        if self.p_value >= 1 - CONFIDENCE:
+            return "too close to call"
+        return "A better" if self.low > 0 else "B better" if self.high < 0 else "too close to call"
+
+    def describe(self, name_a: str = "A", name_b: str = "B") -> str:
+        """One sentence with both accuracies, the difference, its interval and the verdict (and the runs behind them)."""
+        winner = {"A better": f"{name_a} is better", "B better": f"{name_b} is better"}.get(self.verdict, "too close to call")
+        runs = "" if self.runs_a == self.runs_b == 1 else (
+            f"; {self.runs_a} and {self.runs_b} runs, interval over runs and examples, "
+            f"{'every' if self.runs_agree else 'not every'} pair of runs differs the same way")
+        return (f"{name_a} {self.accuracy_a:.0%} vs {name_b} {self.accuracy_b:.0%} on the same {self.n} examples: "
+                f"difference {self.difference:+.0%} (95% interval {self.low:+.0%} to {self.high:+.0%}{runs}): {winner}.")
+
+
+def compare_methods(a_runs, b_runs, confidence: float = CONFIDENCE) -> MethodComparison:
+    """Compare two methods answered on the same examples, each given as a list of runs (per-example scores).
+
+    One run each: exactly `compare_paired`. Otherwise a paired bootstrap: the same examples are drawn for both
+    methods, and each method's runs are drawn with replacement, so the interval of the difference covers both
+    the test sample and the training seeds."""
+    a, b = _runs(a_runs, "a_runs"), _runs(b_runs, "b_runs")
+    if a.shape[1] != b.shape[1]:
+        raise CourseError(f"A comparison needs both methods on the same examples: got {a.shape[1]} and {b.shape[1]}.")
+    signs = {np.sign(x.mean() - y.mean()) for x in a for y in b}
+    agree = len(signs) == 1 and 0 not in signs
+    if len(a) == len(b) == 1:
+        paired = compare_paired(a[0], b[0], confidence)
+        return MethodComparison(paired.n, 1, 1, paired.accuracy_a, paired.accuracy_b, paired.difference, paired.low,
+                                paired.high, paired.p_value, agree)
+    rng = np.random.default_rng(0)
+    examples = rng.integers(0, a.shape[1], (BOOTSTRAP_REPLICATES, a.shape[1]))
+    differences = _bootstrap_means(a, examples, rng) - _bootstrap_means(b, examples, rng)
+    low, high = np.quantile(differences, [(1 - confidence) / 2, (1 + confidence) / 2])
+    p_value = min(1.0, 2 * min((differences <= 0).mean(), (differences >= 0).mean()))
+    return MethodComparison(a.shape[1], len(a), len(b), float(a.mean()), float(b.mean()), float(a.mean() - b.mean()),
+                            float(low), float(high), float(p_value), agree)

@@ -306,10 +306,12 @@ def endless(loader):
 
 def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int = 8, learning_rate: float = 2e-4,
           optimizer: str = "adamw", checkpointing: bool = False, seed: int = 0, accelerator=None,
-          progress: bool = True, on_step=None, should_stop=None) -> TrainResult:
+          progress: bool = True, on_step=None, should_stop=None, schedule_steps: int | None = None) -> TrainResult:
     """Train `model` on `examples` for `steps` optimizer steps; return a `TrainResult`.
 
-    learning_rate:        the first step's; it then falls in a straight line to 0 at the last step.
+    learning_rate:        the first step's; it then falls in a straight line to 0 at step `schedule_steps`
+                          (default: the last step). Stopping before it gives exactly the model that a longer
+                          run had at that step: a number of passes chosen on validation is reproduced so.
     optimizer:            "adamw", "adafactor" or "sgd" (see make_optimizer).
     checkpointing:        keep only each layer's input during the forward pass and recompute the rest
                           in the backward pass: much less memory, about a third more time.
@@ -328,7 +330,10 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
     result = TrainResult(model=model, trainable_parameters=count_parameters(model, trainable_only=True))
     full = result.trainable_parameters == count_parameters(model)
     opt = make_optimizer(model, optimizer, learning_rate)
-    schedule = torch.optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=steps)  # lr falls linearly to 0
+    if schedule_steps is not None and (isinstance(schedule_steps, bool) or not isinstance(schedule_steps, int)
+                                       or schedule_steps < steps):
+        raise CourseError(f"schedule_steps must be a whole number of at least steps={steps} (got {schedule_steps!r}).")
+    schedule = torch.optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=schedule_steps or steps)  # falls to 0
     loader = torch.utils.data.DataLoader(examples, batch_size=batch_size, shuffle=True,
                                          collate_fn=lambda batch: collate(batch, tokenizer.pad_token_id),
                                          generator=torch.Generator().manual_seed(seed))

@@ -19,10 +19,10 @@ from functools import partial
 import pandas as pd
 
 from .cache import cached
-from .comparison import EVAL_BATCH, Settings, head_to_head, load_lora
+from .comparison import Settings, head_to_head, load_lora
 from .data import REVIEW_LABELS, load_reviews
 from .errors import CourseError
-from .evaluation import evaluate
+from .evaluation import EVAL_BATCH, evaluate
 from .models import load_model
 from .prompts import choose_examples, few_shot, zero_shot, zero_shot_reviews
 from .tasks import REVIEWS, Task
@@ -58,7 +58,7 @@ VARIATIONS = {
         "three-way sentiment",
         "Classify the sentiment of this customer review as one of: negative, neutral, positive.",
         ("negative", "neutral", "positive"),
-        {"very_negative": "negative", "negative": "negative", "mixed": "neutral",
+        {"very_negative": "negative", "negative": "negative", "neutral": "neutral",
          "positive": "positive", "very_positive": "positive"}),
     "stars": Variation(
         "star rating",
@@ -101,49 +101,71 @@ def evaluate_variation(model, tokenizer, variation: Variation, df: pd.DataFrame,
     return summary, details
 
 
-def mapped_accuracy(details: pd.DataFrame, variation: Variation) -> float:
-    """Accuracy on a variation when five-way predictions (from `helpers.evaluation.evaluate`) are translated by code."""
+def mapped_scores(details: pd.DataFrame, variation: Variation) -> list[float]:
+    """Per example, right (1) or wrong (0) on a variation when five-way predictions (from `helpers.evaluation.evaluate`)
+    are translated by code."""
     predicted = details["prediction"].map(lambda label: variation.from_label.get(label))
-    return float((predicted == details["expected"].map(variation.from_label)).mean())
+    return [float(right) for right in predicted == details["expected"].map(variation.from_label)]
 
 
-def iteration(settings: Settings, progress: bool = True) -> pd.DataFrame:
+def mapped_accuracy(details: pd.DataFrame, variation: Variation) -> float:
+    """Accuracy on a variation when five-way predictions are translated by code (`mapped_scores`)."""
+    return float(sum(mapped_scores(details, variation)) / len(details))
+
+
+def iteration(settings: Settings, n_test: int | None = None, progress: bool = True) -> pd.DataFrame:
     """Notebook 06's path: prompt, fine-tune, then prompt the fine-tuned model for variations it was not trained on.
 
-    One row per (step, model, variation, shots), with accuracy, follows_format,
-    latency_s, prompt_tokens and seconds_to_build (training seconds needed before the step could run).
+    One row per (step, model, variation, shots), with accuracy, follows_format, latency_s, prompt_tokens,
+    seconds_to_build (training seconds needed before the step could run), runs, n and run_scores (per run, per test
+    review: for comparisons over runs and examples); a fine-tuned model's rows are the mean over the head-to-head's
+    training seeds. `n_test`: the variations are asked on that many test reviews
+    (balanced over labels; default: the head-to-head's test rows).
     """
     if settings.task != "reviews":
         raise CourseError("The variations are about reviews: pass default_settings('reviews').")
 
     def compute(folder):
         results = head_to_head(settings, progress)["results"]
-        test = settings.rows("test")
+        test = settings.rows("test", n_test)
         examples = choose_examples(settings.rows("train"), settings.k, "balanced")
         training = results.loc["LoRA fine-tune", "training_seconds"]
         rows = [_step("1. prompt", "base", "five labels", results.loc["best prompt"], 0.0,
                       shots=results.loc["best prompt", "labelled_examples"]),
                 _step("2. fine-tune", "fine-tuned", "five labels", results.loc["LoRA fine-tune"], training)]
-        for model_name in ("base", "fine-tuned"):
-            model, tokenizer = load_model(settings.model_id) if model_name == "base" else load_lora(settings)
+        runs = {}
+        for model_name, seed in [("base", None)] + [("fine-tuned", seed) for seed in settings.seeds]:
+            model, tokenizer = load_model(settings.model_id) if seed is None else load_lora(settings, seed)
             for variation in VARIATIONS.values():
                 for shots in (None, examples):
-                    summary, _ = evaluate_variation(model, tokenizer, variation, test, shots)
-                    rows.append(_step("3. prompt for a variation", model_name, variation.name, summary.iloc[0],
-                                      0.0 if model_name == "base" else training, shots=summary.loc[0, "shots"]))
-            if model_name == "fine-tuned":
+                    summary, details = evaluate_variation(model, tokenizer, variation, test, shots)
+                    row = {**_step("3. prompt for a variation", model_name, variation.name, summary.iloc[0],
+                                   0.0 if seed is None else training, shots=summary.loc[0, "shots"]),
+                           "scores": [float(score) for score in details["score"]]}
+                    runs.setdefault((row["step"], model_name, variation.name, row["shots"]), []).append(row)
+            if seed is not None:
                 _, details = evaluate(model, tokenizer, zero_shot_reviews, test, "reviews", batch_size=EVAL_BATCH)
                 for variation in VARIATIONS.values():
-                    rows.append({"step": "3b. translate its five labels by code", "model": model_name,
-                                 "variation": variation.name, "shots": 0, "accuracy": mapped_accuracy(details, variation),
-                                 "follows_format": details["parsed"].mean(), "latency_s": details["seconds"].mean(),
-                                 "prompt_tokens": details["prompt_tokens"].mean(), "seconds_to_build": training})
-        return pd.DataFrame(rows)
-    return cached("iteration", asdict(settings), compute)
+                    row = {"step": "3b. translate its five labels by code", "model": model_name,
+                           "variation": variation.name, "shots": 0, "accuracy": mapped_accuracy(details, variation),
+                           "scores": mapped_scores(details, variation),
+                           "follows_format": details["parsed"].mean(), "latency_s": details["seconds"].mean(),
+                           "prompt_tokens": details["prompt_tokens"].mean(), "seconds_to_build": training}
+                    runs.setdefault((row["step"], model_name, variation.name, 0), []).append(row)
+        for measured in runs.values():
+            table = pd.DataFrame(measured).drop(columns="scores")
+            rows.append({**measured[0], **table.select_dtypes("number").mean().to_dict(), "runs": len(measured),
+                         "run_scores": [row["scores"] for row in measured]})
+        table = pd.DataFrame(rows).drop(columns="scores", errors="ignore")
+        return table.assign(runs=table["runs"].astype(int), shots=table["shots"].astype(int),
+                            n=table["run_scores"].map(lambda runs: len(runs[0])))
+    return cached("iteration", {**asdict(settings), "n_test": n_test}, compute)
 
 
 def _step(step: str, model: str, variation: str, row, seconds_to_build: float, shots: int = 0) -> dict:
     """One row of the iteration table from a results or summary row."""
-    return {"step": step, "model": model, "variation": variation, "shots": int(shots), "accuracy": row["accuracy"],
+    return {"step": step, "model": model, "variation": variation, "shots": int(shots), "runs": int(row.get("runs", 1)),
+            "run_scores": [list(scores) for scores in row["run_scores"]] if "run_scores" in row else None,
+            "accuracy": row["accuracy"],
             "follows_format": row.get("follows_format", 1 - row.get("unparseable_rate", 0.0)),
             "latency_s": row["latency_s"], "prompt_tokens": row["prompt_tokens"], "seconds_to_build": seconds_to_build}

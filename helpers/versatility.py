@@ -1,20 +1,21 @@
 """Swiss army knife vs scalpel: what a fine-tune costs outside its task.
 
-    versatility(default_settings("reviews"), default_settings("tickets"))   # {"table", "probe"}, cached
+    versatility(default_settings("reviews"), [default_settings("movie_reviews"), default_settings("tickets")])
 
-The base model and the model LoRA fine-tuned in the head-to-head (`helpers.comparison`), each
-asked the general probe (`data/probe`) and the other task, zero-shot.
+The base model and the models LoRA fine-tuned in the head-to-head (`helpers.comparison`, every training seed),
+each asked the general probe (`data/probe`) and other tasks (another domain, another task), zero-shot.
 """
 from dataclasses import asdict
 
+import numpy as np
 import pandas as pd
 
 from .cache import cached
-from .comparison import EVAL_BATCH, Settings, head_to_head, load_lora
+from .comparison import Settings, head_to_head, load_lora
 from .config import SEED, quick_or_full
 from .data import balanced_sample, load_probe, probe_is_correct
 from .errors import CourseError
-from .evaluation import evaluate
+from .evaluation import EVAL_BATCH, evaluate
 from .generation import generate_batch
 from .models import free_memory, load_model
 from .prompts import zero_shot
@@ -35,32 +36,43 @@ def probe_score(model, tokenizer, probe: pd.DataFrame, max_new_tokens: int = 24)
                         correct=[probe_is_correct(a.text, accepted) for a, accepted in zip(answers, probe["answers"])])
 
 
-def versatility(settings: Settings, other: Settings, n_probe: int | None = None, progress: bool = True) -> dict:
-    """The base model and the model LoRA fine-tuned on `settings.task`, on three things:
-    that task (from the head-to-head), the general probe, and the other task (`other.task`), asked zero-shot.
+def versatility(settings: Settings, others, n_probe: int | None = None, progress: bool = True) -> dict:
+    """The base model and the models LoRA fine-tuned on `settings.task` (every training seed of the head-to-head),
+    each on: that task (from the head-to-head), the general probe, and every task of `others` (settings of other
+    tasks, e.g. another domain of the same task and a different task), asked zero-shot.
 
-    Returns {"table": one row per model, "probe": the probe answers of both models}.
+    Returns {"table": one row per model (fine-tuned: the mean over seeds, with `runs`), "probe": the probe answers of
+    the base model and of the first seed, "runs": per model, per measure ("probe" or a task's name), a list of
+    per-example scores per run (for `statistics.compare_methods`)}.
     """
-    if other.task == settings.task:
-        raise CourseError("Pass the settings of the other task as `other` (e.g. tickets after a reviews fine-tune).")
+    others = tuple(others)
+    if any(other.task == settings.task for other in others) or not others:
+        raise CourseError("Pass the settings of other tasks as `others` (e.g. movie reviews and tickets after a reviews "
+                          "fine-tune).")
     n_probe = quick_or_full(6, None) if n_probe is None else n_probe
 
     def compute(folder):
         probe = probe_sample(n_probe)
         results = head_to_head(settings, progress)["results"]
-        other_test = other.rows("test")
-        rows, answers = [], {}
-        for name, approach in [("base model", "zero-shot"), (f"fine-tuned on {settings.task}", "LoRA fine-tune")]:
+        tuned = f"fine-tuned on {settings.task}"
+        answers, runs = {}, {"base model": {}, tuned: {}}
+        for name, seed in [("base model", None)] + [(tuned, seed) for seed in settings.seeds]:
             model = None
             free_memory()
-            model, tokenizer = load_model(settings.model_id) if approach == "zero-shot" else load_lora(settings)
-            answers[name] = probe_score(model, tokenizer, probe)
-            summary, _ = evaluate(model, tokenizer, lambda t: zero_shot(t, other.task), other_test, other.task,
-                                  batch_size=EVAL_BATCH)
-            rows.append({"model": name, f"{settings.task}_accuracy": results.loc[approach, "accuracy"],
-                         "probe_questions": len(probe), "probe_accuracy": answers[name]["correct"].mean(),
-                         f"{other.task}_accuracy": summary.loc[0, "accuracy"],
-                         **({f"{other.task}_json_valid_rate": summary.loc[0, "json_valid_rate"]}
-                            if "json_valid_rate" in summary else {})})
-        return {"table": pd.DataFrame(rows).set_index("model"), "probe": answers}
-    return cached("versatility", {**asdict(settings), "other": asdict(other), "n_probe": n_probe}, compute)
+            model, tokenizer = load_model(settings.model_id) if seed is None else load_lora(settings, seed)
+            scored = probe_score(model, tokenizer, probe)
+            answers.setdefault(name, scored)
+            runs[name].setdefault("probe", []).append([float(c) for c in scored["correct"]])
+            for other in others:
+                _, details = evaluate(model, tokenizer, lambda t, task=other.task: zero_shot(t, task), other.rows("test"),
+                                      other.task, batch_size=EVAL_BATCH)
+                runs[name].setdefault(other.task, []).append([float(score) for score in details["score"]])
+        rows = []
+        for name, approach in [("base model", "zero-shot"), (tuned, "LoRA fine-tune")]:
+            rows.append({"model": name, "runs": len(runs[name]["probe"]),
+                         f"{settings.task}_accuracy": results.loc[approach, "accuracy"], "probe_questions": len(probe),
+                         "probe_accuracy": float(np.mean(runs[name]["probe"])),
+                         **{f"{other.task}_accuracy": float(np.mean(runs[name][other.task])) for other in others}})
+        return {"table": pd.DataFrame(rows).set_index("model"), "probe": answers, "runs": runs}
+    return cached("versatility", {**asdict(settings), "others": [asdict(other) for other in others], "n_probe": n_probe},
+                  compute)

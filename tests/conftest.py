@@ -46,18 +46,20 @@ def real_model():
 def tiny_loads(monkeypatch, tokenizer):
     """Every model the experiments load (head-to-head, crossover, versatility, variations, decide) is a fresh
     tiny random model; returns the list of model ids asked for."""
-    from helpers import comparison, crossover, decide, variations, versatility
+    from helpers import comparison, crossover, decide, tuning, variations, versatility
     loads = []
 
     def load_model(model_id=None, device=None, dtype=None):
         loads.append(model_id)
         return tiny_random_model(tokenizer), tokenizer
-    for module in (comparison, crossover, decide, variations, versatility):
+    for module in (comparison, crossover, decide, tuning, variations, versatility):
         monkeypatch.setattr(module, "load_model", load_model)
     return loads
 
 
-TINY_SIZES = dict(n_test=3, n_validation=2, n_train=6, steps=1, batch_size=2, k=1, n_wordings=2, seeds=(0, 1), model_id="tiny")
+TINY_SIZES = dict(n_test=3, n_validation=2, n_train=6, batch_size=3, k=1, max_passes=2, seeds=(0, 1), draws=(0, 1),
+                  n_wordings=2, sampling_seeds=(0, 1), lora_learning_rates=(1e-3, 3e-3), full_learning_rates=(1e-3, 3e-3),
+                  model_id="tiny")
 
 
 @pytest.fixture
@@ -68,8 +70,8 @@ def tiny_course(monkeypatch, tmp_path, tiny_loads):
 
     from helpers import comparison, tasks
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
-    monkeypatch.setattr(comparison, "PROMPT_CANDIDATES", ("strict_format", "few_shot_balanced"))
-    for task in ("reviews", "tickets"):  # a random model never stops by itself: keep its answers short
+    monkeypatch.setattr(comparison, "WRITTEN_CANDIDATES", ("zero_shot", "strict_format"))
+    for task in ("reviews", "synthetic_reviews", "tickets"):  # a random model never stops by itself: keep its answers short
         monkeypatch.setitem(tasks.COURSE_TASKS, task, replace(tasks.COURSE_TASKS[task], max_new_tokens=3))
     return lambda task, **changes: comparison.Settings(task, **{**TINY_SIZES, **changes})
 

@@ -25,9 +25,10 @@ def test_probe_score_answers_every_question_and_marks_it(tiny_model, tokenizer):
     assert answered["correct"].dtype == bool
 
 
-def test_the_other_task_must_be_another_task(tiny_course):
-    with pytest.raises(CourseError, match="settings of the other task"):
-        versatility(tiny_course("reviews"), tiny_course("reviews"))
+def test_the_other_tasks_must_be_other_tasks(tiny_course):
+    for others in ([tiny_course("reviews")], []):
+        with pytest.raises(CourseError, match="settings of other tasks"):
+            versatility(tiny_course("reviews"), others)
 
 
 def test_chart_of_versatility():
