@@ -6,25 +6,23 @@
     decision_form(figures)        # the same, as an ipywidgets form
 
 The rules, checked in this order (the first that applies decides):
-  1. no GPU budget, no time to train or no ML skills       -> prompting
-     the best prompt was clearly more accurate (measured)   -> prompting
-  2. fewer labelled examples than fine-tuning needed        -> prompting
-     (or fine-tuning never beat prompting in our measurements)
-  3. one model must serve many tasks: niche accuracy        -> hybrid (base model + a task adapter)
-                                       otherwise            -> prompting
-  4. requirements change every week: niche accuracy         -> hybrid (train the stable core, prompt the changes)
-                                      otherwise             -> prompting
-  5. niche accuracy: requirements change rarely             -> fine-tuning
-                     requirements change monthly            -> hybrid
-  6. speed and flexibility: fine-tuning's cheaper requests
-     pay back its one-time cost within PAYBACK_MONTHS       -> fine-tuning
-                     otherwise                              -> prompting
+  1. no GPU budget, no time to train or no ML skills        -> prompting
+  2. the best prompt was clearly more accurate (measured)    -> prompting
+  3. fine-tuning never beat prompting at any size measured,
+     or you have fewer labelled examples than it needed     -> prompting
+  4. accuracy in a niche matters most: the most accurate approach as measured; a tie (too close to call) goes to
+     the cheaper one, prompting; the hybrid only where it was measured better than the fine-tune alone. Weekly or
+     monthly changes and many tasks add what they cost (retraining, an adapter per task), they do not overrule
+     the measurement.
+  5. speed and flexibility matter most: prompting when one model serves many tasks or requirements change weekly;
+     otherwise fine-tuning when its cheaper requests pay back its one-time cost within PAYBACK_MONTHS
+  6. a classical classifier (TF-IDF) measured level with or better than the advice is named as the cheaper choice,
+     and recommended where it was clearly better
 
-Every reason quotes a measured figure, and the cost estimate uses the measured
-latencies and training time at a price the learner sets, plus the people's time a
-fine-tune takes (setup hours, an assumption), so whether it pays back depends on
-the request volume. Where fine-tuning is advised for accuracy, the reason says
-whether the measured gap was clear or too close to call.
+Every reason quotes a measured figure (and the model it was measured with), and the cost estimate uses the measured
+latencies and training time at a price the learner sets, plus the people's time a fine-tune takes (setup hours, an
+assumption), so whether it pays back depends on the request volume. An approach measured worse on what the learner
+said matters is never advised without saying why.
 """
 import math
 from dataclasses import dataclass, field, replace
@@ -34,7 +32,8 @@ import pandas as pd
 from .costs import DEFAULT_PRICE_PER_HOUR, break_even_requests, cost_per_1000_requests, dollars
 from .errors import CourseError
 
-APPROACHES = ("prompting", "fine-tuning", "hybrid")
+APPROACHES = ("prompting", "fine-tuning", "hybrid")  # always measured; "classical" where the task has labels
+ADVICE = (*APPROACHES, "classical")  # what the helper can recommend
 PRIORITIES = ("niche_accuracy", "speed_flexibility")
 CHANGE_RATES = ("rarely", "monthly", "weekly")
 PAYBACK_MONTHS = 3                  # rule of thumb: training must pay for itself within a quarter
@@ -42,6 +41,7 @@ DEFAULT_DOLLARS_PER_LABEL = 0.10    # assumption: what one more labelled example
 DEFAULT_SETUP_HOURS = 8             # assumption: a person's day to prepare the data, train, check and deploy
 DEFAULT_DOLLARS_PER_WORK_HOUR = 50  # assumption: what an hour of that person's time costs
 VERDICTS = ("fine-tuning better", "prompting better", "too close to call")
+COMPARED = ("better", "worse", "too close to call")  # the hybrid (classical) against the fine-tune (the best model)
 
 
 @dataclass
@@ -71,6 +71,10 @@ class Figures:
     probe_drop: float              # general-probe accuracy lost by fine-tuning (base minus fine-tuned)
     accuracy_verdict: str = "too close to call"  # fine-tuned vs best prompt on the same test examples (paired)
     test_examples: int = 0         # how many test examples that verdict rests on
+    hybrid_verdict: str = "too close to call"     # the hybrid against the fine-tune ("fine-tuning better": the hybrid)
+    classical_verdict: str = "too close to call"  # the classical yardstick against the fine-tune (same wording)
+    names: dict = field(default_factory=dict)     # approach -> the measured approach behind it (e.g. "label scoring")
+    model: str = ""                               # the model the figures were measured with
 
 
 @dataclass
@@ -82,10 +86,16 @@ class Recommendation:
 
 
 def accuracy_verdict(fine_tuned_vs_prompt) -> str:
-    """The helper's verdict from a paired comparison (`statistics.compare_paired`) of the fine-tuned model (A)
-    against the best prompt (B) on the same test examples."""
+    """The helper's verdict from a comparison (`statistics.compare_methods` or `compare_paired`) of the fine-tuned model
+    (A) against the best prompt (B) on the same test examples."""
     return {"A better": "fine-tuning better", "B better": "prompting better"}.get(fine_tuned_vs_prompt.verdict,
                                                                                   "too close to call")
+
+
+def compared(a_vs_b) -> str:
+    """'better', 'worse' or 'too close to call' for approach A against B, from a comparison's verdict."""
+    return {"A better": "better", "B better": "worse"}.get(a_vs_b.verdict, "too close to call")
+
 
 def check_answers(answers: Answers) -> None:
     """Refuse answers outside the allowed choices, with the valid ones."""
@@ -104,6 +114,9 @@ def check_figures(figures: Figures) -> None:
     """Refuse figures that miss an approach or carry an unknown verdict."""
     if figures.accuracy_verdict not in VERDICTS:
         raise CourseError(f"Unknown accuracy verdict {figures.accuracy_verdict!r}: use one of {', '.join(VERDICTS)}.")
+    for name in ("hybrid_verdict", "classical_verdict"):
+        if getattr(figures, name) not in COMPARED:
+            raise CourseError(f"Unknown {name} {getattr(figures, name)!r}: use one of {', '.join(COMPARED)}.")
     for name in ("accuracy", "latency_s"):
         missing = [a for a in APPROACHES if a not in getattr(figures, name)]
         if missing:
@@ -114,18 +127,19 @@ def cost_estimate(answers: Answers, figures: Figures) -> pd.DataFrame:
     """One row per approach: measured accuracy, one-time cost, cost per 1,000 requests, per month and first year.
 
     A fine-tune's one-time cost: the measured training time at the machine price, the labels still to write,
-    and the people's setup time."""
-    labels_to_buy = max(0, (figures.examples_needed or 0) - answers.labelled_examples)
-    training = (dollars(figures.training_seconds, answers.price_per_hour) + labels_to_buy * answers.dollars_per_label
-                + answers.setup_hours * answers.dollars_per_work_hour)
+    and the people's setup time; a classical classifier's: the same labels and setup time, no GPU."""
+    labels = max(0, (figures.examples_needed or 0) - answers.labelled_examples) * answers.dollars_per_label
+    setup = answers.setup_hours * answers.dollars_per_work_hour
+    one_time = {"prompting": 0.0, "classical": labels + setup,
+                "fine-tuning": dollars(figures.training_seconds, answers.price_per_hour) + labels + setup}
+    one_time["hybrid"] = one_time["fine-tuning"]
     rows = []
-    for approach in APPROACHES:
+    for approach in figures.accuracy:
         per_1000 = cost_per_1000_requests(figures.latency_s[approach], answers.price_per_hour)
         per_month = per_1000 * answers.requests_per_month / 1000
-        one_time = 0.0 if approach == "prompting" else training
-        rows.append({"approach": approach, "accuracy": figures.accuracy[approach], "one_time_dollars": one_time,
+        rows.append({"approach": approach, "accuracy": figures.accuracy[approach], "one_time_dollars": one_time[approach],
                      "dollars_per_1000_requests": per_1000, "dollars_per_month": per_month,
-                     "dollars_first_year": one_time + 12 * per_month})
+                     "dollars_first_year": one_time[approach] + 12 * per_month})
     return pd.DataFrame(rows).set_index("approach")
 
 
@@ -149,12 +163,22 @@ def duration(months: float) -> str:
 
 
 def accuracy_reason(figures: Figures, approach: str = "fine-tuning") -> str:
-    """What the measurement says about the trained approach's accuracy against the best prompt, and how sure it is."""
-    gap = f"{figures.accuracy[approach]:.0%} vs best prompt {figures.accuracy['prompting']:.0%}"
+    """What the measurement says about an approach's accuracy against the best prompt, and how sure it is."""
+    measured = f" with {figures.model}" if figures.model else ""
+    gap = f"{approach} {figures.accuracy[approach]:.0%} vs prompting {figures.accuracy['prompting']:.0%}"
     if figures.accuracy_verdict == "fine-tuning better":
-        return f"Measured: {approach} {gap}, a clear lead on {figures.test_examples} test examples."
-    return (f"Measured: {approach} {gap}, too close to call on {figures.test_examples} test examples: this advice rests "
-            "on the checklist, not on a measured win. Measure on more examples (full mode) before you commit.")
+        return f"Measured{measured}: {gap}, a clear lead on {figures.test_examples} test examples."
+    if figures.accuracy_verdict == "prompting better":
+        return f"Measured{measured}: {gap}: prompting was clearly more accurate on {figures.test_examples} test examples."
+    return (f"Measured{measured}: {gap}, too close to call on {figures.test_examples} test examples: neither is "
+            "clearly more accurate.")
+
+
+def versatility_reason(figures: Figures) -> str:
+    """What fine-tuning did to general questions (the probe), in words that never state a negative cost."""
+    if figures.probe_drop > 0:
+        return f"Fine-tuning cost {figures.probe_drop:.0%} of accuracy on general questions (the probe)."
+    return f"Fine-tuning did not lower accuracy on general questions (the probe: {-figures.probe_drop:+.0%})."
 
 
 def recommend(answers: Answers, figures: Figures) -> Recommendation:
@@ -163,57 +187,74 @@ def recommend(answers: Answers, figures: Figures) -> Recommendation:
     check_figures(figures)
     costs = cost_estimate(answers, figures)
     accuracy = figures.accuracy
-    niche = answers.priority == "niche_accuracy"
 
     def advice(approach, *reasons):
-        return Recommendation(approach, list(reasons), costs)
+        return _with_classical(Recommendation(approach, list(reasons), costs), figures, answers)
 
     missing = [name for name, ok in [("a GPU budget", answers.gpu_budget), ("time to train", answers.time_to_train),
                                      ("ML skills", answers.ml_skills)] if not ok]
     if missing:
         return advice("prompting", f"Fine-tuning needs a GPU budget, time to train and ML skills; you lack {' and '.join(missing)}.",
-                      f"The best prompt reached {accuracy['prompting']:.0%} accuracy with no training at all.")
+                      f"The best prompt reached {accuracy['prompting']:.0%} accuracy with no training at all.",
+                      *([accuracy_reason(figures)] if figures.accuracy_verdict == "fine-tuning better" else []))
     if figures.accuracy_verdict == "prompting better":
-        return advice("prompting", f"The best prompt ({accuracy['prompting']:.0%}) was clearly more accurate than the fine-tuned model "
-                                   f"({accuracy['fine-tuning']:.0%}) on the same {figures.test_examples} test examples.")
+        return advice("prompting", accuracy_reason(figures))
     if figures.examples_needed is None:
-        return advice("prompting", "In our measurements fine-tuning never beat the best prompt, whatever the number of labelled examples.",
-                      f"Best prompt: {accuracy['prompting']:.0%}; fine-tuned model: {accuracy['fine-tuning']:.0%}.")
+        return advice("prompting", "In these measurements fine-tuning never clearly beat the best prompt at any number of "
+                                   "labelled examples tried.", accuracy_reason(figures))
     if answers.labelled_examples < figures.examples_needed:
         return advice("prompting", f"Fine-tuning beat prompting only from about {figures.examples_needed} labelled examples; "
                                    f"you have {answers.labelled_examples}. Show a few of them in the prompt instead.",
                       f"Label at least {figures.examples_needed - answers.labelled_examples} more before fine-tuning; "
                       "the table's one-time cost includes them.")
-    versatility = f"Fine-tuning cost {figures.probe_drop:.0%} of accuracy on general questions (the probe)."
-    if answers.many_tasks:
-        if niche:
-            return advice("hybrid", versatility, "Keep the base model for the other tasks, prompted, and switch a LoRA adapter "
-                                                 f"on for the niche task only ({accuracy['hybrid']:.0%} there).",
-                          accuracy_reason(figures))
-        return advice("prompting", versatility, "One prompted base model switches between tasks by changing the prompt.")
-    if answers.changes == "weekly":
-        if niche:
-            return advice("hybrid", "Requirements change every week: retraining each time is slow; fine-tune the stable part once "
-                                    f"and prompt the fine-tuned model for the changes ({accuracy['hybrid']:.0%} measured).",
-                          accuracy_reason(figures))
-        return advice("prompting", "Requirements change every week: a prompt is changed in minutes, a fine-tune must be redone.")
-    if niche:
-        if answers.changes == "rarely":
-            return advice("fine-tuning", f"You have enough data ({answers.labelled_examples} ≥ {figures.examples_needed} examples) "
-                                         "and the task is stable: train once.", accuracy_reason(figures))
-        return advice("hybrid", "The task is worth training for, but it still changes monthly: fine-tune the core and "
-                                f"cover new variations with the prompt ({accuracy['hybrid']:.0%} measured).",
-                      accuracy_reason(figures))
+    upkeep = {"weekly": "Requirements change every week: each change means relabelling and retraining "
+                        f"({figures.training_seconds:.0f} s of training here, and a person's time).",
+              "monthly": "Requirements change monthly: plan a retraining with each change.",
+              "rarely": "The task is stable: train once."}[answers.changes]
+    if answers.priority == "niche_accuracy":
+        if figures.accuracy_verdict == "too close to call":
+            return advice("prompting", accuracy_reason(figures), "A tie goes to the cheaper approach: a prompt needs no "
+                                                                 "training, no labelled data set and no new model to deploy.")
+        tuned = "hybrid" if figures.hybrid_verdict == "better" else "fine-tuning"
+        reasons = [accuracy_reason(figures)]
+        if tuned == "hybrid":
+            reasons.append(f"Asking the fine-tuned model with the best prompt was better still ({accuracy['hybrid']:.0%}).")
+        if answers.many_tasks:
+            reasons.append(versatility_reason(figures) + " Keep the base model for the other tasks and switch the "
+                                                         "fine-tune (a LoRA adapter) on for this one.")
+        return advice(tuned, *reasons, upkeep)
+    if answers.many_tasks or answers.changes == "weekly":
+        why = (versatility_reason(figures) + " One prompted base model switches between tasks by changing the prompt."
+               if answers.many_tasks else "Requirements change every week: a prompt is changed in minutes, a fine-tune "
+                                          "must be redone.")
+        return advice("prompting", why, *([accuracy_reason(figures) + " Speed and flexibility come first here."]
+                                         if figures.accuracy_verdict == "fine-tuning better" else []))
     months = payback_months(costs, answers.requests_per_month)
     one_time = costs.loc["fine-tuning", "one_time_dollars"]
     if months <= PAYBACK_MONTHS:
         return advice("fine-tuning", f"At {answers.requests_per_month:,} requests a month, the fine-tuned model's shorter, faster "
                                      f"requests repay its one-time cost (${one_time:,.2f}) in {duration(months)}.",
-                      accuracy_reason(figures))
+                      accuracy_reason(figures), upkeep)
     payback = "never" if math.isinf(months) else f"only after {duration(months)}"
     return advice("prompting", "Speed and flexibility matter most, and a prompt changes instantly.",
                   f"At {answers.requests_per_month:,} requests a month, the fine-tune's one-time cost (${one_time:,.2f}) "
-                  f"would be repaid {payback}.")
+                  f"would be repaid {payback}.", accuracy_reason(figures))
+
+
+def _with_classical(advice: Recommendation, figures: Figures, answers: Answers) -> Recommendation:
+    """Rule 6: a classical classifier that was measured clearly better than the language models is the advice; one
+    level with them is named as the cheaper choice (it needs the labelled data, no GPU)."""
+    if "classical" not in figures.accuracy or answers.labelled_examples < (figures.examples_needed or 0):
+        return advice
+    measured = (f"A classical classifier (TF-IDF + logistic regression) on the same labelled data: "
+                f"{figures.accuracy['classical']:.0%}")
+    if figures.classical_verdict == "better":
+        return Recommendation("classical", [measured + ", clearly more accurate than the best language-model approach.",
+                                            *advice.reasons], advice.costs)
+    if figures.classical_verdict == "too close to call" and advice.approach != "prompting":
+        advice.reasons.append(measured + ", within chance of the fine-tune, at a fraction of its cost per request: "
+                                         "try it first.")
+    return advice
 
 
 def render(recommendation: Recommendation) -> str:
