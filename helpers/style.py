@@ -1,6 +1,6 @@
 """House style: Halcyon Home's rules for replies to customers, and a checker that scores a reply against them.
 
-    checks = check_reply(reply_text, facts)    # {rule: True/False} for the seven rules below
+    checks = check_reply(reply_text, facts)    # {rule: True/False} for the rules below (form, then content)
     style_score(reply_text, facts)             # the share of rules met, 0 to 1
     style_experiment(default_style_settings()) # notebook 07: a style guide in the prompt vs a LoRA fine-tune
 
@@ -14,13 +14,14 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 
 from .cache import cached
 from .config import QUICK, SEED
-from .comparison import EVAL_BATCH
-from .data import REPLY_FACTS, balanced_sample, data_files, load_replies
+from .data import PRODUCTS, REPLY_FACTS, balanced_sample, data_files, load_replies
 from .errors import CourseError
+from .evaluation import EVAL_BATCH
 from .generation import generate_batch
 from .models import default_model_id, free_memory, load_model
 from .training import add_lora, sft_examples
@@ -39,13 +40,24 @@ Halcyon Home house style for replies to customers:
 4. Next step: promise one concrete next step with a time frame, "within 24 hours", "within 48 hours" or "within <N> working days".
 5. Tone: calm and warm; no exclamation marks; never "unfortunately", "inconvenience", "Dear" or "as soon as possible".
 6. Length: between {LENGTH[0]} and {LENGTH[1]} words between the greeting and the sign-off.
-7. Sign-off: end with exactly two lines: "Warm wishes," then "The Halcyon Home team"."""
+7. Sign-off: end with exactly two lines: "Warm wishes," then "The Halcyon Home team".
+8. Facts: name only the customer's product and order number; never another product, never an order number they did not give.
+9. Promises: state no policy or offer of your own (refusing refunds, warranty terms, discounts, compensation)."""
 
-RULES = ("greeting", "product", "order", "next_step", "tone", "length", "sign_off")
+FORM_RULES = ("greeting", "product", "order", "next_step", "tone", "length", "sign_off")
+CONTENT_RULES = ("true_facts", "no_invented_policy")  # what a reply says, not how: a fluent reply that invents fails
+RULES = FORM_RULES + CONTENT_RULES
+# Statements the company never makes: a reply that makes them invents a policy (refusals, terms, offers).
+INVENTED_POLICY = re.compile(
+    r"\bno refunds?\b|\bnon-?refundable\b|\bnot (be )?(eligible|covered|refundable)\b|\bwarrant(y|ies)\b|\bpolicy\b|"
+    r"\b(can't|cannot|can not|won't|will not|don't|do not) (refund|replace|repair|offer|give|provide|accept|help)\b|"
+    r"\bfree of charge\b|\bfree (replacement|repair|upgrade)\b|\bcompensat|\bvoucher|\bdiscount", re.IGNORECASE)
+_ORDER_ID = re.compile(r"\bHH-?\s?\d{5}\b", re.IGNORECASE)
 
 
 def check_reply(reply: str, facts: dict) -> dict:
-    """Which of the seven house-style rules a reply meets: {rule: bool}, in the order of RULES."""
+    """Which of the house-style rules a reply meets: {rule: bool}, in the order of RULES (the form rules, then the
+    content rules: only the ticket's own facts, and no invented policy)."""
     if not isinstance(reply, str):
         raise CourseError(f"A reply is a text (got {type(reply).__name__}).")
     missing = [key for key in REPLY_FACTS if key not in facts]
@@ -70,11 +82,15 @@ def check_reply(reply: str, facts: dict) -> dict:
         "tone": "!" not in text and not any(phrase in lowered for phrase in BANNED_PHRASES),
         "length": LENGTH[0] <= len(body.split()) <= LENGTH[1],
         "sign_off": text.endswith(SIGN_OFF),
+        "true_facts": (not any(product in text for product in PRODUCTS if product != facts["product"])
+                       and all(re.sub(r"[\s-]", "", found).upper() == re.sub(r"-", "", facts["order_id"] or "")
+                               for found in _ORDER_ID.findall(text))),
+        "no_invented_policy": INVENTED_POLICY.search(text) is None,
     }
 
 
 def style_score(reply: str, facts: dict) -> float:
-    """The share of the house-style rules a reply meets (1.0: all seven)."""
+    """The share of the house-style rules a reply meets (1.0: all of them)."""
     checks = check_reply(reply, facts)
     return sum(checks.values()) / len(checks)
 
@@ -101,7 +117,7 @@ def measure_style(model, tokenizer, request, replies: pd.DataFrame, *, name: str
     """Greedy replies to every ticket of `replies`, checked against the house style: (summary, one row per reply).
 
     summary: approach, n, style_score (mean share of rules met), all_rules (share of replies meeting all
-    seven), one pass rate per rule, latency_s, prompt_tokens, output_tokens, and `scores` per reply.
+    all of them), one pass rate per rule, latency_s, prompt_tokens, output_tokens, and `scores` per reply.
     """
     answers = generate_batch(model, tokenizer, [request(text) for text in replies["text"]],
                              max_new_tokens=max_new_tokens, batch_size=EVAL_BATCH, progress=progress)
@@ -133,11 +149,12 @@ class StyleSettings:
     learning_rate: float = 1e-3
     lora_rank: int = 8
     max_new_tokens: int = 128
+    seeds: tuple = (0, 1, 2)  # training seeds of the fine-tune (adapter start and data order)
 
 
 def default_style_settings(quick: bool | None = None) -> StyleSettings:
-    sizes = dict(n_train=24, n_validation=6, n_test=8, steps=6, batch_size=4) if (QUICK if quick is None else quick) else \
-        dict(n_train=300, n_validation=24, n_test=60, steps=64)
+    sizes = dict(n_train=24, n_validation=6, n_test=8, steps=6, batch_size=4, seeds=(0,)) \
+        if (QUICK if quick is None else quick) else dict(n_train=160, n_validation=24, n_test=60, steps=20)
     return StyleSettings(model_id=default_model_id(), **sizes)
 
 
@@ -173,24 +190,31 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
         for name, request, labelled in [("plain request", reply_request, 0), ("style guide", styled_request, 0),
                                         (with_examples_name(best_k), with_examples[best_k], best_k)]:
             summary, details = measure(base, tokenizer, request, test, name=name)
-            rows.append({**summary, "labelled_examples": labelled, "training_seconds": 0.0})
+            rows.append({**summary, "labelled_examples": labelled, "training_seconds": 0.0, "runs": 1,
+                         "run_scores": [summary["scores"]]})
             replies[name] = details["reply"].tolist()
         base = None
-        free_memory()
-        model, tokenizer = load_model(settings.model_id)
-        model = add_lora(model, rank=settings.lora_rank, seed=SEED)  # the same adapter whatever ran before
-        examples = sft_examples(tokenizer, [reply_request(text) for text in train["text"]], train["reply"])
-        run = train_model(model, tokenizer, examples, steps=settings.steps, batch_size=settings.batch_size,
-                          learning_rate=settings.learning_rate, seed=SEED, progress=progress,
-                          checkpointing=model.device.type == "cpu")
-        if run.interrupted:
-            raise CourseError(f"The fine-tune was stopped after {len(run.losses)} of {settings.steps} steps; nothing was "
-                              "cached. Run the cell again to measure it.")
-        summary, details = measure(run.model, tokenizer, reply_request, test, name="LoRA fine-tune")
-        rows.append({**summary, "labelled_examples": settings.n_train,
-                     "training_seconds": run.seconds_per_step * len(run.losses)})
-        replies["LoRA fine-tune"] = details["reply"].tolist()
-        return {"results": pd.DataFrame(rows), "replies": replies, "choice": choice, "losses": run.losses,
+        runs, losses = [], {}
+        for seed in settings.seeds:  # the same recipe from every training seed: the row is their mean
+            free_memory()
+            model, tokenizer = load_model(settings.model_id)
+            model = add_lora(model, rank=settings.lora_rank, seed=seed)
+            examples = sft_examples(tokenizer, [reply_request(text) for text in train["text"]], train["reply"])
+            run = train_model(model, tokenizer, examples, steps=settings.steps, batch_size=settings.batch_size,
+                              learning_rate=settings.learning_rate, seed=seed, progress=progress,
+                              checkpointing=model.device.type == "cpu")
+            if run.interrupted:
+                raise CourseError(f"The fine-tune was stopped after {len(run.losses)} of {settings.steps} steps; nothing "
+                                  "was cached. Run the cell again to measure it.")
+            summary, details = measure(run.model, tokenizer, reply_request, test, name="LoRA fine-tune")
+            runs.append({**summary, "training_seconds": run.seconds_per_step * len(run.losses)})
+            replies.setdefault("LoRA fine-tune", details["reply"].tolist())  # the first seed's replies
+            losses[str(seed)] = run.losses
+            model = run = None
+        numbers = pd.DataFrame(runs).select_dtypes("number").mean().to_dict()
+        rows.append({**runs[0], **numbers, "labelled_examples": settings.n_train, "runs": len(runs),
+                     "run_scores": [run["scores"] for run in runs], "scores": list(np.mean([r["scores"] for r in runs], axis=0))})
+        return {"results": pd.DataFrame(rows), "replies": replies, "choice": choice, "losses": losses,
                 "tickets": test["text"].tolist()}
     result = cached("house-style", key, compute)
     result["results"] = result["results"].set_index("approach")

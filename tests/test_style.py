@@ -26,6 +26,12 @@ def test_a_house_style_reply_meets_every_rule():
     (lambda r: "Hi Sofia,\n\nYour Pulse Plug P2, order HH-29435: within 2 hours.\n\n" + SIGN_OFF, {"length"}),
     (lambda r: r.replace(SIGN_OFF, "Best,\nSupport"), {"sign_off"}),
     (lambda r: r.replace(SIGN_OFF, "Warm wishes, The Halcyon Home team"), {"sign_off"}),
+    # content: a fluent reply that makes things up fails, however well formed
+    (lambda r: r.replace("We are here", "Your Orbit Hub X2 may be affected too. We are here"), {"true_facts"}),
+    (lambda r: r.replace("order HH-29435.", "order HH-29435 and order HH-11111."), {"true_facts"}),
+    (lambda r: r.replace("We are here", "We have no refunds for your device. We are here"), {"no_invented_policy"}),
+    (lambda r: r.replace("We are here", "It is still under warranty. We are here"), {"no_invented_policy"}),
+    (lambda r: r.replace("We are here", "We cannot replace it. We are here"), {"no_invented_policy"}),
 ])
 def test_each_broken_rule_is_caught_and_only_that_one(change, broken):
     checks = check_reply(change(GOOD), FACTS)
@@ -39,11 +45,13 @@ def test_without_a_name_or_an_order_the_reply_greets_everyone_and_asks_for_the_n
                                                            "Could you reply with your order number?")
     assert all(check_reply(reply, facts).values())
     assert not check_reply(GOOD, facts)["order"]  # an order number the customer never gave is made up
+    assert not check_reply(GOOD, facts)["true_facts"]
 
 
 def test_the_style_guide_states_every_rule_the_checker_applies():
     assert HOUSE_STYLE.count("\n") + 1 == 1 + len(RULES)
-    for words in ("Hi there,", "full name", "HH-", "within 24 hours", "exclamation", "words", "Warm wishes,"):
+    for words in ("Hi there,", "full name", "HH-", "within 24 hours", "exclamation", "words", "Warm wishes,",
+                  "never another product", "no policy"):
         assert words in HOUSE_STYLE
 
 
@@ -72,12 +80,14 @@ def tiny_style(monkeypatch, tmp_path, tokenizer):
 def test_the_style_experiment_measures_every_approach_on_the_same_tickets_and_caches(tiny_style):
     from helpers.style import StyleSettings, style_experiment
     settings = StyleSettings(model_id="tiny", n_train=4, n_validation=2, n_test=3, shots=(1, 2), steps=2, batch_size=2,
-                             max_new_tokens=4)
+                             max_new_tokens=4, seeds=(0, 1))
     run = style_experiment(settings, progress=False)
     results = run["results"]
     assert list(results.index[:2]) == ["plain request", "style guide"] and results.index[-1] == "LoRA fine-tune"
     assert results.index[2] in ("style guide + 1 example", "style guide + 2 examples")
-    assert set(run["choice"]["examples"]) == {1, 2} and len(run["losses"]) == 2
+    assert set(run["choice"]["examples"]) == {1, 2} and set(run["losses"]) == {"0", "1"}  # a loss history per seed
+    assert all(len(losses) == 2 for losses in run["losses"].values()) and results.loc["LoRA fine-tune", "runs"] == 2
+    assert len(results.loc["LoRA fine-tune", "run_scores"]) == 2 and results.loc["style guide", "runs"] == 1
     for approach, row in results.iterrows():
         assert row["n"] == 3 and len(row["scores"]) == 3 and len(run["replies"][approach]) == 3
         assert 0 <= row["style_score"] <= 1 and row["style_score"] == pytest.approx(sum(row["scores"]) / 3)
@@ -98,11 +108,11 @@ def test_a_stopped_style_fine_tune_is_not_cached(tiny_style, monkeypatch):
         return result
     monkeypatch.setattr(style, "train_model", stopped)
     settings = style.StyleSettings(model_id="tiny", n_train=4, n_validation=2, n_test=2, shots=(1,), steps=2,
-                                   batch_size=2, max_new_tokens=3)
+                                   batch_size=2, max_new_tokens=3, seeds=(0,))
     with pytest.raises(CourseError, match="stopped after 1 of 2 steps"):
         style.style_experiment(settings, progress=False)
     monkeypatch.setattr(style, "train_model", real_train)
-    assert len(style.style_experiment(settings, progress=False)["losses"]) == 2
+    assert len(style.style_experiment(settings, progress=False)["losses"]["0"]) == 2
 
 
 def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer, tmp_path, monkeypatch):
@@ -118,7 +128,7 @@ def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer,
         return model, tokenizer
     monkeypatch.setattr(style, "load_model", load_model)
     settings = style.StyleSettings(model_id="tiny", n_train=4, n_validation=2, n_test=2, shots=(1,), steps=2,
-                                   batch_size=2, max_new_tokens=3)
+                                   batch_size=2, max_new_tokens=3, seeds=(0,))
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "first"))
     first = style.style_experiment(settings, progress=False)
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "again"))  # an empty cache: measured again
