@@ -14,11 +14,11 @@ import pytest
 
 import helpers.cache as cache
 import helpers.models as models
-from helpers import (baselines, comparison, consistency, costs, crossover, decision, evaluation, generation, perplexity,
-                     playground, versatility)
-from helpers import files, pretraining, prompts, reference, statistics, tinygpt, tokens, training, variations
+from helpers import (baselines, comparison, consistency, costs, crossover, decide, decision, evaluation, generation,
+                     perplexity, playground, versatility)
+from helpers import files, finetune, pretraining, prompts, reference, statistics, tinygpt, tokens, training, tuning, variations
 from helpers.config import DATA_DIR
-from helpers.data import balanced_sample, load_probe, load_reviews, load_tickets
+from helpers.data import balanced_sample, load_probe, load_reviews, load_synthetic_reviews, load_tickets
 from helpers.errors import CourseError
 from helpers.tasks import Task
 
@@ -43,7 +43,7 @@ def ctx(tokenizer, tmp_path_factory):
 def data_folder(ctx, name: str, kind: str, content) -> str:
     """A data folder holding one file, `kind/<split file>`, with `content` (text or bytes)."""
     folder = ctx.tmp / name
-    file = {"reviews": "reviews/train.csv", "tickets": "tickets/train.jsonl", "probe": "probe/probe.jsonl"}[kind]
+    file = {"synthetic_reviews": "synthetic_reviews/train.csv", "tickets": "tickets/train.jsonl", "probe": "probe/probe.jsonl"}[kind]
     path = folder / file
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
@@ -51,12 +51,19 @@ def data_folder(ctx, name: str, kind: str, content) -> str:
 
 
 def reviews_file(ctx, name, content):
-    return load_reviews("train", data_dir=data_folder(ctx, name, "reviews", content))
+    return load_synthetic_reviews("train", data_dir=data_folder(ctx, name, "synthetic_reviews", content))
 
 
 def tickets_file(ctx, name, lines):
     text = lines if isinstance(lines, (str, bytes)) else "\n".join(json.dumps(line) for line in lines) + "\n"
     return load_tickets("train", data_dir=data_folder(ctx, name, "tickets", text))
+
+
+def labelled_file(ctx, name, content):
+    """A learner's own labelled CSV (text, label) holding `content` (text or bytes), read as a task."""
+    path = ctx.tmp / f"{name}.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return Task.from_file(path, text="text", label="label")
 
 
 def probe_file(ctx, name, lines):
@@ -134,7 +141,7 @@ BAD_INPUTS = [
     ("data", lambda c: reviews_file(c, "columns", "review,label\ngood,positive\n"), r"missing column\(s\) \['text'\]"),
     ("data", lambda c: reviews_file(c, "label", REVIEWS_HEADER + "good,great\n"), "unknown label 'great'"),
     ("data", lambda c: reviews_file(c, "blank", REVIEWS_HEADER + "  ,positive\n"), "empty review text"),
-    ("data", lambda c: load_reviews("train", data_dir=c.tmp / "nowhere"), "is missing"),
+    ("data", lambda c: load_synthetic_reviews("train", data_dir=c.tmp / "nowhere"), "is missing"),
     ("data", lambda c: load_reviews("dev"), "Unknown split 'dev'"),
     ("data", lambda c: load_tickets("holdout"), "Unknown split"),
     ("data", lambda c: tickets_file(c, "json", "{not json\n"), "not valid JSON"),
@@ -160,6 +167,17 @@ BAD_INPUTS = [
     ("data", lambda c: balanced_sample(c.reviews, 11), "asked for 11 rows but the table has 10"),
     ("data", lambda c: balanced_sample(c.reviews, -1), "asked for -1 rows"),
     ("data", lambda c: balanced_sample(c.reviews, 2, "stars"), "no column 'stars'"),
+    ("data", lambda c: Task.from_file(DATA_DIR / "headlines" / "headlines.csv", text="headline", label="headline"),
+     "the text and the label are both the column 'headline'"),
+    ("data", lambda c: labelled_file(c, "mine-empty", ""), "is empty: save your table with a header row"),
+    ("data", lambda c: labelled_file(c, "mine-bom", "\ufeff"), "is empty \\(only a byte-order mark\\)"),
+    ("data", lambda c: labelled_file(c, "mine-utf16", (REVIEWS_HEADER + "good,positive\n").encode("utf-16-le")),
+     "holds NUL characters"),
+    ("data", lambda c: labelled_file(c, "mine-cut", b"\xff\xfet\x00e"), "is not UTF-16 text \\(cut short\\?\\)"),
+    ("data", lambda c: labelled_file(c, "mine-nolabel", REVIEWS_HEADER + "good,NaN\nbad,null\n"),
+     "no row is left with both a text and a label"),
+    ("data", lambda c: labelled_file(c, "mine-rare", REVIEWS_HEADER + "".join(f"text {i},{i % 3}\n" for i in range(15))),
+     "too few examples of '0' \\(5\\), '1' \\(5\\), '2' \\(5\\)"),
     # --- prompts, evaluation, consistency ---------------------------------------------------------------
     ("prompts", lambda c: prompts.zero_shot("", "reviews"), "The input text is empty"),
     ("prompts", lambda c: prompts.zero_shot(None, "reviews"), "The input text is empty"),
@@ -267,12 +285,21 @@ BAD_INPUTS = [
     ("models", lambda c: models.load_tokenizer("no-such-org/no-such-model-xyz"), "Leave COURSE_MODEL unset"),
     ("comparison", lambda c: comparison.default_settings("poems"), "Unknown task"),
     ("comparison", lambda c: comparison.default_settings(headlines()), "The course's sizes are for its tasks"),
-    ("comparison", lambda c: comparison.fine_tune("reviews", load_reviews("train").head(2), kind="qlora", steps=1),
-     "Unknown kind of fine-tune"),
-    ("comparison", lambda c: crossover.crossover(comparison.default_settings("reviews"), shots=(1,), sizes=(10_000,)),
+    ("comparison", lambda c: decide.measure_task(headlines(), minutes=0), "minutes must be a positive number of minutes"),
+    ("comparison", lambda c: decide.measure_task(headlines(), minutes=math.nan), "minutes must be a positive number"),
+    ("comparison", lambda c: tuning.fine_tune("reviews", load_reviews("train").head(2), kind="qlora", learning_rate=1e-3,
+                                              passes=1), "Unknown kind of fine-tune"),
+    ("comparison", lambda c: crossover.crossover(comparison.default_settings("reviews"), sizes=(10_000,)),
      "Fine-tuning sizes must be from 1"),
-    ("comparison", lambda c: versatility.versatility(comparison.default_settings("reviews"), comparison.default_settings("reviews")),
-     "Pass the settings of the other task"),
+    ("comparison", lambda c: versatility.versatility(comparison.default_settings("reviews"), [comparison.default_settings("reviews")]),
+     "Pass the settings of other tasks"),
+    ("comparison", lambda c: versatility.versatility(comparison.default_settings("reviews"), []), "Pass the settings of other tasks"),
+    ("training", lambda c: training.train(training.add_lora(models.tiny_random_model(c.tokenizer)), c.tokenizer, _examples(c),
+                                          steps=2, schedule_steps=1), "schedule_steps must be a whole number of at least steps=2"),
+    ("statistics", lambda c: statistics.compare_methods([[1, 0]], [[1, 0, 1]]), "on the same examples: got 2 and 3"),
+    ("statistics", lambda c: statistics.run_interval([[1, 0], [1]]), "all on the same examples"),
+    ("reference", lambda c: reference.provenance(_damaged_provenance(c)), "is damaged"),
+    ("finetune", lambda c: finetune.read_config(c.tmp), "is a folder, not a file"),
     ("comparison", lambda c: variations.iteration(comparison.default_settings("tickets")), "The variations are about reviews"),
     ("comparison", lambda c: variations.variation_prompt(variations.VARIATIONS["three_way"], " "), "The input text is empty: give the review"),
     ("files", lambda c: files.output_folder("."), "is the current folder"),
@@ -293,6 +320,13 @@ BAD_INPUTS = [
     ("tinygpt", lambda c: tinygpt.GPTConfig(vocab_size=10, n_layer=0), "GPTConfig.n_layer must be a positive whole number"),
     ("tinygpt", lambda c: tinygpt.GPTConfig(vocab_size=10, n_embd=30, n_head=4), "must be divisible by n_head"),
 ]
+
+
+def _damaged_provenance(c):
+    folder = c.tmp / "damaged_results"
+    folder.mkdir(exist_ok=True)
+    (folder / "provenance.json").write_text('{"status": "complete", "fingerprint": ')  # cut off mid-write
+    return folder
 
 
 def _user_folder(c):
