@@ -216,8 +216,10 @@ def plot_spread(summaries, column: str = "variant", title: str = "Accuracy sprea
     return ax
 
 
-def plot_head_to_head(results, title: str = "Head-to-head on the same test examples"):
-    """Four panels, one bar per approach: accuracy, consistency, seconds per request, dollars per 1,000 requests.
+def plot_head_to_head(results, title: str = "Head-to-head on the same test examples", ceiling: float | None = None):
+    """Four panels, one bar per approach: accuracy (with its 95% interval over examples and runs, each run's own
+    accuracy as a dot, and `ceiling`, the human agreement, as a line), consistency, seconds per request, dollars per
+    1,000 requests.
 
     `results` is `helpers.comparison.with_dollars(...)`: one row per approach.
     """
@@ -226,19 +228,31 @@ def plot_head_to_head(results, title: str = "Head-to-head on the same test examp
     colours = [f"C{i}" for i in range(len(names))]
     panels = [("accuracy", "accuracy (share correct)"), (None, "same answer (share of examples' variants)"),
               ("latency_s", "seconds per request (this machine)"), ("dollars_per_1000_requests", "$ per 1,000 requests")]
+    x = np.arange(len(names))
     for ax, (column, label) in zip(axes, panels):
-        if column is None:  # consistency: two bars per approach
-            x = np.arange(len(names))
-            ax.bar(x - 0.2, results["paraphrase_agreement"], 0.4, color=colours, label="over wordings")
-            ax.bar(x + 0.2, results["seed_agreement"], 0.4, color=colours, alpha=0.5, hatch="//", label="over seeds")
+        if column is None:  # consistency: two bars per approach (an approach without a measure shows none)
+            ax.bar(x - 0.2, results["paraphrase_agreement"].fillna(0), 0.4, color=colours, label="over wordings")
+            ax.bar(x + 0.2, results["seed_agreement"].fillna(0), 0.4, color=colours, alpha=0.5, hatch="//",
+                   label="over sampling seeds")
             ax.set_ylim(0, 1.05)
             ax.legend(fontsize=8, loc="lower right")
             ax.set_title("consistency")
         else:
-            ax.bar(names, results[column], color=colours)
+            ax.bar(x, results[column], color=colours)
             ax.set_title(column.replace("_", " "))
             if column == "accuracy":
                 ax.set_ylim(0, 1.05)
+                if {"accuracy_low", "accuracy_high"} <= set(results.columns):
+                    ax.errorbar(x, results["accuracy"], fmt="none", ecolor="black", capsize=3,
+                                yerr=[results["accuracy"] - results["accuracy_low"],
+                                      results["accuracy_high"] - results["accuracy"]])
+                if "run_scores" in results:
+                    for i, runs in enumerate(results["run_scores"]):
+                        if len(runs) > 1:
+                            ax.scatter([i] * len(runs), [np.mean(run) for run in runs], color="black", s=8, zorder=3)
+                if ceiling is not None:
+                    ax.axhline(ceiling, color="green", linestyle="-.", linewidth=1, label="one rater vs the others")
+                    ax.legend(fontsize=7, loc="upper left")
         ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
         ax.set_ylabel(label, fontsize=8)
     fig.suptitle(title)
@@ -246,28 +260,71 @@ def plot_head_to_head(results, title: str = "Head-to-head on the same test examp
     return axes
 
 
-def plot_crossover(table, point=None, title: str = "Where fine-tuning overtakes prompting", chance: float | None = None):
-    """Accuracy against labelled examples used, in the prompt (few-shot), as fine-tuning data and (if measured)
-    by the classical baseline, on one chart.
+def plot_recipe_search(search, title: str = "Choosing each fine-tune's recipe on validation"):
+    """Validation accuracy after every pass, one line per (kind, learning rate): what `tuning.choose_recipe` saw."""
+    kinds = list(dict.fromkeys(search["kind"]))
+    fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 3.4), sharey=True, squeeze=False)
+    for ax, kind in zip(axes[0], kinds):
+        rows = search[search["kind"] == kind]
+        for rate, runs in rows.groupby("learning_rate"):
+            ax.plot(runs["passes"], runs["validation_accuracy"], marker="o", label=f"learning rate {rate:g}")
+        best = rows.loc[rows["validation_accuracy"].idxmax()]
+        ax.scatter([best["passes"]], [best["validation_accuracy"]], s=120, facecolors="none", edgecolors="black",
+                   label="chosen")
+        ax.set_xticks(sorted(rows["passes"].unique()))
+        ax.set_xlabel("passes over the training examples")
+        ax.set_title({"lora": "LoRA", "full": "full fine-tune"}.get(kind, kind))
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("validation accuracy")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return axes[0]
 
-    `table` is `helpers.crossover.crossover(...)`; `point` the crossover (or None); each few-shot point is
-    labelled with its prompt tokens per request; right/wrong `scores` give each point its 95% interval.
+
+def plot_shortcut(table, title: str = "With and without the cue"):
+    """Grouped bars from `findings.shortcut_table`: each approach's accuracy on the examples with the cue and without,
+    with 95% intervals."""
+    subsets = list(dict.fromkeys(table["subset"]))
+    approaches = list(dict.fromkeys(table["approach"]))
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    x = np.arange(len(approaches))
+    for i, subset in enumerate(subsets):
+        rows = table[table["subset"] == subset].set_index("approach").loc[approaches]
+        ax.bar(x + (i - 0.5) * 0.4, rows["accuracy"], 0.4, label=f"{subset} (n={rows['n'].iloc[0]})",
+               yerr=[rows["accuracy"] - rows["low"], rows["high"] - rows["accuracy"]], capsize=3, alpha=1 - 0.4 * i)
+    ax.set_xticks(x, approaches, rotation=20, ha="right", fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("accuracy (95% interval)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_crossover(table, point=None, title: str = "Where fine-tuning overtakes prompting", chance: float | None = None,
+                   ceiling: float | None = None):
+    """Accuracy against labelled examples used, in the prompt, as fine-tuning data and (if measured) by the classical
+    baseline, on one chart; zero-shot sits at 0.
+
+    `table` is `helpers.crossover.crossover(...)` (its `accuracy_low` and `accuracy_high` give each point its 95%
+    interval over runs and examples); `point` the crossover (or None); each prompt point is labelled with its prompt
+    tokens per request; `ceiling` draws the human agreement, `chance` guessing.
     """
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    for (method, rows), marker in zip(table.groupby("method", sort=True), "os^D"):
+    for (method, rows), marker in zip(table.groupby("method", sort=True), "os^Dv"):
         rows = rows.sort_values("labelled_examples")
         line, = ax.plot(rows["labelled_examples"], rows["accuracy"], marker=marker, label=method)
-        if "scores" in rows and all(set(scores) <= {0, 1} for scores in rows["scores"]):
-            intervals = [accuracy_interval(scores) for scores in rows["scores"]]
+        if {"accuracy_low", "accuracy_high"} <= set(rows.columns):
             ax.errorbar(rows["labelled_examples"], rows["accuracy"], fmt="none", ecolor=line.get_color(), alpha=0.5,
-                        yerr=[[a - low for a, low, _ in intervals], [high - a for a, _, high in intervals]], capsize=3)
-        if method == "few-shot prompt":
+                        yerr=[rows["accuracy"] - rows["accuracy_low"], rows["accuracy_high"] - rows["accuracy"]], capsize=3)
+        if method == "best prompt":
             for x, y, tokens in zip(rows["labelled_examples"], rows["accuracy"], rows["prompt_tokens"]):
                 ax.annotate(f"{tokens:.0f} tok", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=7)
     if point is not None:
         ax.axvline(point, color="grey", linestyle="--", label=f"fine-tuning ahead from {point} examples")
     if chance is not None:
         ax.axhline(chance, color="black", linestyle=":", linewidth=1, label=f"chance ({chance:.0%})")
+    if ceiling is not None:
+        ax.axhline(ceiling, color="green", linestyle="-.", linewidth=1, label=f"one rater vs the others ({ceiling:.0%})")
     ax.set_xscale("symlog", linthresh=1)
     largest = table["labelled_examples"].max()
     ax.set_xlim(-0.3, largest * 1.6)  # no negative counts; room for the largest point's marker
@@ -348,9 +405,12 @@ def plot_confusion(details, labels, title: str = "Confusion matrix", ax=None):
 
 def plot_learning_curve(curve, baselines: dict | None = None, title: str = "How much data does fine-tuning need?",
                         ylabel: str = "accuracy on the test reviews"):
-    """Test accuracy against the number of training examples (log scale), with flat lines for baselines."""
+    """Test accuracy against the number of training examples (log scale), with flat lines for baselines; a `TF-IDF`
+    column (the classical classifier on the same examples) is drawn as a second curve."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     ax.plot(curve["train_examples"], curve["accuracy"], marker="o", color="C1", label="LoRA fine-tune")
+    if "TF-IDF" in curve:
+        ax.plot(curve["train_examples"], curve["TF-IDF"], marker="s", color="C4", label="TF-IDF, same examples")
     for (name, accuracy), color in zip((baselines or {}).items(), ("grey", "C0", "C2")):
         ax.axhline(accuracy, color=color, linestyle="--", label=name)
     ax.set_xscale("log")

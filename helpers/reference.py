@@ -17,47 +17,62 @@ import json
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .comparison import Settings, default_settings
-from .config import REPO_ROOT, SEED
-from .data import balanced_sample, data_files, load_reviews
+from .comparison import Settings, default_settings, prompt_patterns
+from .config import REPO_ROOT
+from .data import data_files, load_reviews
 from .errors import CourseError
+from .fetch import ARCHIVE_SHA256
 from .files import write_text
-from .models import PACKAGED_MODEL, default_model_id, packaged_gguf_path
+from .models import PACKAGED_MODEL, default_model_id, packaged_gguf_path, short_name
 from .prompts import INJECTED_LABEL, INJECTION, catalog, delimited, inject, zero_shot
-from .statistics import format_accuracy
+from .statistics import format_runs
 from .style import HOUSE_STYLE, StyleSettings, default_style_settings, reply_request, styled_request
 from .tasks import get_task
 
 RESULTS_DIR = REPO_ROOT / "results"
 PROVENANCE = "provenance.json"
 # Raise when the measuring code changes what the reference would measure (2: bfloat16 products; 3: generation
-# batches of at most 4,096 prompt tokens and adapters seeded before they are made).
-REFERENCE_VERSION = 3
-CROSSOVER = {"shots": (1, 4), "sizes": (16, 64)}  # labelled examples: in the prompt, and as LoRA training data
-VALIDATION = {"reviews": 60, "tickets": 24}        # examples the best prompt is chosen on (twice full mode's)
-CONSISTENCY = {"reviews": 40, "tickets": 16}       # test examples asked in other wordings and with other seeds
+# batches of at most 4,096 prompt tokens and adapters seeded before they are made; 4: real reviews, recipes chosen
+# on validation, several training seeds).
+REFERENCE_VERSION = 4
+HEAD_TO_HEADS = ("reviews", "synthetic_reviews", "tickets")
+CROSSOVER_SIZES = (32, 64)  # labelled examples below the head-to-head's own, for the learning curve (reviews)
+ITERATION_TEST = 200        # test reviews the hybrid path's variations are asked on (by the base and every fine-tune)
 
 
-def settings(task: str) -> Settings:
-    """The reference's settings: full mode's training, the whole test split; the best prompt chosen on twice
-    full mode's validation examples, consistency measured on a part of the test split (it asks each example
-    six more times: 3 wordings and 3 seeds). Sized to finish within an hour on 2 CPU cores."""
+def settings(task: str, model_id: str | None = None) -> Settings:
+    """The reference's settings of a task: full mode's (whole validation and test splits, recipes chosen on
+    validation, three training seeds)."""
     full = default_settings(task, quick=False)
-    n_test = len(get_task(task).split("test"))
-    return replace(full, n_test=n_test, n_validation=VALIDATION[task], n_consistency=CONSISTENCY[task])
+    return full if model_id is None else replace(full, model_id=model_id)
 
 
-def style_settings() -> StyleSettings:
+def style_settings(model_id: str | None = None) -> StyleSettings:
     """The reference's house-style experiment (notebook 07): full mode's sizes."""
-    return default_style_settings(quick=False)
+    full = default_style_settings(quick=False)
+    return full if model_id is None else replace(full, model_id=model_id)
 
 
 def injection_victims() -> pd.DataFrame:
     """Every positive or very positive test review: the attacker wants them called very_negative."""
     test = load_reviews("test")
     return test[test["label"].isin(["positive", "very_positive"])].reset_index(drop=True)
+
+
+def folder_for(model_id: str | None = None) -> Path:
+    """Where a model's reference lives: results/ for the packaged SmolLM2-135M, results/<model>/ for another."""
+    model_id = model_id or default_model_id()
+    return RESULTS_DIR if model_id == PACKAGED_MODEL else RESULTS_DIR / short_name(model_id)
+
+
+def shipped() -> dict[str, Path]:
+    """Every reference shipped in results/, by model name (the packaged model's first)."""
+    folders = {short_name(PACKAGED_MODEL): RESULTS_DIR}
+    folders.update({path.parent.name: path.parent for path in sorted(RESULTS_DIR.glob(f"*/{PROVENANCE}"))})
+    return {name: folder for name, folder in folders.items() if (folder / PROVENANCE).is_file()}
 
 
 # --- The fingerprint: what defines the experiments ---------------------------------------------------
@@ -72,12 +87,11 @@ def _rendered_prompts() -> dict:
     """Every prompt the reference asks, shown on two fixed examples per task: a change to any pattern,
     instruction, wording or injection changes the fingerprint."""
     rendered = {}
-    for task in ("reviews", "tickets"):
+    for task in HEAD_TO_HEADS:
         run = settings(task)
-        frame = get_task(task).split("train")
-        texts = list(frame["text"].head(2))
-        pool = balanced_sample(frame, run.n_train, get_task(task).label_column, seed=SEED)
-        patterns = catalog(task, pool=pool.reset_index(drop=True), k=run.k)
+        texts = list(run.rows("validation")["text"].head(2))
+        patterns = {name: draws[0] for name, draws in prompt_patterns(run).items()}
+        patterns.update(catalog(task))
         rendered[task] = {name: [pattern(text) for text in texts] for name, pattern in sorted(patterns.items())}
         rendered[task]["wordings"] = list(get_task(task).paraphrases)
     rendered["injection"] = [INJECTION, INJECTED_LABEL, delimited(inject("It broke.")), zero_shot("It broke.")]
@@ -85,17 +99,16 @@ def _rendered_prompts() -> dict:
     return rendered
 
 
-def fingerprint() -> str:
-    """A digest of what the reference measured: data files, prompts, settings, model file, REFERENCE_VERSION.
-
-    Library versions are recorded in the provenance but not fingerprinted: the same course runs on several stacks.
-    """
-    digest = hashlib.sha256(f"reference {REFERENCE_VERSION}".encode())
-    for path in data_files(("probe", "reviews", "tickets", "replies")):
+def fingerprint(model_id: str | None = None) -> str:
+    """A digest of what the reference measured: data files (the fetched archive's hash among them), prompts, settings,
+    the model file, REFERENCE_VERSION. Library versions are recorded in the provenance but not fingerprinted: the
+    same course runs on several stacks."""
+    digest = hashlib.sha256(f"reference {REFERENCE_VERSION} {ARCHIVE_SHA256}".encode())
+    for path in data_files(("probe", "reviews", "synthetic_reviews", "tickets", "replies")):
         digest.update(path.name.encode() + path.read_bytes())
-    definition = {"settings": {task: asdict(settings(task)) for task in ("reviews", "tickets")}, "crossover": CROSSOVER,
-                  "style": asdict(style_settings()),
-                  "prompts": _rendered_prompts(), "model": _model_digest(default_model_id())}
+    definition = {"settings": {task: asdict(settings(task, model_id)) for task in HEAD_TO_HEADS},
+                  "crossover": CROSSOVER_SIZES, "iteration": ITERATION_TEST, "style": asdict(style_settings(model_id)),
+                  "prompts": _rendered_prompts(), "model": _model_digest(model_id or default_model_id())}
     digest.update(json.dumps(definition, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
 
@@ -122,12 +135,32 @@ def provenance(folder: Path = RESULTS_DIR) -> dict:
     path = folder / PROVENANCE
     if not path.exists():
         raise CourseError(f"No reference run in {folder}: run `python benchmarks/reference.py`.")
-    return json.loads(path.read_text())
+    try:
+        record = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CourseError(f"{path} is damaged ({type(error).__name__}): restore it with `git checkout {path}` or measure "
+                          "again with `python benchmarks/reference.py`.") from None
+    if not isinstance(record, dict):
+        raise CourseError(f"{path} is damaged (not a JSON object): restore it with `git checkout {path}`.")
+    return record
+
+
+def file_digests(folder: Path = RESULTS_DIR) -> dict[str, str]:
+    """The SHA-256 of every file the reference wrote in `folder` (all but the provenance, which records them)."""
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())
+            if path.is_file() and path.name != PROVENANCE}
+
+
+def edited_files(folder: Path = RESULTS_DIR) -> list[str]:
+    """The files of `folder` that differ from what the reference run wrote (edited, added or removed by hand)."""
+    recorded, present = provenance(folder).get("files", {}), file_digests(folder)
+    return sorted(name for name in set(recorded) | set(present) if recorded.get(name) != present.get(name))
 
 
 def write_provenance(record: dict, folder: Path = RESULTS_DIR) -> None:
+    """The provenance, with the digest of every other file in `folder` (written last, after them)."""
     folder.mkdir(parents=True, exist_ok=True)
-    write_text(folder / PROVENANCE, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    write_text(folder / PROVENANCE, json.dumps({**record, "files": file_digests(folder)}, indent=2, sort_keys=True) + "\n")
 
 
 def per_example(table: pd.DataFrame, keys: list[str], lists: tuple[str, ...]) -> pd.DataFrame:
@@ -139,39 +172,62 @@ def per_example(table: pd.DataFrame, keys: list[str], lists: tuple[str, ...]) ->
     return pd.DataFrame(rows)
 
 
+def per_run_example(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per key, run and example from a table whose `run_scores` column holds a list of runs' scores."""
+    rows = []
+    for _, row in table.iterrows():
+        for run, scores in enumerate(row["run_scores"]):
+            rows += [{**{key: row[key] for key in keys}, "run": run, "example": i, "score": score}
+                     for i, score in enumerate(scores)]
+    return pd.DataFrame(rows)
+
+
 def _lists(examples: pd.DataFrame, keys: list[str], columns: tuple[str, ...]) -> pd.DataFrame:
     """The inverse of `per_example`: one row per key, one list per column."""
     ordered = examples.sort_values([*keys, "example"], kind="stable")
     return ordered.groupby(keys, sort=False)[list(columns)].agg(list).reset_index()
 
 
-SCALARS_DROPPED = ("scores", "predictions", "agreement_scores")
+def _run_scores(examples: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Per key, the list of runs' per-example scores, from a table with `run`, `example` and `score` columns."""
+    ordered = examples.sort_values([*keys, "run", "example"], kind="stable")
+    runs = ordered.groupby([*keys, "run"], sort=False)["score"].agg(list).reset_index()
+    return runs.groupby(keys, sort=False)["score"].agg(list)
 
 
 def head_to_head(task: str, folder: Path = RESULTS_DIR) -> dict:
-    """The reference's head-to-head of `task`, shaped like `comparison.head_to_head`'s result (plus "settings")."""
+    """The reference's head-to-head of `task`, shaped like `comparison.head_to_head`'s result."""
     summary = read_table(f"{task}_head_to_head", folder).set_index("approach")
-    examples = _lists(read_table(f"{task}_head_to_head_examples", folder), ["approach"], ("score", "prediction", "agreement"))
-    examples = examples.set_index("approach")
-    summary["scores"] = examples["score"]
-    summary["predictions"] = examples["prediction"]
-    summary["agreement_scores"] = examples["agreement"].map(lambda values: [v for v in values if v == v])  # subset only
-    return {"results": summary, "candidates": read_table(f"{task}_prompt_choice", folder), "settings": settings(task)}
+    examples = read_table(f"{task}_head_to_head_examples", folder)
+    run_scores = _run_scores(examples, ["approach"])
+    first = _lists(examples[examples["run"] == 0], ["approach"], ("prediction", "agreement")).set_index("approach")
+    summary["run_scores"] = run_scores
+    summary["scores"] = run_scores.map(lambda runs: list(np.mean(runs, axis=0)))
+    summary["predictions"] = first["prediction"].map(lambda values: ["unparsed" if v != v else str(v) for v in values])
+    summary["agreement_scores"] = first["agreement"].map(lambda values: [v for v in values if v == v])  # subset only
+    return {"results": summary, "candidates": read_table(f"{task}_prompt_choice", folder),
+            "search": read_table(f"{task}_recipe_search", folder), "settings": settings(task)}
 
 
 def crossover(folder: Path = RESULTS_DIR) -> pd.DataFrame:
-    """The reference's crossover table (reviews), shaped like `crossover.crossover`'s result."""
+    """The reference's learning curve (reviews), shaped like `crossover.crossover`'s result."""
     summary = read_table("reviews_crossover", folder)
-    examples = _lists(read_table("reviews_crossover_examples", folder), ["method", "labelled_examples"], ("score",))
-    table = summary.merge(examples.rename(columns={"score": "scores"}), on=["method", "labelled_examples"])
+    run_scores = _run_scores(read_table("reviews_crossover_examples", folder), ["method", "labelled_examples"])
+    table = summary.merge(run_scores.rename("run_scores").reset_index(), on=["method", "labelled_examples"])
+    table["scores"] = table["run_scores"].map(lambda runs: list(np.mean(runs, axis=0)))
     return table.assign(n=table["scores"].map(len))
 
 
 def versatility(folder: Path = RESULTS_DIR) -> dict:
     """The reference's versatility experiment, shaped like `versatility.versatility`'s result."""
     probe = read_table("versatility_probe", folder)
+    runs = _run_scores(read_table("versatility_examples", folder), ["model", "measure"])
+    nested = {}
+    for (model, measure), scores in runs.items():
+        nested.setdefault(model, {})[measure] = scores
     return {"table": read_table("versatility", folder).set_index("model"),
-            "probe": {model: rows.drop(columns="model").reset_index(drop=True) for model, rows in probe.groupby("model", sort=False)}}
+            "probe": {model: rows.drop(columns="model").reset_index(drop=True) for model, rows in probe.groupby("model", sort=False)},
+            "runs": nested}
 
 
 def injection(folder: Path = RESULTS_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -180,64 +236,100 @@ def injection(folder: Path = RESULTS_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def iteration(folder: Path = RESULTS_DIR) -> pd.DataFrame:
-    """The reference's hybrid path (notebook 06), shaped like `variations.iteration`'s result, plus `n`."""
-    return read_table("iteration", folder)
+    """The reference's hybrid path (notebook 06), shaped like `variations.iteration`'s result."""
+    keys = ["step", "model", "variation", "shots"]
+    table = read_table("iteration", folder)
+    runs = _run_scores(read_table("iteration_examples", folder), keys).rename("run_scores").reset_index()
+    return table.merge(runs, on=keys, how="left", sort=False)
 
 
 def house_style(folder: Path = RESULTS_DIR) -> dict:
     """The reference's house-style experiment (notebook 07), shaped like `style.style_experiment`'s result."""
     summary = read_table("house_style", folder).set_index("approach")
-    examples = _lists(read_table("house_style_examples", folder), ["approach"], ("score", "reply")).set_index("approach")
-    summary["scores"] = examples["score"]
+    examples = read_table("house_style_examples", folder)
+    summary["run_scores"] = _run_scores(examples, ["approach"])
+    summary["scores"] = summary["run_scores"].map(lambda runs: list(np.mean(runs, axis=0)))
+    first = _lists(examples[examples["run"] == 0], ["approach"], ("reply",)).set_index("approach")
     replies = {approach: [text if isinstance(text, str) else "" for text in texts]  # an empty reply reads back as NaN
-               for approach, texts in examples["reply"].items()}
+               for approach, texts in first["reply"].items()}
     return {"results": summary, "replies": replies, "choice": read_table("house_style_choice", folder),
             "tickets": read_table("house_style_tickets", folder)["text"].tolist()}
 
 
+def human_agreement(folder: Path = RESULTS_DIR) -> pd.DataFrame:
+    """Per test sentence of the real reviews: how often one rater's shade matched the others' (`data.rater_agreement`):
+    the ceiling beside every accuracy on that task."""
+    return read_table("reviews_human_agreement", folder)
+
+
+def shortcut(folder: Path = RESULTS_DIR) -> pd.DataFrame:
+    """Every approach on the made-up reviews with and without a closing bottom line (`data.has_closing_verdict`)."""
+    return read_table("synthetic_reviews_shortcut", folder)
+
+
 def summary(folder: Path = RESULTS_DIR) -> str:
     """The reference's findings as Markdown (results/README.md), every figure read from the tables in `folder`."""
+    from .comparison import family_verdicts
     from .crossover import crossover_point
     from .evaluation import hijacked_flags
-    from .statistics import compare_paired
+    from .statistics import compare_methods, format_accuracy
     record = provenance(folder)
     lines = ["# The reference run", "",
              f"Measured with `{record['command']}` on {record['date']} ({record['machine']['summary']}, "
              f"torch {record['versions']['torch']}, transformers {record['versions']['transformers']}, "
-             f"peft {record['versions']['peft']}), commit {record['commit']}, in {record['wall_seconds'] / 60:.0f} minutes "
+             f"peft {record['versions']['peft']}), model {record.get('model', short_name(PACKAGED_MODEL))}, "
+             f"commit {record['commit']}, in {record['wall_seconds'] / 60:.0f} minutes "
              f"(per step: {', '.join(f'{name} {seconds / 60:.0f} min' for name, seconds in record['step_seconds'].items())}). "
              "Every answer is in the CSV files beside this one; `helpers.reference` reads them. This page is written "
-             "by the script from those files.", ""]
-    for task in ("reviews", "tickets"):
+             "by the script from those files. Every finding holds for this model, at this size, on these data.", ""]
+    agreement = human_agreement(folder)
+    for task in HEAD_TO_HEADS:
         run = head_to_head(task, folder)
         results, n = run["results"], sample_size(run)
-        lines += [f"## {task.capitalize()}: {n} test examples", "",
-                  f"Best prompt chosen on {run['settings'].n_validation} validation examples: "
-                  f"`{results.loc['best prompt', 'prompt']}`.", "", "| approach | accuracy (95% interval) |", "|---|---|"]
-        lines += [f"| {approach} | {format_accuracy(row['scores'])} |" for approach, row in results.iterrows()]
-        lines += [""] + [f"- {compare_paired(results.loc[a, 'scores'], results.loc[b, 'scores']).describe(a, b)}"
-                         for a, b in [("LoRA fine-tune", "best prompt"), ("full fine-tune", "best prompt"),
-                                      ("full fine-tune", "LoRA fine-tune"), ("best prompt", "zero-shot")]] + [""]
+        lines += [f"## {task.replace('_', ' ').capitalize()}: {n} test examples", "",
+                  "| approach | accuracy (95% interval over examples and runs; runs' spread) | chosen on validation |",
+                  "|---|---|---|"]
+        for approach, row in results.iterrows():
+            chosen = (f"{row['prompt']} ({row['validation_accuracy']:.0%} on validation)" if row["family"] == "prompting"
+                      else f"learning rate {row['learning_rate']:g}, {row['passes']:.0f} passes "
+                           f"({row['validation_accuracy']:.0%} on validation)" if row["family"] != "classical"
+                      else f"{row['validation_accuracy']:.0%} on validation")
+            lines.append(f"| {approach} | {format_runs(row['run_scores'])} | {chosen} |")
+        if task == "reviews":
+            lines += ["", f"Human agreement on these sentences (one rater against the others' mean): "
+                          f"{format_accuracy(agreement['agreement'])}."]
+        lines += [""] + [f"- {comparison.describe(a, b)}" for a, b, comparison in family_verdicts(results)] + [""]
+    table = shortcut(folder)
+    lines += ["## Shortcut: made-up reviews with and without a closing bottom line", "",
+              "| approach | with a bottom line | without |", "|---|---|---|"]
+    for approach, rows in table.groupby("approach", sort=False):
+        cells = {row["subset"]: f"{row['accuracy']:.0%} ({row['low']:.0%}-{row['high']:.0%}, n={row['n']})"
+                 for _, row in rows.iterrows()}
+        lines.append(f"| {approach} | {cells.get('with a bottom line', '—')} | {cells.get('without', '—')} |")
     crossing = crossover(folder)
     point = crossover_point(crossing)
-    lines += ["## Labelled examples: in the prompt or as training data (reviews)", "", "| method | labelled examples | accuracy |",
-              "|---|---|---|"]
-    lines += [f"| {row['method']} | {row['labelled_examples']} | {format_accuracy(row['scores'])} |" for _, row in crossing.iterrows()]
+    lines += ["", "## Labelled examples: in the prompt or as training data (reviews)", "",
+              "| method | labelled examples | accuracy |", "|---|---|---|"]
+    lines += [f"| {row['method']} | {row['labelled_examples']} | {format_runs(row['run_scores'])} |"
+              for _, row in crossing.iterrows()]
     lines += ["", f"Fine-tuning beat every prompt that could use as many examples from {point} labelled examples on."
               if point is not None else "Fine-tuning did not clearly beat the prompts at any size measured.", ""]
-    base, tuned = versatility(folder)["probe"].values()
-    lines += ["## Versatility", "", f"- {compare_paired(tuned['correct'], base['correct']).describe('fine-tuned on reviews', 'base model')} "
-              "(general probe)", ""]
+    runs = versatility(folder)["runs"]
+    base, tuned = list(runs)
+    lines += ["## Versatility: what specialising cost", ""]
+    lines += [f"- {measure}: {compare_methods(runs[tuned][measure], runs[base][measure]).describe(tuned, base)}"
+              for measure in runs[base]]
     style = house_style(folder)["results"]
-    lines += ["## House style: replies to tickets (notebook 07)", "", "| approach | style score (95% interval) | all seven rules |",
-              "|---|---|---|"]
-    lines += [f"| {approach} | {format_accuracy(row['scores'])} | {row['all_rules']:.0%} |" for approach, row in style.iterrows()]
-    best_prompt = style.drop(index=["LoRA fine-tune"])["style_score"].idxmax()
-    lines += ["", f"- {compare_paired(style.loc['LoRA fine-tune', 'scores'], style.loc[best_prompt, 'scores']).describe('LoRA fine-tune', best_prompt)}", ""]
-    flags = hijacked_flags(injection(folder)[1])
-    lines += ["## Prompt injection: answers moved to the attacker's label", "", "| condition | generate | score |", "|---|---|---|"]
-    for condition in dict.fromkeys(condition for condition, _ in flags):
-        lines.append(f"| {condition} | {format_accuracy(flags[condition, 'generate'])} | {format_accuracy(flags[condition, 'score'])} |")
+    lines += ["", "## House style: replies to tickets (notebook 07)", "",
+              "| approach | style score (95% interval) | all the rules |", "|---|---|---|"]
+    lines += [f"| {approach} | {format_runs(row['run_scores'])} | {row['all_rules']:.0%} |" for approach, row in style.iterrows()]
+    summary_table, examples = injection(folder)
+    flags = hijacked_flags(examples)
+    lines += ["", "## Prompt injection: answers moved to the attacker's label, and the task", "",
+              "| condition | method | hijacked | task accuracy | unparseable |", "|---|---|---|---|---|"]
+    for _, row in summary_table.iterrows():
+        lines.append(f"| {row['pattern']} | {row['method']} | {format_accuracy(flags[row['pattern'], row['method']])} | "
+                     f"{row['accuracy']:.0%} | {row['unparseable_rate']:.0%} |")
     return "\n".join(lines) + "\n"
 
 
@@ -270,9 +362,17 @@ def where(folder: Path = RESULTS_DIR) -> str:
 
 
 def side_by_side(mine: pd.DataFrame, reference: pd.DataFrame, mine_name: str = "this run") -> pd.DataFrame:
-    """Accuracy of each approach with its 95% interval and n: your run next to the reference."""
-    return pd.DataFrame({mine_name: mine["scores"].map(format_accuracy),
-                         "reference": reference["scores"].map(format_accuracy)}).loc[list(reference.index)]
+    """Accuracy of each approach with its 95% interval, n and runs: your run next to the reference (a dash where
+    your run did not measure an approach)."""
+    return pd.DataFrame({mine_name: mine["run_scores"].map(format_runs),
+                         "reference": reference["run_scores"].map(format_runs)}).loc[list(reference.index)].fillna("—")
+
+
+def every_model(task: str) -> pd.DataFrame:
+    """Every shipped reference's head-to-head of `task` side by side: one column per model (`shipped`)."""
+    columns = {name: head_to_head(task, folder)["results"]["run_scores"].map(format_runs)
+               for name, folder in shipped().items()}
+    return pd.DataFrame(columns).fillna("—")
 
 
 def consistent_with(quick_scores, reference_scores) -> bool:
