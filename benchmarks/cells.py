@@ -10,6 +10,7 @@ and the processes it starts, sampled every 0.1 s) while the cell ran. With --sum
 wall time and peak memory, for the mode it ran in, into benchmarks/notebook_times.md: the one table of time and
 memory per notebook, which the README shows as it is (`tests/test_benchmarks.py` checks that they agree).
 """
+
 import argparse
 import datetime
 import os
@@ -100,12 +101,18 @@ def write_summary(measured: dict, mode: str, when: str, path: Path = SUMMARY) ->
     notebooks' and the other mode's figures with their own provenance. Returns the table's text."""
     summary = read_summary(path)
     for name, (seconds, peak) in measured.items():
-        summary["rows"].setdefault(name, {m: ["not measured", "not measured"] for m in MODES})[mode] = \
-            [duration(seconds), f"{peak / 1024:.2f} GB"]
+        summary["rows"].setdefault(name, {m: ["not measured", "not measured"] for m in MODES})[mode] = [
+            duration(seconds),
+            f"{peak / 1024:.2f} GB",
+        ]
     summary["provenance"][mode] = when
-    lines = ["| notebook | quick mode: time | quick mode: peak memory | full mode: time | full mode: peak memory |",
-             "|---|---:|---:|---:|---:|"]
-    lines += [f"| `{name}` | {' | '.join(row['quick'] + row['full'])} |" for name, row in sorted(summary["rows"].items())]
+    lines = [
+        "| notebook | quick mode: time | quick mode: peak memory | full mode: time | full mode: peak memory |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| `{name}` | {' | '.join(row['quick'] + row['full'])} |" for name, row in sorted(summary["rows"].items())
+    ]
     lines += [""] + [f"- {m} mode: {summary['provenance'].get(m, 'not measured')}" for m in MODES]
     text = "\n".join(lines) + "\n"
     path.write_text(text)
@@ -129,14 +136,20 @@ def main():
         rows, seconds, peak = profile(path)
         measured[path.stem] = (seconds, peak)
         print(f"\n## {path.name}: {seconds:.0f} s, peak {peak:,.0f} MB\n\n| s | peak MB | cell |\n|---:|---:|---|")
-        for cell_seconds, cell_peak, line in sorted(rows, reverse=True)[:args.top or None]:
+        for cell_seconds, cell_peak, line in sorted(rows, reverse=True)[: args.top or None]:
             print(f"| {cell_seconds:.1f} | {cell_peak:,.0f} | `{line}` |")
     if args.summary:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
         mode = "quick" if os.environ.get("COURSE_QUICK", "").strip().lower() in ("1", "true", "yes", "on") else "full"
         threads = os.environ.get("OMP_NUM_THREADS", "all")
-        print(write_summary(measured, mode, f"{datetime.date.today().isoformat()}, {chip()}, {threads} thread(s) per "
-                                            f"notebook, one notebook at a time, commit {commit}"))
+        print(
+            write_summary(
+                measured,
+                mode,
+                f"{datetime.date.today().isoformat()}, {chip()}, {threads} thread(s) per "
+                f"notebook, one notebook at a time, commit {commit}",
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python benchmarks/reference.py                      # the packaged SmolLM2-135M -> results/
     python benchmarks/reference.py --model HuggingFaceTB/SmolLM2-360M-Instruct   # -> results/SmolLM2-360M/ (network)
-    python benchmarks/reference.py --steps "reviews head-to-head"                  # some steps only (no results/ written)
+    python benchmarks/reference.py --steps "reviews head-to-head"   # some steps only (no results/ written)
 
 Each experiment is cached as soon as it is measured (`helpers.cache`, as in notebooks 05 and 06), so a stopped run
 resumes where it stopped. The results folder is written at the end, one tidy CSV per measurement with every
@@ -10,6 +10,7 @@ per-example answer of every run, and provenance.json says when, where and on wha
 other file, so that a hand edit shows). `helpers.reference` reads it back; `tests/test_reference.py` checks its
 fingerprint and quick runs against it. Wall time: see results/README.md (it records each step's minutes).
 """
+
 import argparse
 import datetime
 import os
@@ -45,6 +46,7 @@ def injection(model_id: str):
     def compute(folder):
         model, tokenizer = load_model(model_id)
         return measure_injection(model, tokenizer, reference.injection_victims(), progress=True)
+
     return cached("injection", {"victims": len(reference.injection_victims()), "model_id": model_id}, compute)
 
 
@@ -52,14 +54,16 @@ def steps(model_id: str | None) -> dict:
     """The reference's experiments, in the order they run (the core first)."""
     run = {task: reference.settings(task, model_id) for task in reference.HEAD_TO_HEADS}
     others = [reference.settings("movie_reviews", model_id), run["tickets"]]
-    return {"reviews head-to-head": lambda: comparison.head_to_head(run["reviews"]),
-            "reviews learning curve": lambda: crossover(run["reviews"], sizes=reference.CROSSOVER_SIZES),
-            "tickets head-to-head": lambda: comparison.head_to_head(run["tickets"]),
-            "synthetic reviews head-to-head": lambda: comparison.head_to_head(run["synthetic_reviews"]),
-            "versatility": lambda: versatility(run["reviews"], others, n_probe=None),
-            "injection": lambda: injection(run["reviews"].model_id),
-            "hybrid path": lambda: iteration(run["reviews"], n_test=reference.ITERATION_TEST),
-            "house style": lambda: style_experiment(reference.style_settings(model_id))}
+    return {
+        "reviews head-to-head": lambda: comparison.head_to_head(run["reviews"]),
+        "reviews learning curve": lambda: crossover(run["reviews"], sizes=reference.CROSSOVER_SIZES),
+        "tickets head-to-head": lambda: comparison.head_to_head(run["tickets"]),
+        "synthetic reviews head-to-head": lambda: comparison.head_to_head(run["synthetic_reviews"]),
+        "versatility": lambda: versatility(run["reviews"], others, n_probe=None),
+        "injection": lambda: injection(run["reviews"].model_id),
+        "hybrid path": lambda: iteration(run["reviews"], n_test=reference.ITERATION_TEST),
+        "house style": lambda: style_experiment(reference.style_settings(model_id)),
+    }
 
 
 def export_head_to_head(task: str, run: dict, folder: Path) -> None:
@@ -67,7 +71,9 @@ def export_head_to_head(task: str, run: dict, folder: Path) -> None:
     and the recipe search on validation."""
     results = run["results"].reset_index()
     test = run["settings"].rows("test")
-    reference.write_table(f"{task}_head_to_head", results[[c for c in results.columns if c not in SCALAR_DROPPED]], folder)
+    reference.write_table(
+        f"{task}_head_to_head", results[[c for c in results.columns if c not in SCALAR_DROPPED]], folder
+    )
     examples = reference.per_run_example(results, ["approach"])
     first = results.set_index("approach")
 
@@ -77,6 +83,7 @@ def export_head_to_head(task: str, run: dict, folder: Path) -> None:
             listed = first.loc[approach, column]
             values.append(listed[i] if run == 0 and isinstance(listed, list) and i < len(listed) else None)
         return values
+
     examples["prediction"], examples["agreement"] = first_run("predictions"), first_run("agreement_scores")
     column = get_task(task).label_column
     examples["expected"] = examples["example"].map(lambda i: str(test.iloc[i][column]))
@@ -93,8 +100,17 @@ def export_shortcut(run: dict, folder: Path) -> None:
         for subset, keep in (("with a bottom line", flags), ("without", ~flags)):
             runs = [[score for score, kept in zip(scores, keep) if kept] for scores in row["run_scores"]]
             accuracy, low, high = run_interval(runs)
-            rows.append({"approach": approach, "subset": subset, "n": int(keep.sum()), "runs": len(runs),
-                         "accuracy": accuracy, "low": low, "high": high})
+            rows.append(
+                {
+                    "approach": approach,
+                    "subset": subset,
+                    "n": int(keep.sum()),
+                    "runs": len(runs),
+                    "accuracy": accuracy,
+                    "low": low,
+                    "high": high,
+                }
+            )
     reference.write_table("synthetic_reviews_shortcut", pd.DataFrame(rows), folder)
 
 
@@ -107,28 +123,40 @@ def export(done: dict, folder: Path) -> None:
     reference.write_table("reviews_human_agreement", test[["id", "review", "label", "mean", "agreement"]], folder)
     crossing = done["reviews learning curve"]
     reference.write_table("reviews_crossover", crossing.drop(columns=["scores", "run_scores", "n"]), folder)
-    reference.write_table("reviews_crossover_examples", reference.per_run_example(crossing, ["method", "labelled_examples"]),
-                          folder)
+    reference.write_table(
+        "reviews_crossover_examples", reference.per_run_example(crossing, ["method", "labelled_examples"]), folder
+    )
     versatile = done["versatility"]
     reference.write_table("versatility", versatile["table"].reset_index(), folder)
-    reference.write_table("versatility_probe", pd.concat([probe.assign(model=model) for model, probe in
-                                                          versatile["probe"].items()], ignore_index=True), folder)
-    runs = pd.DataFrame([{"model": model, "measure": measure, "run_scores": scores}
-                         for model, measures in versatile["runs"].items() for measure, scores in measures.items()])
+    reference.write_table(
+        "versatility_probe",
+        pd.concat([probe.assign(model=model) for model, probe in versatile["probe"].items()], ignore_index=True),
+        folder,
+    )
+    runs = pd.DataFrame(
+        [
+            {"model": model, "measure": measure, "run_scores": scores}
+            for model, measures in versatile["runs"].items()
+            for measure, scores in measures.items()
+        ]
+    )
     reference.write_table("versatility_examples", reference.per_run_example(runs, ["model", "measure"]), folder)
     summary, examples = done["injection"]
     reference.write_table("injection", summary, folder)
     reference.write_table("injection_examples", examples, folder)
     path = done["hybrid path"]
     reference.write_table("iteration", path.drop(columns="run_scores"), folder)
-    reference.write_table("iteration_examples", reference.per_run_example(path, ["step", "model", "variation", "shots"]),
-                          folder)
+    reference.write_table(
+        "iteration_examples", reference.per_run_example(path, ["step", "model", "variation", "shots"]), folder
+    )
     style = done["house style"]
     results = style["results"].reset_index()
     reference.write_table("house_style", results.drop(columns=["scores", "run_scores"]), folder)
     examples = reference.per_run_example(results, ["approach"])
-    examples["reply"] = [style["replies"][approach][i] if run == 0 else None
-                         for approach, run, i in zip(examples["approach"], examples["run"], examples["example"])]
+    examples["reply"] = [
+        style["replies"][approach][i] if run == 0 else None
+        for approach, run, i in zip(examples["approach"], examples["run"], examples["example"])
+    ]
     reference.write_table("house_style_examples", examples, folder)
     reference.write_table("house_style_choice", style["choice"], folder)
     reference.write_table("house_style_tickets", pd.DataFrame({"text": style["tickets"]}), folder)
@@ -146,16 +174,29 @@ def previous_seconds(folder: Path, model_id: str | None) -> dict:
 def machine() -> dict:
     import psutil
     import torch
+
     cores = os.cpu_count()
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     chip = "AVX-512 BF16" if "avx512_bf16" in flags or "amx_bf16" in flags else "AVX2 only" if "avx2" in flags else "?"
-    summary = f"{device}" if device != "cpu" else (f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else cores} "
-                                                    f"CPU cores ({chip}), no GPU")
+    summary = (
+        f"{device}"
+        if device != "cpu"
+        else (
+            f"{len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else cores} CPU cores ({chip}), no GPU"
+        )
+    )
     summary += f", {models.arithmetic(models.pick_device())} arithmetic"
-    return {"summary": summary, "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-            "cpu_cores": cores, "torch_threads": torch.get_num_threads(), "device": device, "chip": chip,
-            "memory_gb": round(psutil.virtual_memory().total / 1e9, 1)}
+    return {
+        "summary": summary,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_cores": cores,
+        "torch_threads": torch.get_num_threads(),
+        "device": device,
+        "chip": chip,
+        "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
+    }
 
 
 def versions() -> dict:
@@ -163,21 +204,33 @@ def versions() -> dict:
     import sklearn
     import torch
     import transformers
-    return {"python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__,
-            "peft": peft.__version__, "scikit-learn": sklearn.__version__, "pandas": pd.__version__}
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "peft": peft.__version__,
+        "scikit-learn": sklearn.__version__,
+        "pandas": pd.__version__,
+    }
 
 
 def commit() -> str:
     def git(*args):
         return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
+
     head = git("rev-parse", "--short", "HEAD") or "unknown"
-    return head + (" (with uncommitted changes)" if git("status", "--porcelain", "--", "helpers", "data", "benchmarks") else "")
+    return head + (
+        " (with uncommitted changes)" if git("status", "--porcelain", "--", "helpers", "data", "benchmarks") else ""
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="a Hugging Face id (default: the packaged SmolLM2-135M-Instruct)")
-    parser.add_argument("--output", type=Path, default=None, help="folder to write (default: results/ or results/<model>/)")
+    parser.add_argument(
+        "--output", type=Path, default=None, help="folder to write (default: results/ or results/<model>/)"
+    )
     parser.add_argument("--steps", nargs="*", default=None, help="measure only these steps (nothing is written)")
     args = parser.parse_args()
     model_id = args.model or models.default_model_id()
@@ -204,17 +257,25 @@ def main() -> None:
     if args.steps:
         return
     export(done, output)
-    record.update(status="complete", date=datetime.date.today().isoformat(), machine=machine(), versions=versions(),
-                  model=models.short_name(model_id), fingerprint=reference.fingerprint(model_id),
-                  wall_seconds=round(time.time() - started + from_cache), step_seconds=seconds,
-                  settings={task: vars(reference.settings(task, model_id)) for task in reference.HEAD_TO_HEADS}
-                  | {"house style": vars(reference.style_settings(model_id))},
-                  crossover=reference.CROSSOVER_SIZES,
-                  command="python benchmarks/reference.py" + (f" --model {args.model}" if args.model else ""),
-                  note="wall_seconds adds up the time each step took when it was measured (a resumed run reads "
-                       "finished steps from the course cache)")
+    record.update(
+        status="complete",
+        date=datetime.date.today().isoformat(),
+        machine=machine(),
+        versions=versions(),
+        model=models.short_name(model_id),
+        fingerprint=reference.fingerprint(model_id),
+        wall_seconds=round(time.time() - started + from_cache),
+        step_seconds=seconds,
+        settings={task: vars(reference.settings(task, model_id)) for task in reference.HEAD_TO_HEADS}
+        | {"house style": vars(reference.style_settings(model_id))},
+        crossover=reference.CROSSOVER_SIZES,
+        command="python benchmarks/reference.py" + (f" --model {args.model}" if args.model else ""),
+        note="wall_seconds adds up the time each step took when it was measured (a resumed run reads "
+        "finished steps from the course cache)",
+    )
     reference.write_provenance(record, output)
     from helpers.files import write_text
+
     write_text(output / "README.md", reference.summary(output))
     reference.write_provenance(record, output)  # again: its digests now cover README.md too
     print(f"Wrote {output} in {record['wall_seconds']} s")

@@ -6,6 +6,7 @@ data/synthetic_reviews/README.md).
 Reads the answer two ways (see helpers/evaluation.py): greedy generation then parsing,
 and label scoring. Deterministic: both are greedy, so the figures repeat on any CPU.
 """
+
 from helpers.data import SYNTHETIC_LABELS, load_synthetic_reviews
 from helpers.evaluation import evaluate
 from helpers.models import load_model
@@ -15,11 +16,14 @@ from helpers.prompts import zero_shot
 def main():
     model, tokenizer = load_model()
     test = load_synthetic_reviews("test")
-    print(f"zero-shot prompt, packaged SmolLM2-135M-Instruct, reviews test ({len(test)} rows, "
-          f"chance {1 / len(SYNTHETIC_LABELS):.3f})")
+    print(
+        f"zero-shot prompt, packaged SmolLM2-135M-Instruct, reviews test ({len(test)} rows, "
+        f"chance {1 / len(SYNTHETIC_LABELS):.3f})"
+    )
     for method in ("generate", "score"):
-        summary, details = evaluate(model, tokenizer, lambda text: zero_shot(text, "synthetic_reviews"), test,
-                                    "synthetic_reviews", method)
+        summary, details = evaluate(
+            model, tokenizer, lambda text: zero_shot(text, "synthetic_reviews"), test, "synthetic_reviews", method
+        )
         row = summary.iloc[0]
         answered = details["prediction"].value_counts().to_dict()
         print(f"  {method:8s} accuracy {row.accuracy:.3f}  unparseable {row.unparseable_rate:.3f}  answers {answered}")

@@ -9,6 +9,7 @@ labelled text (TF-IDF weights), fit a logistic regression, predict. It trains in
 from the same labelled examples a fine-tune gets, so a fine-tune or a prompt means something only when
 it beats it. scikit-learn does the work; nothing here is part of the lesson's machinery.
 """
+
 from collections import Counter
 
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -39,9 +40,12 @@ def tfidf_predictions(train_texts, train_labels, test_texts) -> list:
     """Train TF-IDF (words and word pairs) + logistic regression on the labelled texts; predict the test texts."""
     train_texts, train_labels = list(train_texts), list(train_labels)
     if len(train_texts) != len(train_labels):
-        raise CourseError(f"Got {len(train_texts)} training texts but {len(train_labels)} labels: give one label per text.")
+        raise CourseError(
+            f"Got {len(train_texts)} training texts but {len(train_labels)} labels: give one label per text."
+        )
     if len(set(train_labels)) < 2:
         raise CourseError("The classical baseline needs labelled examples of at least two different labels.")
-    classifier = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-                               LogisticRegression(max_iter=2000, random_state=SEED))
+    classifier = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=2000, random_state=SEED)
+    )
     return list(classifier.fit(train_texts, train_labels).predict(list(test_texts)))

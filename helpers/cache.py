@@ -11,6 +11,7 @@ entry behind. One process at a time measures an entry (a lock file in `cache_dir
 one, say another notebook open at the same time, waits and reads the first one's result instead of
 measuring it again. A missing, unreadable or incomplete entry is a miss: measured again, with a one-line note.
 """
+
 import contextlib
 import functools
 import hashlib
@@ -40,8 +41,11 @@ def fingerprint() -> str:
     import peft
     import torch
     import transformers
-    digest = hashlib.sha256(f"{CACHE_VERSION} {torch.__version__} {transformers.__version__} {peft.__version__} "
-                             f"{arithmetic(pick_device())}".encode())
+
+    digest = hashlib.sha256(
+        f"{CACHE_VERSION} {torch.__version__} {transformers.__version__} {peft.__version__} "
+        f"{arithmetic(pick_device())}".encode()
+    )
     for path in data_files():
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:16]
@@ -126,14 +130,19 @@ def store(value, partial: Path, folder: Path) -> None:
     be written (made read-only, a full disk) costs only the keeping: the result is still returned, with a note."""
     try:
         if not partial.is_dir():  # the cache folder was deleted while this ran: keep the result all the same
-            print(f"The cache folder {partial.parent} was deleted while measuring; storing this result again.", flush=True)
+            print(
+                f"The cache folder {partial.parent} was deleted while measuring; storing this result again.", flush=True
+            )
             partial.mkdir(parents=True)
             (partial / MARK).write_text(MARK_TEXT)
         (partial / RESULT_FILE).write_text(json.dumps(to_json(value)))
         replace_folder(partial, folder)  # (a broken entry in the way is replaced)
     except OSError as error:
-        print(f"This result could not be kept in the course cache ({error.strerror or error}); it is shown all the same "
-              "and will be measured again next time.", flush=True)
+        print(
+            f"This result could not be kept in the course cache ({error.strerror or error}); it is shown all the same "
+            "and will be measured again next time.",
+            flush=True,
+        )
 
 
 def lock_file(folder: Path) -> Path:
@@ -155,8 +164,10 @@ def measuring(folder: Path):
         print(f"Another process is measuring {folder.name}; waiting for its result.", flush=True)
         lock.acquire()
     except OSError as error:  # no place for locks (a file named locks/, a read-only cache): measure unlocked
-        print(f"Cannot lock {folder.name} ({error.strerror or error}); measuring without waiting for other processes.",
-              flush=True)
+        print(
+            f"Cannot lock {folder.name} ({error.strerror or error}); measuring without waiting for other processes.",
+            flush=True,
+        )
         yield
         return
     try:

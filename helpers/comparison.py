@@ -24,6 +24,7 @@ run, `helpers.consistency`), latency, prompt tokens, labelled examples, training
 
 Every step is cached as soon as it is measured (`helpers.cache`): an interrupted run resumes with the next step.
 """
+
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -44,8 +45,12 @@ from .training import load_adapter
 from .tuning import KINDS, LEARNING_RATES, choose_recipe, train_recipe
 
 APPROACHES = ("zero-shot", "best prompt", "label scoring", "TF-IDF", "LoRA fine-tune", "full fine-tune", "hybrid")
-FAMILIES = {"prompting": ("zero-shot", "best prompt", "label scoring"), "classical": ("TF-IDF",),
-            "fine-tuning": ("LoRA fine-tune", "full fine-tune"), "hybrid": ("hybrid",)}
+FAMILIES = {
+    "prompting": ("zero-shot", "best prompt", "label scoring"),
+    "classical": ("TF-IDF",),
+    "fine-tuning": ("LoRA fine-tune", "full fine-tune"),
+    "hybrid": ("hybrid",),
+}
 WRITTEN_CANDIDATES = ("zero_shot", "explicit", "role", "context", "strict_format")  # chain of thought: notebook 02
 FEW_SHOT = ("few_shot_balanced", "few_shot_similar")
 NAMES = {"lora": "LoRA fine-tune", "full": "full fine-tune"}
@@ -54,18 +59,19 @@ NAMES = {"lora": "LoRA fine-tune", "full": "full fine-tune"}
 @dataclass(frozen=True)
 class Settings:
     """Everything that decides a head-to-head's numbers (and so its cache key)."""
-    task: str                # a course task's name
-    n_test: int | None       # test examples every approach answers (None: the whole split)
+
+    task: str  # a course task's name
+    n_test: int | None  # test examples every approach answers (None: the whole split)
     n_validation: int | None  # validation examples every choice is made on (None: the whole split)
-    n_train: int             # labelled training examples: the fine-tunes' data and the few-shot prompts' pool
+    n_train: int  # labelled training examples: the fine-tunes' data and the few-shot prompts' pool
     batch_size: int
-    k: int                   # solved examples in a few-shot prompt
-    max_passes: int          # the longest fine-tune tried, in passes over the training rows
-    seeds: tuple = (0, 1, 2)     # training seeds of every fine-tuned approach
-    draws: tuple = (0, 1, 2)     # draws of the solved examples of a fixed few-shot prompt
-    n_wordings: int = 3          # wordings of the instruction compared for consistency
+    k: int  # solved examples in a few-shot prompt
+    max_passes: int  # the longest fine-tune tried, in passes over the training rows
+    seeds: tuple = (0, 1, 2)  # training seeds of every fine-tuned approach
+    draws: tuple = (0, 1, 2)  # draws of the solved examples of a fixed few-shot prompt
+    n_wordings: int = 3  # wordings of the instruction compared for consistency
     sampling_seeds: tuple = (0, 1, 2)  # sampling seeds compared for consistency
-    n_consistency: int | None = None   # test examples the consistency runs use (None: all of them)
+    n_consistency: int | None = None  # test examples the consistency runs use (None: all of them)
     lora_rank: int = 8
     lora_learning_rates: tuple = LEARNING_RATES["lora"]
     full_learning_rates: tuple = LEARNING_RATES["full"]
@@ -85,17 +91,53 @@ class Settings:
 # The course's sizes per task: (quick mode, full mode); None: the whole split. Full mode is the reference's: sized so
 # that every experiment of benchmarks/reference.py fits hours, not days, on 2 CPU cores (tickets answer in JSON, four
 # times as long as a label, so they get fewer rows).
-SIZES = {"reviews": dict(n_test=(6, None), n_validation=(4, None), n_train=(8, 128), batch_size=(4, 8), k=(2, 8),
-                         max_passes=(1, 3), n_consistency=(4, 40)),
-         "synthetic_reviews": dict(n_test=(5, None), n_validation=(4, 100), n_train=(8, 64), batch_size=(4, 8),
-                                   k=(2, 8), max_passes=(1, 2), n_consistency=(4, 40)),
-         "movie_reviews": dict(n_test=(6, None), n_validation=(4, None), n_train=(8, 128), batch_size=(4, 8), k=(2, 8),
-                               max_passes=(1, 3), n_consistency=(4, 40)),
-         "tickets": dict(n_test=(2, 102), n_validation=(2, 48), n_train=(6, 48), batch_size=(3, 8), k=(2, 2),
-                         max_passes=(1, 2), n_consistency=(2, 16))}
+SIZES = {
+    "reviews": dict(
+        n_test=(6, None),
+        n_validation=(4, None),
+        n_train=(8, 128),
+        batch_size=(4, 8),
+        k=(2, 8),
+        max_passes=(1, 3),
+        n_consistency=(4, 40),
+    ),
+    "synthetic_reviews": dict(
+        n_test=(5, None),
+        n_validation=(4, 100),
+        n_train=(8, 64),
+        batch_size=(4, 8),
+        k=(2, 8),
+        max_passes=(1, 2),
+        n_consistency=(4, 40),
+    ),
+    "movie_reviews": dict(
+        n_test=(6, None),
+        n_validation=(4, None),
+        n_train=(8, 128),
+        batch_size=(4, 8),
+        k=(2, 8),
+        max_passes=(1, 3),
+        n_consistency=(4, 40),
+    ),
+    "tickets": dict(
+        n_test=(2, 102),
+        n_validation=(2, 48),
+        n_train=(6, 48),
+        batch_size=(3, 8),
+        k=(2, 2),
+        max_passes=(1, 2),
+        n_consistency=(2, 16),
+    ),
+}
 # Quick mode (CI, a first look) keeps the protocol's shape at its smallest: two learning rates, two seeds, two draws.
-QUICK_PROTOCOL = dict(seeds=(0, 1), draws=(0, 1), n_wordings=2, sampling_seeds=(0, 1),
-                      lora_learning_rates=LEARNING_RATES["lora"][1:], full_learning_rates=LEARNING_RATES["full"][1:])
+QUICK_PROTOCOL = dict(
+    seeds=(0, 1),
+    draws=(0, 1),
+    n_wordings=2,
+    sampling_seeds=(0, 1),
+    lora_learning_rates=LEARNING_RATES["lora"][1:],
+    full_learning_rates=LEARNING_RATES["full"][1:],
+)
 
 
 def default_settings(task: str, quick: bool | None = None) -> Settings:
@@ -106,8 +148,10 @@ def default_settings(task: str, quick: bool | None = None) -> Settings:
     """
     name = get_task(task).name
     if name not in SIZES:
-        raise CourseError(f"The course's sizes are for its tasks ({', '.join(SIZES)}); measure task {name!r} with "
-                          "helpers.decide (notebook 08), which sizes itself to your file.")
+        raise CourseError(
+            f"The course's sizes are for its tasks ({', '.join(SIZES)}); measure task {name!r} with "
+            "helpers.decide (notebook 08), which sizes itself to your file."
+        )
     pick = (lambda q, f: quick_or_full(q, f)) if quick is None else (lambda q, f: q if quick else f)
     sizes = {key: pick(*values) for key, values in SIZES[name].items()}
     return Settings(name, **sizes, **pick(QUICK_PROTOCOL, {}))
@@ -115,23 +159,38 @@ def default_settings(task: str, quick: bool | None = None) -> Settings:
 
 # --- One run of one approach, and the runs of an approach combined ----------------------------------------
 
+
 def measure_run(model, tokenizer, pattern, test: pd.DataFrame, settings: Settings, consistent: bool) -> dict:
     """Accuracy and costs of one (model, prompt pattern) on the test rows; with `consistent`, also its consistency
     over wordings of the instruction and sampling seeds on the first `settings.n_consistency` rows."""
     task = get_task(settings.task)
     summary, details = evaluate(model, tokenizer, pattern, test, task, batch_size=EVAL_BATCH)
     row = summary.iloc[0].drop(["pattern", "method", "task"]).to_dict()
-    row.update(scores=[float(s) for s in details["score"]], predictions=[prediction_key(p) for p in details["prediction"]])
+    row.update(
+        scores=[float(s) for s in details["score"]], predictions=[prediction_key(p) for p in details["prediction"]]
+    )
     if consistent:
         subset = test if settings.n_consistency is None else test.head(settings.n_consistency)
-        by_wording, summaries = across_paraphrases(model, tokenizer, pattern, subset, task,
-                                                   wordings=task.paraphrases[:settings.n_wordings], batch_size=EVAL_BATCH)
-        by_seed, _ = across_seeds(model, tokenizer, pattern, subset, task, seeds=settings.sampling_seeds,
-                                  batch_size=EVAL_BATCH)
-        row.update(paraphrase_agreement=consistency(by_wording)["agreement"],
-                   seed_agreement=consistency(by_seed)["agreement"], consistency_examples=len(subset),
-                   accuracy_worst_wording=summaries["accuracy"].min(), accuracy_best_wording=summaries["accuracy"].max(),
-                   agreement_scores=[float(value) for value in agreement(by_wording)])
+        by_wording, summaries = across_paraphrases(
+            model,
+            tokenizer,
+            pattern,
+            subset,
+            task,
+            wordings=task.paraphrases[: settings.n_wordings],
+            batch_size=EVAL_BATCH,
+        )
+        by_seed, _ = across_seeds(
+            model, tokenizer, pattern, subset, task, seeds=settings.sampling_seeds, batch_size=EVAL_BATCH
+        )
+        row.update(
+            paraphrase_agreement=consistency(by_wording)["agreement"],
+            seed_agreement=consistency(by_seed)["agreement"],
+            consistency_examples=len(subset),
+            accuracy_worst_wording=summaries["accuracy"].min(),
+            accuracy_best_wording=summaries["accuracy"].max(),
+            agreement_scores=[float(value) for value in agreement(by_wording)],
+        )
     return row
 
 
@@ -141,16 +200,32 @@ def combined(approach: str, runs: list[dict], **extra) -> dict:
     run_scores = [run["scores"] for run in runs]
     accuracy, low, high = run_interval(run_scores)
     per_run = [float(np.mean(scores)) for scores in run_scores]
-    numbers = {key: float(np.mean([run[key] for run in runs])) for key, value in runs[0].items()
-               if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and all(key in r for r in runs)}
+    numbers = {
+        key: float(np.mean([run[key] for run in runs]))
+        for key, value in runs[0].items()
+        if isinstance(value, (int, float, np.number)) and not isinstance(value, bool) and all(key in r for r in runs)
+    }
     first = {key: value for key, value in runs[0].items() if key not in numbers}
     family = next(name for name, members in FAMILIES.items() if approach in members)
-    return {**first, **numbers, "approach": approach, "family": family, "runs": len(runs), "accuracy": accuracy,
-            "accuracy_low": low, "accuracy_high": high, "accuracy_min": min(per_run), "accuracy_max": max(per_run),
-            "run_scores": run_scores, "scores": list(np.mean(run_scores, axis=0)), **extra}
+    return {
+        **first,
+        **numbers,
+        "approach": approach,
+        "family": family,
+        "runs": len(runs),
+        "accuracy": accuracy,
+        "accuracy_low": low,
+        "accuracy_high": high,
+        "accuracy_min": min(per_run),
+        "accuracy_max": max(per_run),
+        "run_scores": run_scores,
+        "scores": list(np.mean(run_scores, axis=0)),
+        **extra,
+    }
 
 
 # --- The prompt side: patterns chosen on validation ---------------------------------------------------------
+
 
 def prompt_patterns(settings: Settings, pool: pd.DataFrame | None = None) -> dict:
     """The prompt candidates of a head-to-head: name -> list of patterns (several draws of a fixed few-shot prompt)."""
@@ -167,28 +242,49 @@ def prompt_patterns(settings: Settings, pool: pd.DataFrame | None = None) -> dic
 def choose_prompt(settings: Settings, progress: bool = True) -> tuple[str, pd.DataFrame]:
     """Every prompt candidate (and label scoring, and TF-IDF) on the validation rows: (the best pattern's name,
     one row per candidate and draw). The best pattern has the highest mean accuracy over its draws."""
+
     def compute(folder):
         task = get_task(settings.task)
         model, tokenizer = load_model(settings.model_id)
         validation, pool = settings.rows("validation"), settings.rows("train")
-        candidates = {(name, draw): pattern for name, patterns in prompt_patterns(settings, pool).items()
-                      for draw, pattern in enumerate(patterns)}
-        runs = evaluate_patterns(model, tokenizer, {f"{name} {draw}": p for (name, draw), p in candidates.items()},
-                                 validation, task, batch_size=EVAL_BATCH, progress=progress)
-        rows = [summary.assign(pattern=name, draw=draw, approach="best prompt")
-                for (name, draw), (summary, _) in zip(candidates, runs.values())]
+        candidates = {
+            (name, draw): pattern
+            for name, patterns in prompt_patterns(settings, pool).items()
+            for draw, pattern in enumerate(patterns)
+        }
+        runs = evaluate_patterns(
+            model,
+            tokenizer,
+            {f"{name} {draw}": p for (name, draw), p in candidates.items()},
+            validation,
+            task,
+            batch_size=EVAL_BATCH,
+            progress=progress,
+        )
+        rows = [
+            summary.assign(pattern=name, draw=draw, approach="best prompt")
+            for (name, draw), (summary, _) in zip(candidates, runs.values())
+        ]
         if task.labels:
-            summary, _ = evaluate(model, tokenizer, lambda text: zero_shot(text, task), validation, task, "score",
-                                  batch_size=EVAL_BATCH)
+            summary, _ = evaluate(
+                model, tokenizer, lambda text: zero_shot(text, task), validation, task, "score", batch_size=EVAL_BATCH
+            )
             rows.append(summary.assign(pattern="zero_shot", draw=0, approach="label scoring"))
-            summary, _ = evaluate_predictor(lambda texts: tfidf_predictions(pool["text"], pool[task.label_column], texts),
-                                            validation, task, "TF-IDF")
+            summary, _ = evaluate_predictor(
+                lambda texts: tfidf_predictions(pool["text"], pool[task.label_column], texts),
+                validation,
+                task,
+                "TF-IDF",
+            )
             rows.append(summary.assign(pattern="", draw=0, approach="TF-IDF"))
         table = pd.concat(rows, ignore_index=True)
         prompts = table[table["approach"] == "best prompt"]
-        means = prompts.groupby("pattern", sort=False).agg(accuracy=("accuracy", "mean"), prompt_tokens=("prompt_tokens", "mean"))
+        means = prompts.groupby("pattern", sort=False).agg(
+            accuracy=("accuracy", "mean"), prompt_tokens=("prompt_tokens", "mean")
+        )
         best = means.sort_values(["accuracy", "prompt_tokens"], ascending=[False, True], kind="stable").index[0]
         return best, table
+
     return cached("prompt-choice", asdict(settings), compute)
 
 
@@ -196,45 +292,100 @@ def _prompt_side(settings: Settings, folder, progress: bool) -> dict:
     """Zero-shot, the best prompt (each draw), label scoring and TF-IDF on the test rows."""
     task = get_task(settings.task)
     best, candidates = choose_prompt(settings, progress)
-    validation = {approach: _validation_of(candidates, approach, pattern) for approach, pattern in
-                  [("zero-shot", "zero_shot"), ("best prompt", best), ("label scoring", "zero_shot"), ("TF-IDF", "")]}
+    validation = {
+        approach: _validation_of(candidates, approach, pattern)
+        for approach, pattern in [
+            ("zero-shot", "zero_shot"),
+            ("best prompt", best),
+            ("label scoring", "zero_shot"),
+            ("TF-IDF", ""),
+        ]
+    }
     pool, test = settings.rows("train"), settings.rows("test")
     model, tokenizer = load_model(settings.model_id)
-    untrained = {"training_seconds": 0.0, "training_flops": 0.0, "trainable_parameters": 0,
-                 "parameters": count_parameters(model)}
+    untrained = {
+        "training_seconds": 0.0,
+        "training_flops": 0.0,
+        "trainable_parameters": 0,
+        "parameters": count_parameters(model),
+    }
     zero = [{**measure_run(model, tokenizer, lambda text: zero_shot(text, task), test, settings, consistent=True)}]
     shots = {"few_shot_balanced": settings.k, "few_shot_similar": settings.n_train}.get(best, 0)  # labelled rows used
-    best_runs = [measure_run(model, tokenizer, pattern, test, settings, consistent=draw == 0)
-                 for draw, pattern in enumerate(prompt_patterns(settings, pool)[best])]
-    rows = [combined("zero-shot", zero, prompt="zero_shot", labelled_examples=0,
-                     validation_accuracy=validation["zero-shot"], **untrained),
-            combined("best prompt", best_runs, prompt=best, labelled_examples=shots,
-                     validation_accuracy=validation["best prompt"], **untrained)]
+    best_runs = [
+        measure_run(model, tokenizer, pattern, test, settings, consistent=draw == 0)
+        for draw, pattern in enumerate(prompt_patterns(settings, pool)[best])
+    ]
+    rows = [
+        combined(
+            "zero-shot",
+            zero,
+            prompt="zero_shot",
+            labelled_examples=0,
+            validation_accuracy=validation["zero-shot"],
+            **untrained,
+        ),
+        combined(
+            "best prompt",
+            best_runs,
+            prompt=best,
+            labelled_examples=shots,
+            validation_accuracy=validation["best prompt"],
+            **untrained,
+        ),
+    ]
     if task.labels:
-        summary, details = evaluate(model, tokenizer, lambda text: zero_shot(text, task), test, task, "score",
-                                    batch_size=EVAL_BATCH)
-        scored = {**summary.iloc[0].drop(["pattern", "method", "task"]).to_dict(),
-                  "scores": [float(s) for s in details["score"]], "predictions": list(details["prediction"])}
-        rows.append(combined("label scoring", [scored], prompt="zero_shot", labelled_examples=0,
-                             validation_accuracy=validation["label scoring"], **untrained))
-        summary, details = evaluate_predictor(lambda texts: tfidf_predictions(pool["text"], pool[task.label_column], texts),
-                                              test, task, "TF-IDF")
-        classical = {**summary.iloc[0].drop(["pattern", "method", "task"]).to_dict(), "prompt_tokens": 0.0,
-                     "scores": [float(s) for s in details["score"]], "predictions": list(details["prediction"])}
-        rows.append(combined("TF-IDF", [classical], prompt="", labelled_examples=len(pool),
-                             validation_accuracy=validation["TF-IDF"], training_seconds=0.0, training_flops=0.0,
-                             trainable_parameters=0, parameters=0))
+        summary, details = evaluate(
+            model, tokenizer, lambda text: zero_shot(text, task), test, task, "score", batch_size=EVAL_BATCH
+        )
+        scored = {
+            **summary.iloc[0].drop(["pattern", "method", "task"]).to_dict(),
+            "scores": [float(s) for s in details["score"]],
+            "predictions": list(details["prediction"]),
+        }
+        rows.append(
+            combined(
+                "label scoring",
+                [scored],
+                prompt="zero_shot",
+                labelled_examples=0,
+                validation_accuracy=validation["label scoring"],
+                **untrained,
+            )
+        )
+        summary, details = evaluate_predictor(
+            lambda texts: tfidf_predictions(pool["text"], pool[task.label_column], texts), test, task, "TF-IDF"
+        )
+        classical = {
+            **summary.iloc[0].drop(["pattern", "method", "task"]).to_dict(),
+            "prompt_tokens": 0.0,
+            "scores": [float(s) for s in details["score"]],
+            "predictions": list(details["prediction"]),
+        }
+        rows.append(
+            combined(
+                "TF-IDF",
+                [classical],
+                prompt="",
+                labelled_examples=len(pool),
+                validation_accuracy=validation["TF-IDF"],
+                training_seconds=0.0,
+                training_flops=0.0,
+                trainable_parameters=0,
+                parameters=0,
+            )
+        )
     return {"rows": rows}
 
 
 def _validation_of(candidates: pd.DataFrame, approach: str, pattern: str) -> float:
-    """An approach's validation accuracy in the prompt choice (the mean over draws); zero-shot is a candidate pattern."""
+    """An approach's validation accuracy in the prompt choice (the mean over draws); zero-shot is a candidate."""
     approach = "best prompt" if approach == "zero-shot" else approach
     rows = candidates[(candidates["approach"] == approach) & (candidates["pattern"] == pattern)]
     return float(rows["accuracy"].mean())
 
 
 # --- The fine-tuning side: recipes chosen on validation, several seeds -------------------------------------
+
 
 def _fine_tuned_side(settings: Settings, kind: str, folder, progress: bool) -> dict:
     """One kind of fine-tune: its recipe chosen on validation (seed 0), then every seed trained and measured.
@@ -246,11 +397,23 @@ def _fine_tuned_side(settings: Settings, kind: str, folder, progress: bool) -> d
     plain = lambda text: zero_shot(text, task)  # noqa: E731  the canonical instruction, as in training
     free_memory()  # one model at a time
     recipe, search, model, tokenizer, info = choose_recipe(
-        task, pool, validation, kind, folder, learning_rates=settings.learning_rates(kind), max_passes=settings.max_passes,
-        batch_size=settings.batch_size, lora_rank=settings.lora_rank, model_id=settings.model_id, progress=progress)
-    selection = {"selection_runs": len(settings.learning_rates(kind)),
-                 "selection_seconds": float(search.groupby("learning_rate")["training_seconds"].max().sum()),
-                 "selection_validation_answers": len(validation) * len(search)}
+        task,
+        pool,
+        validation,
+        kind,
+        folder,
+        learning_rates=settings.learning_rates(kind),
+        max_passes=settings.max_passes,
+        batch_size=settings.batch_size,
+        lora_rank=settings.lora_rank,
+        model_id=settings.model_id,
+        progress=progress,
+    )
+    selection = {
+        "selection_runs": len(settings.learning_rates(kind)),
+        "selection_seconds": float(search.groupby("learning_rate")["training_seconds"].max().sum()),
+        "selection_validation_answers": len(validation) * len(search),
+    }
     runs, hybrid, losses = [], [], {}
     for seed in settings.seeds:
         if seed != settings.seeds[0]:
@@ -258,14 +421,27 @@ def _fine_tuned_side(settings: Settings, kind: str, folder, progress: bool) -> d
             free_memory()
             model, tokenizer, info = train_recipe(task, pool, recipe, seed, settings.model_id, progress)
         summary, _ = evaluate(model, tokenizer, plain, validation, task, batch_size=EVAL_BATCH)
-        details = {key: info[key] for key in ("labelled_examples", "training_seconds", "training_flops",
-                                              "trainable_parameters", "parameters")}
-        runs.append({**details, "validation_accuracy": float(summary.loc[0, "accuracy"]),
-                     **measure_run(model, tokenizer, plain, test, settings, consistent=seed == settings.seeds[0])})
+        details = {
+            key: info[key]
+            for key in ("labelled_examples", "training_seconds", "training_flops", "trainable_parameters", "parameters")
+        }
+        runs.append(
+            {
+                **details,
+                "validation_accuracy": float(summary.loc[0, "accuracy"]),
+                **measure_run(model, tokenizer, plain, test, settings, consistent=seed == settings.seeds[0]),
+            }
+        )
         losses[seed] = info["losses"]
         if kind == "lora":
-            hybrid.append({**details, **measure_run(model, tokenizer, best_patterns[0], test, settings,
-                                                    consistent=seed == settings.seeds[0])})
+            hybrid.append(
+                {
+                    **details,
+                    **measure_run(
+                        model, tokenizer, best_patterns[0], test, settings, consistent=seed == settings.seeds[0]
+                    ),
+                }
+            )
             if seed == settings.seeds[0]:  # (the first seed only: long prompts on every validation row are slow)
                 summary, _ = evaluate(model, tokenizer, best_patterns[0], validation, task, batch_size=EVAL_BATCH)
                 hybrid_validation = float(summary.loc[0, "accuracy"])
@@ -284,26 +460,35 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
     fine-tunes' choice on validation, "recipes": the recipe each fine-tune kind chose, "losses": per kind and seed,
     "settings": settings}. The LoRA adapters are kept with their measurements (`load_lora`).
     """
+
     def compute(folder):
         _, candidates = choose_prompt(settings, progress)
         steps = [_measured(settings, step, progress) for step in ("prompts", *KINDS)]
         rows = [row for step in steps for row in step["rows"]]
         order = [approach for approach in APPROACHES if approach in {row["approach"] for row in rows}]
         results = pd.DataFrame(rows).set_index("approach").loc[order]
-        return {"results": results, "candidates": candidates,
-                "search": pd.concat([step["search"] for step in steps[1:]], ignore_index=True),
-                "recipes": {kind: step["recipe"] for kind, step in zip(KINDS, steps[1:])},
-                "losses": {NAMES[kind]: {str(seed): losses for seed, losses in step["losses"].items()}
-                           for kind, step in zip(KINDS, steps[1:])}}
+        return {
+            "results": results,
+            "candidates": candidates,
+            "search": pd.concat([step["search"] for step in steps[1:]], ignore_index=True),
+            "recipes": {kind: step["recipe"] for kind, step in zip(KINDS, steps[1:])},
+            "losses": {
+                NAMES[kind]: {str(seed): losses for seed, losses in step["losses"].items()}
+                for kind, step in zip(KINDS, steps[1:])
+            },
+        }
+
     return {**cached("head-to-head", asdict(settings), compute), "settings": settings}
 
 
 def _measured(settings: Settings, step: str, progress: bool) -> dict:
     """One cached step of the head-to-head: "prompts", "lora" or "full"."""
+
     def compute(folder):
         if step == "prompts":
             return _prompt_side(settings, folder, progress)
         return _fine_tuned_side(settings, step, folder, progress)
+
     return cached(f"head-to-head-{step}", asdict(settings), compute)
 
 
@@ -317,6 +502,7 @@ def load_lora(settings: Settings, seed: int | None = None):
 
 
 # --- Reading the results --------------------------------------------------------------------------------------
+
 
 def best_of(results: pd.DataFrame, family: str) -> str:
     """The approach of a family with the highest validation accuracy (the test split never chooses)."""
@@ -336,7 +522,10 @@ def family_verdicts(results: pd.DataFrame) -> list[tuple[str, str, object]]:
     pairs = [(tuned, prompting), ("LoRA fine-tune", "full fine-tune")]
     if "TF-IDF" in results.index:
         pairs.append((tuned, "TF-IDF"))
-    if "hybrid" in results.index and results.loc["hybrid", "validation_accuracy"] > results.loc[tuned, "validation_accuracy"]:
+    if (
+        "hybrid" in results.index
+        and results.loc["hybrid", "validation_accuracy"] > results.loc[tuned, "validation_accuracy"]
+    ):
         pairs.append(("hybrid", tuned))
     return [(a, b, compare_methods(results.loc[a, "run_scores"], results.loc[b, "run_scores"])) for a, b in pairs]
 
@@ -347,4 +536,3 @@ def with_dollars(results: pd.DataFrame, price_per_hour: float) -> pd.DataFrame:
     results["training_dollars"] = [dollars(s, price_per_hour) for s in results["training_seconds"]]
     results["dollars_per_1000_requests"] = [cost_per_1000_requests(s, price_per_hour) for s in results["latency_s"]]
     return results
-

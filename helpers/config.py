@@ -12,6 +12,7 @@ COURSE_BFLOAT16=0  compute in float32 even where the chip has fast bfloat16
 Switches take 1/0, true/false, yes/no or on/off; anything else is refused with a message. An empty
 variable counts as unset.
 """
+
 import os
 from pathlib import Path
 
@@ -22,7 +23,16 @@ DATA_DIR = REPO_ROOT / "data"
 SEED = 0
 
 
-SWITCH_VALUES = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+SWITCH_VALUES = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
 
 
 def switch(name: str, default: bool) -> bool:
@@ -31,8 +41,10 @@ def switch(name: str, default: bool) -> bool:
     if not value:
         return default
     if value not in SWITCH_VALUES:
-        raise CourseError(f"{name}={os.environ[name]!r} is neither on nor off: set it to 1 or 0 (true/false, yes/no and "
-                          "on/off work too), or unset it.")
+        raise CourseError(
+            f"{name}={os.environ[name]!r} is neither on nor off: set it to 1 or 0 (true/false, yes/no and "
+            "on/off work too), or unset it."
+        )
     return SWITCH_VALUES[value]
 
 
@@ -52,8 +64,10 @@ def cache_dir() -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise CourseError(f"Cannot create the course cache {path} ({error.strerror}): set COURSE_CACHE to a folder you "
-                          f"can write, e.g. `export COURSE_CACHE=/tmp/ft-vs-pe`.") from None
+        raise CourseError(
+            f"Cannot create the course cache {path} ({error.strerror}): set COURSE_CACHE to a folder you "
+            f"can write, e.g. `export COURSE_CACHE=/tmp/ft-vs-pe`."
+        ) from None
     return path
 
 

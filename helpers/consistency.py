@@ -16,6 +16,7 @@ which every variant agrees (*unanimous*). An unparseable answer counts as an
 answer of its own ("unparsed"), so a model that fails in the same way every time
 is consistent, and accuracy is reported next to it.
 """
+
 import json
 
 import pandas as pd
@@ -27,6 +28,7 @@ from .tasks import get_task
 
 UNPARSED = "unparsed"
 
+
 def reworded(pattern, task, wording: str):
     """The same prompt pattern with the task instruction replaced by `wording` (in every turn, examples included)."""
     instruction = get_task(task).instruction
@@ -36,9 +38,12 @@ def reworded(pattern, task, wording: str):
     def pattern_with_wording(text):
         messages = pattern(text)
         if not any(instruction in str(m.get("content", "")) for m in messages):
-            raise CourseError("This pattern does not contain the task's standard instruction, so it cannot be reworded: "
-                              "use a pattern from helpers.prompts.catalog.")
+            raise CourseError(
+                "This pattern does not contain the task's standard instruction, so it cannot be reworded: "
+                "use a pattern from helpers.prompts.catalog."
+            )
         return [{**m, "content": str(m["content"]).replace(instruction, wording)} for m in messages]
+
     return pattern_with_wording
 
 
@@ -68,32 +73,62 @@ def consistency(predictions: pd.DataFrame) -> dict:
 def _predictions_and_summaries(runs: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Join several `evaluate` results (variant -> (summary, details)) into one table of each."""
     predictions = pd.DataFrame({variant: list(details["prediction"]) for variant, (_, details) in runs.items()})
-    summaries = pd.concat([summary.assign(variant=variant) for variant, (summary, _) in runs.items()], ignore_index=True)
+    summaries = pd.concat(
+        [summary.assign(variant=variant) for variant, (summary, _) in runs.items()], ignore_index=True
+    )
     return predictions, summaries
 
 
-def across_paraphrases(model, tokenizer, pattern, df: pd.DataFrame, task, wordings=None,
-                       **evaluate_options) -> tuple[pd.DataFrame, pd.DataFrame]:
+def across_paraphrases(
+    model, tokenizer, pattern, df: pd.DataFrame, task, wordings=None, **evaluate_options
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Answers to every rewording of the instruction (greedy, all in shared batches):
     (predictions table, one summary row per wording)."""
     wordings = get_task(task).paraphrases if wordings is None else tuple(wordings)
     if len(wordings) < 2:
         raise CourseError("Give at least two wordings of the instruction to compare.")
-    runs = evaluate_patterns(model, tokenizer, {f"wording {i}": reworded(pattern, task, wording)
-                                                for i, wording in enumerate(wordings)}, df, task, **evaluate_options)
+    runs = evaluate_patterns(
+        model,
+        tokenizer,
+        {f"wording {i}": reworded(pattern, task, wording) for i, wording in enumerate(wordings)},
+        df,
+        task,
+        **evaluate_options,
+    )
     return _predictions_and_summaries(runs)
 
 
-def across_seeds(model, tokenizer, pattern, df: pd.DataFrame, task: str, seeds=(0, 1, 2), temperature: float = 0.7,
-                 **evaluate_options) -> tuple[pd.DataFrame, pd.DataFrame]:
+def across_seeds(
+    model,
+    tokenizer,
+    pattern,
+    df: pd.DataFrame,
+    task: str,
+    seeds=(0, 1, 2),
+    temperature: float = 0.7,
+    **evaluate_options,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Answers sampled at `temperature` with each seed: (predictions table, one summary row per seed)."""
     check_task(task)
     seeds = tuple(seeds)
     if len(seeds) < 2 or len(set(seeds)) < len(seeds):
         raise CourseError(f"Give at least two different seeds to compare (got {seeds!r}).")
     if not temperature > 0:
-        raise CourseError("Greedy decoding (temperature 0) gives the same answer for every seed: use a temperature above 0, e.g. 0.7.")
-    runs = {f"seed {seed}": evaluate(model, tokenizer, pattern, df, task, temperature=temperature, seed=seed,
-                                     name=f"seed {seed}", **evaluate_options)
-            for seed in seeds}
+        raise CourseError(
+            "Greedy decoding (temperature 0) gives the same answer for every seed: use a temperature above 0, e.g. 0.7."
+        )
+    runs = {
+        f"seed {seed}": evaluate(
+            model,
+            tokenizer,
+            pattern,
+            df,
+            task,
+            temperature=temperature,
+            seed=seed,
+            name=f"seed {seed}",
+            **evaluate_options,
+        )
+        for seed in seeds
+    }
     return _predictions_and_summaries(runs)

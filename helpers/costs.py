@@ -18,13 +18,14 @@ assumed, so `dollars(cpu_seconds)` is what the work would cost if that machine
 were billed at the GPU's price. `gpu_seconds(flops, ...)` estimates the time on
 a GPU from FLOPs, at a stated throughput, for the other view.
 """
+
 import math
 
 from .errors import CourseError
 
-DEFAULT_PRICE_PER_HOUR = 2.00       # assumption: dollars per hour of a rented cloud GPU
-DEFAULT_GPU_FLOPS = 65e12           # assumption: peak half-precision FLOP/s of an NVIDIA T4 (Colab's free GPU)
-DEFAULT_UTILIZATION = 0.3           # assumption: share of peak a small fine-tune really uses
+DEFAULT_PRICE_PER_HOUR = 2.00  # assumption: dollars per hour of a rented cloud GPU
+DEFAULT_GPU_FLOPS = 65e12  # assumption: peak half-precision FLOP/s of an NVIDIA T4 (Colab's free GPU)
+DEFAULT_UTILIZATION = 0.3  # assumption: share of peak a small fine-tune really uses
 
 
 def _check_non_negative(name: str, value) -> float:
@@ -59,14 +60,19 @@ def dollars(seconds: float, price_per_hour: float = DEFAULT_PRICE_PER_HOUR) -> f
     return _check_non_negative("seconds", seconds) / 3600 * _check_non_negative("price_per_hour", price_per_hour)
 
 
-def gpu_seconds(flops: float, peak_flops_per_second: float = DEFAULT_GPU_FLOPS,
-                utilization: float = DEFAULT_UTILIZATION) -> float:
+def gpu_seconds(
+    flops: float, peak_flops_per_second: float = DEFAULT_GPU_FLOPS, utilization: float = DEFAULT_UTILIZATION
+) -> float:
     """Estimated seconds on a GPU of the given peak throughput, of which `utilization` is really used."""
     flops = _check_non_negative("flops", flops)
     if not peak_flops_per_second > 0:
-        raise CourseError(f"peak_flops_per_second must be positive (got {peak_flops_per_second!r}); a T4 does about 65e12.")
+        raise CourseError(
+            f"peak_flops_per_second must be positive (got {peak_flops_per_second!r}); a T4 does about 65e12."
+        )
     if not 0 < utilization <= 1:
-        raise CourseError(f"utilization must be above 0 and at most 1 (got {utilization!r}); 0.3 is typical for small models.")
+        raise CourseError(
+            f"utilization must be above 0 and at most 1 (got {utilization!r}); 0.3 is typical for small models."
+        )
     return flops / (peak_flops_per_second * utilization)
 
 
@@ -75,20 +81,28 @@ def cost_per_1000_requests(latency_s: float, price_per_hour: float = DEFAULT_PRI
     return dollars(1000 * _check_non_negative("latency_s", latency_s), price_per_hour)
 
 
-def token_cost_per_1000_requests(prompt_tokens: float, output_tokens: float,
-                                 input_price_per_million: float, output_price_per_million: float) -> float:
+def token_cost_per_1000_requests(
+    prompt_tokens: float, output_tokens: float, input_price_per_million: float, output_price_per_million: float
+) -> float:
     """Dollars for 1,000 requests through an API billed per token (input and output priced separately)."""
     prompt_tokens = _check_non_negative("prompt_tokens", prompt_tokens)
     output_tokens = _check_non_negative("output_tokens", output_tokens)
-    return 1000 * (prompt_tokens * _check_non_negative("input_price_per_million", input_price_per_million)
-                   + output_tokens * _check_non_negative("output_price_per_million", output_price_per_million)) / 1e6
+    return (
+        1000
+        * (
+            prompt_tokens * _check_non_negative("input_price_per_million", input_price_per_million)
+            + output_tokens * _check_non_negative("output_price_per_million", output_price_per_million)
+        )
+        / 1e6
+    )
 
 
 def break_even_requests(one_time_cost: float, cost_per_1000_before: float, cost_per_1000_after: float) -> float:
     """Requests after which a one-time cost (training) is paid back by cheaper requests; inf if it never is."""
     one_time_cost = _check_non_negative("one_time_cost", one_time_cost)
-    saving = _check_non_negative("cost_per_1000_before", cost_per_1000_before) - \
-        _check_non_negative("cost_per_1000_after", cost_per_1000_after)
+    saving = _check_non_negative("cost_per_1000_before", cost_per_1000_before) - _check_non_negative(
+        "cost_per_1000_after", cost_per_1000_after
+    )
     if saving <= 0:
         return math.inf if one_time_cost > 0 else 0.0
     return 1000 * one_time_cost / saving

@@ -13,6 +13,7 @@ The other files are written by `python data/make_data.py`. Each folder's README.
 checks what it reads: a missing column, an unknown label or a malformed JSON line raises `CourseError` naming the
 file and line.
 """
+
 import contextlib
 import csv
 import functools
@@ -23,7 +24,6 @@ import string
 from pathlib import Path
 
 import numpy as np
-
 import pandas as pd
 
 from .config import DATA_DIR
@@ -34,7 +34,8 @@ SPLITS = ("train", "validation", "test")
 REVIEW_LABELS = ("very_negative", "negative", "neutral", "positive", "very_positive")  # the real sentences' shades
 SYNTHETIC_LABELS = ("very_negative", "negative", "mixed", "positive", "very_positive")  # the made-up reviews' labels
 # Cut points on the size of a rating (-4..+4), halfway between whole scores, the same on both sides: one rater's score
-# and a mean rating get the same shade (-4..-2 very negative, -1 negative, 0 neutral, +1 positive, +2..+4 very positive).
+# and a mean rating get the same shade (-4..-2 very negative, -1 negative, 0 neutral, +1 positive, +2..+4 very
+# positive).
 SHADE_CUTS = (0.5, 1.5)
 REAL_SPLIT_SIZES = {"validation": 300, "test": 500}  # sentences, whole reviews at a time; the rest is train
 
@@ -101,8 +102,10 @@ def _reading(path: Path):
         with open(path, newline="", encoding="utf-8-sig") as f:
             yield f
     except UnicodeDecodeError as error:
-        raise CourseError(f"{path} is not UTF-8 text (byte {error.start}: {error.reason}). Save it as UTF-8 "
-                          f"(in Excel: 'CSV UTF-8'). {REGENERATE}") from None
+        raise CourseError(
+            f"{path} is not UTF-8 text (byte {error.start}: {error.reason}). Save it as UTF-8 "
+            f"(in Excel: 'CSV UTF-8'). {REGENERATE}"
+        ) from None
     except csv.Error as error:
         raise CourseError(f"{path}: not a readable CSV file ({error}). {REGENERATE}") from None
 
@@ -144,12 +147,20 @@ def rated_sentences(source: str = "amazonReviewSnippets") -> pd.DataFrame:
     once; a text repeated with different shades dropped (no one label is right).
     """
     from .fetch import ratings_file
+
     texts = {row[0]: "\t".join(row[2:]).strip() for row in _read_rated(ratings_file(source, "GroundTruth"))}
     rows = []
     for row in _read_rated(ratings_file(source, "anonDataRatings")):
         ratings = [int(value) for value in json.loads(row[3])]
-        rows.append({"id": row[0], "review": row[0].split("_")[0] if "_" in row[0] else row[0], "text": texts[row[0]],
-                     "mean": float(row[1]), "ratings": ratings})
+        rows.append(
+            {
+                "id": row[0],
+                "review": row[0].split("_")[0] if "_" in row[0] else row[0],
+                "text": texts[row[0]],
+                "mean": float(row[1]),
+                "ratings": ratings,
+            }
+        )
     frame = pd.DataFrame(rows)
     frame["label"] = frame["mean"].map(shade)
     frame["agreement"] = frame["ratings"].map(rater_agreement)
@@ -174,7 +185,9 @@ def real_splits(source: str = "amazonReviewSnippets") -> dict[str, pd.DataFrame]
     sentences, then test likewise, the rest is train. The same split on every machine, whatever the file order.
     """
     frame = rated_sentences(source)
-    order = sorted(frame["review"].unique(), key=lambda review: hashlib.sha256(f"{source} {review}".encode()).hexdigest())
+    order = sorted(
+        frame["review"].unique(), key=lambda review: hashlib.sha256(f"{source} {review}".encode()).hexdigest()
+    )
     sizes = frame.groupby("review").size()
     assigned, counts = {}, {"validation": 0, "test": 0}
     for review in order:
@@ -196,18 +209,24 @@ def real_reviews_report() -> str:
     """The figures quoted in data/reviews/README.md, computed from the fetched files: per source and split, the
     sentences (and reviews), sentences per shade and the raters' agreement (a test checks the card quotes them)."""
     from .fetch import ratings_file
+
     lines = []
     for source, name in (("amazonReviewSnippets", "product reviews"), ("movieReviewSnippets", "movie reviews")):
         sentences = rated_sentences(source)
-        lines.append(f"{name}: {len(_read_rated(ratings_file(source, 'GroundTruth')))} sentences in the source, "
-                     f"{len(sentences)} kept")
+        lines.append(
+            f"{name}: {len(_read_rated(ratings_file(source, 'GroundTruth')))} sentences in the source, "
+            f"{len(sentences)} kept"
+        )
         for split, frame in real_splits(source).items():
             counts = frame["label"].value_counts().reindex(REVIEW_LABELS, fill_value=0)
             grouped = frame["review"].nunique() < len(frame)  # (movie sentences carry no review id)
-            lines.append(f"  {split:<10} {len(frame):>5} sentences" + (f" from {frame['review'].nunique():>3} reviews"
-                                                                       if grouped else "")
-                         + "  " + "  ".join(f"{label}={count}" for label, count in counts.items())
-                         + f"  one rater vs the others {frame['agreement'].mean():.3f}")
+            lines.append(
+                f"  {split:<10} {len(frame):>5} sentences"
+                + (f" from {frame['review'].nunique():>3} reviews" if grouped else "")
+                + "  "
+                + "  ".join(f"{label}={count}" for label, count in counts.items())
+                + f"  one rater vs the others {frame['agreement'].mean():.3f}"
+            )
     return "\n".join(lines)
 
 
@@ -220,8 +239,18 @@ def load_movie_reviews(split: str) -> pd.DataFrame:
 
 # How a made-up review's closing bottom line opens (`data/make_data.py` writes them). Such a line decides the label on
 # its own: a shortcut a model can learn instead of reading the review (notebook 05 measures who takes it).
-BOTTOM_LINE = ("Overall,", "All in all,", "Bottom line:", "In the end,", "On balance,", "All told,", "Verdict:",
-               "To sum up,", "Long story short,", "Having said all that,")
+BOTTOM_LINE = (
+    "Overall,",
+    "All in all,",
+    "Bottom line:",
+    "In the end,",
+    "On balance,",
+    "All told,",
+    "Verdict:",
+    "To sum up,",
+    "Long story short,",
+    "Having said all that,",
+)
 _CLOSING = re.compile(r"(?:^|[.!?]\s+)(?:" + "|".join(map(re.escape, BOTTOM_LINE)) + r")[^.!?]*[.!?]?\s*$")
 
 
@@ -238,14 +267,17 @@ def load_synthetic_reviews(split: str, data_dir=None) -> pd.DataFrame:
         reader = csv.DictReader(f)
         missing = {"text", "label"} - set(reader.fieldnames or [])
         if missing:
-            raise CourseError(f"{path}, line 1: missing column(s) {sorted(missing)}; "
-                              f"the header must be 'text,label'. {REGENERATE}")
+            raise CourseError(
+                f"{path}, line 1: missing column(s) {sorted(missing)}; the header must be 'text,label'. {REGENERATE}"
+            )
         rows = []
         for row in reader:
             where = f"{path}, line {reader.line_num}"
             if row["label"] not in SYNTHETIC_LABELS:
-                raise CourseError(f"{where}: unknown label {row['label']!r}; "
-                                  f"expected one of {', '.join(SYNTHETIC_LABELS)}. {REGENERATE}")
+                raise CourseError(
+                    f"{where}: unknown label {row['label']!r}; "
+                    f"expected one of {', '.join(SYNTHETIC_LABELS)}. {REGENERATE}"
+                )
             if not (row["text"] or "").strip():
                 raise CourseError(f"{where}: empty review text. {REGENERATE}")
             rows.append({"text": row["text"], "label": row["label"]})
@@ -256,13 +288,15 @@ def load_synthetic_reviews(split: str, data_dir=None) -> pd.DataFrame:
 def _check_expected(expected, where: str) -> None:
     """Raise CourseError unless `expected` is a valid ticket answer."""
     if not isinstance(expected, dict) or set(expected) != set(TICKET_FIELDS):
-        raise CourseError(f"{where}: 'expected' must be an object with exactly the keys "
-                          f"{', '.join(TICKET_FIELDS)}. {REGENERATE}")
+        raise CourseError(
+            f"{where}: 'expected' must be an object with exactly the keys {', '.join(TICKET_FIELDS)}. {REGENERATE}"
+        )
     allowed = {"product": PRODUCTS, "issue_type": ISSUE_TYPES, "urgency": URGENCIES}
     for field, values in allowed.items():
         if expected[field] not in values:
-            raise CourseError(f"{where}: unknown {field} {expected[field]!r}; "
-                              f"expected one of {', '.join(values)}. {REGENERATE}")
+            raise CourseError(
+                f"{where}: unknown {field} {expected[field]!r}; expected one of {', '.join(values)}. {REGENERATE}"
+            )
     _check_order_id(expected["order_id"], where)
 
 
@@ -310,10 +344,17 @@ def load_replies(split: str, data_dir=None) -> pd.DataFrame:
     path = _path(data_dir, "replies", f"{split}.jsonl")
     for where, record in _read_jsonl(path, ("text", "reply", "facts")):
         facts = record["facts"]
-        if (not isinstance(facts, dict) or set(facts) != set(REPLY_FACTS) or facts["product"] not in PRODUCTS
-                or facts["issue_type"] not in ISSUE_TYPES or not (facts["name"] is None or isinstance(facts["name"], str))):
-            raise CourseError(f"{where}: facts must be {{'name': a first name or null, 'product': one of the products, "
-                              f"'order_id': 'HH-12345' or null, 'issue_type': one of {', '.join(ISSUE_TYPES)}}}. {REGENERATE}")
+        if (
+            not isinstance(facts, dict)
+            or set(facts) != set(REPLY_FACTS)
+            or facts["product"] not in PRODUCTS
+            or facts["issue_type"] not in ISSUE_TYPES
+            or not (facts["name"] is None or isinstance(facts["name"], str))
+        ):
+            raise CourseError(
+                f"{where}: facts must be {{'name': a first name or null, 'product': one of the products, "
+                f"'order_id': 'HH-12345' or null, 'issue_type': one of {', '.join(ISSUE_TYPES)}}}. {REGENERATE}"
+            )
         _check_order_id(facts["order_id"], where)
         if not isinstance(record["reply"], str) or not record["reply"].strip():
             raise CourseError(f"{where}: the reply is empty or not a string. {REGENERATE}")
@@ -330,6 +371,7 @@ def data_files(sets=("probe", "reviews", "synthetic_reviews", "tickets"), data_d
     for folder in sets:
         if folder == "reviews" and data_dir is None:
             from .fetch import ensure_fetched
+
             files += sorted(ensure_fetched().glob("*_*.txt"))
         else:
             files += sorted(p for p in (root / folder).glob("*") if p.suffix in (".csv", ".jsonl"))
@@ -342,10 +384,16 @@ def load_probe(data_dir=None) -> pd.DataFrame:
     path = _path(data_dir, "probe", "probe.jsonl")
     for where, item in _read_jsonl(path, ("question", "answers", "kind")):
         answers = item["answers"]
-        if (item["kind"] not in PROBE_KINDS or not isinstance(answers, list) or not answers
-                or not all(isinstance(a, str) and a.strip() for a in answers)):
-            raise CourseError(f"{where}: kind must be one of {', '.join(PROBE_KINDS)} and answers a non-empty "
-                              f"list of texts, e.g. [\"Paris\"] (not \"Paris\"). {REGENERATE}")
+        if (
+            item["kind"] not in PROBE_KINDS
+            or not isinstance(answers, list)
+            or not answers
+            or not all(isinstance(a, str) and a.strip() for a in answers)
+        ):
+            raise CourseError(
+                f"{where}: kind must be one of {', '.join(PROBE_KINDS)} and answers a non-empty "
+                f'list of texts, e.g. ["Paris"] (not "Paris"). {REGENERATE}'
+            )
         rows.append({"question": item["question"], "answers": list(answers), "kind": item["kind"]})
     _check_rows(rows, path, key=lambda row: row["question"])
     return pd.DataFrame(rows, columns=["question", "answers", "kind"])
@@ -367,20 +415,20 @@ def probe_is_correct(answer_text: str, accepted: list[str]) -> bool:
     return any(f" {_normalise(a)} " in answer for a in accepted if _normalise(a))
 
 
-def balanced_sample(df: pd.DataFrame, n: int, label_column: str = "label",
-                    seed: int = 0) -> pd.DataFrame:
+def balanced_sample(df: pd.DataFrame, n: int, label_column: str = "label", seed: int = 0) -> pd.DataFrame:
     """`n` rows spread as evenly as possible over the labels, same rows for the same seed.
 
     Rows come out interleaved (one of each label in turn), keeping their
     original index so callers can drop them from another set.
     """
     if label_column not in df.columns:
-        raise CourseError(f"balanced_sample: no column {label_column!r} "
-                          f"(columns: {', '.join(map(str, df.columns))}).")
+        raise CourseError(f"balanced_sample: no column {label_column!r} (columns: {', '.join(map(str, df.columns))}).")
     if not 0 <= n <= len(df):
         raise CourseError(f"balanced_sample: asked for {n} rows but the table has {len(df)}.")
-    groups = [group.sample(frac=1, random_state=seed)
-              for _, group in sorted(df.groupby(label_column), key=lambda kv: str(kv[0]))]
+    groups = [
+        group.sample(frac=1, random_state=seed)
+        for _, group in sorted(df.groupby(label_column), key=lambda kv: str(kv[0]))
+    ]
     picked = []
     for round_number in range(max((len(g) for g in groups), default=0)):
         for group in groups:

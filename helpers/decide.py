@@ -31,6 +31,7 @@ cached as soon as it is measured (`helpers.cache`), keyed by the task's rows, th
 on: a stopped run resumes with the next step. report.md (with its plots) and results.json are written together,
 only when everything is measured.
 """
+
 import argparse
 import functools
 import hashlib
@@ -75,17 +76,18 @@ MIN_ROWS = {"train": 32, "validation": 16, "test": 40}  # the budget cuts no spl
 @dataclass(frozen=True)
 class DecideSettings:
     """Sizes and training settings; `None` sizes take every row of the split."""
+
     n_train: int | None = None
     n_validation: int | None = None
     n_test: int | None = None
-    k: int = 4                      # solved examples in a few-shot prompt
-    max_passes: int = 3             # the longest fine-tune tried, in passes over the training rows (validation picks)
+    k: int = 4  # solved examples in a few-shot prompt
+    max_passes: int = 3  # the longest fine-tune tried, in passes over the training rows (validation picks)
     learning_rates: tuple = LEARNING_RATES["lora"]  # the LoRA learning rates tried (`tuning.choose_recipe`)
-    seeds: tuple = (0, 1, 2)        # training seeds of the chosen recipe (the first is the search's own run)
+    seeds: tuple = (0, 1, 2)  # training seeds of the chosen recipe (the first is the search's own run)
     batch_size: int = 8
     lora_rank: int = 8
-    curve: tuple = (0.25, 0.5)      # shares of the training rows for the learning curve's smaller fine-tunes
-    n_probe: int | None = None      # general questions asked before and after (versatility)
+    curve: tuple = (0.25, 0.5)  # shares of the training rows for the learning curve's smaller fine-tunes
+    n_probe: int | None = None  # general questions asked before and after (versatility)
     price_per_hour: float = DEFAULT_PRICE_PER_HOUR
 
 
@@ -93,43 +95,61 @@ def default_settings(quick: bool | None = None) -> DecideSettings:
     """Every row in full mode; a taste in quick mode (COURSE_QUICK): 32 training, 12 validation, 24 test rows,
     batches of 4, one pass, two seeds and one smaller fine-tune (half the rows) for the learning curve."""
     quick = QUICK if quick is None else quick
-    return DecideSettings(n_train=32, n_validation=12, n_test=24, k=2, max_passes=1, seeds=(0, 1), batch_size=4,
-                          curve=(0.5,), n_probe=6) if quick else DecideSettings()
+    return (
+        DecideSettings(
+            n_train=32,
+            n_validation=12,
+            n_test=24,
+            k=2,
+            max_passes=1,
+            seeds=(0, 1),
+            batch_size=4,
+            curve=(0.5,),
+            n_probe=6,
+        )
+        if quick
+        else DecideSettings()
+    )
 
 
 def check_minutes(minutes) -> None:
     """A time budget is a positive number of minutes."""
     if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or not 0 < minutes < math.inf:
-        raise CourseError(f"minutes must be a positive number of minutes (got {minutes!r}); {DEFAULT_MINUTES} is a "
-                          "coffee break.")
+        raise CourseError(
+            f"minutes must be a positive number of minutes (got {minutes!r}); {DEFAULT_MINUTES} is a coffee break."
+        )
 
 
 # --- The plan: what fits the model's context, what fits the time budget --------------------------------------------
 
+
 @dataclass(frozen=True)
 class Timing:
     """Seconds on this machine (`plan_run` times them); the defaults, a laptop CPU's guess, where nothing was timed."""
-    load: float = 2.0               # a fresh copy of the model (every fine-tune starts from one)
-    train_step: float = 2.0         # one optimizer step on a batch of training rows
-    answer: float = 0.1             # one zero-shot answer, in a batch
-    few_shot_answer: float = 0.3    # one few-shot answer (its solved examples read first)
-    tuned_answer: float = 0.13      # one zero-shot answer of a LoRA fine-tuned model (its adapters cost a little)
+
+    load: float = 2.0  # a fresh copy of the model (every fine-tune starts from one)
+    train_step: float = 2.0  # one optimizer step on a batch of training rows
+    answer: float = 0.1  # one zero-shot answer, in a batch
+    few_shot_answer: float = 0.3  # one few-shot answer (its solved examples read first)
+    tuned_answer: float = 0.13  # one zero-shot answer of a LoRA fine-tuned model (its adapters cost a little)
 
 
 @dataclass(frozen=True)
 class Plan:
     """What `measure_task` will do, and how long each step should take here."""
-    task: Task                      # the task, its texts cut to fit the model's context
-    settings: DecideSettings        # every size a number of rows
-    notes: tuple                    # what was changed or cut to fit the context and the budget, one sentence each
-    seconds: dict                   # step -> estimated seconds on this machine
-    minutes: float | None           # the budget asked for (None: no budget)
+
+    task: Task  # the task, its texts cut to fit the model's context
+    settings: DecideSettings  # every size a number of rows
+    notes: tuple  # what was changed or cut to fit the context and the budget, one sentence each
+    seconds: dict  # step -> estimated seconds on this machine
+    minutes: float | None  # the budget asked for (None: no budget)
     timing: Timing
-    timed: bool                     # whether `timing` was measured here (else the defaults' guess)
+    timed: bool  # whether `timing` was measured here (else the defaults' guess)
 
 
-def plan_run(task: Task, model_id: str | None = None, settings: DecideSettings | None = None,
-             minutes: float | None = None) -> Plan:
+def plan_run(
+    task: Task, model_id: str | None = None, settings: DecideSettings | None = None, minutes: float | None = None
+) -> Plan:
     """The texts cut to fit the model's context, few-shot prompts that fit it, every size counted; with `minutes`,
     a few steps timed here (`time_steps`, once per task, model and settings: a rerun makes the same plan, so it
     resumes) and the run cut to fit that budget (`fit_budget`)."""
@@ -149,8 +169,15 @@ def plan_run(task: Task, model_id: str | None = None, settings: DecideSettings |
         timing = Timing(**cached("decide-timing", key, lambda folder: asdict(time_steps(task, settings, model_id))))
         settings, cuts = fit_budget(task, settings, timing, minutes)
         notes += cuts
-    return Plan(task, settings, tuple(notes), estimate_seconds(task, settings, timing), minutes, timing,
-                timed=minutes is not None)
+    return Plan(
+        task,
+        settings,
+        tuple(notes),
+        estimate_seconds(task, settings, timing),
+        minutes,
+        timing,
+        timed=minutes is not None,
+    )
 
 
 def text_limit(task: Task, tokenizer, context: int) -> int:
@@ -161,34 +188,55 @@ def text_limit(task: Task, tokenizer, context: int) -> int:
 
 def with_sizes(task: Task, settings: DecideSettings) -> DecideSettings:
     """The settings with every size the number of rows it takes (`None`: the whole split; never more than it has)."""
-    return replace(settings, **{f"n_{split}": min(len(task.split(split)), getattr(settings, f"n_{split}") or math.inf)
-                                for split in SPLITS})
+    return replace(
+        settings,
+        **{f"n_{split}": min(len(task.split(split)), getattr(settings, f"n_{split}") or math.inf) for split in SPLITS},
+    )
 
 
 def shots_that_fit(task: Task, tokenizer, settings: DecideSettings, context: int) -> tuple[DecideSettings, list[str]]:
     """Fewer solved examples in a few-shot prompt where the longest texts would not fit the model's context beside
     the input (none: the prompt side is zero-shot), and a note saying so."""
-    lengths = {split: sorted(map(len, tokenizer(list(task.split(split)["text"]), add_special_tokens=False,
-                                                split_special_tokens=True).input_ids), reverse=True) for split in SPLITS}
+    lengths = {
+        split: sorted(
+            map(
+                len,
+                tokenizer(
+                    list(task.split(split)["text"]), add_special_tokens=False, split_special_tokens=True
+                ).input_ids,
+            ),
+            reverse=True,
+        )
+        for split in SPLITS
+    }
     pool, longest_input = lengths["train"], max(lengths[split][0] for split in SPLITS)
-    turn = count_tokens(tokenizer, zero_shot("x", task)) + max(len(text_ids(tokenizer, label)) for label in task.labels) + 2
+    turn = (
+        count_tokens(tokenizer, zero_shot("x", task))
+        + max(len(text_ids(tokenizer, label)) for label in task.labels)
+        + 2
+    )
     k = settings.k
     while k and sum(pool[:k]) + longest_input + (k + 1) * turn + task.max_new_tokens > context:
         k -= 1
     if k == settings.k:
         return settings, []
     if k:
-        return replace(settings, k=k), [f"Few-shot prompts hold {k} solved examples, not {settings.k}: with the longest "
-                                         f"texts, more would not fit the model's context of {context:,} tokens."]
-    return replace(settings, k=0), [f"No few-shot prompt: beside the longest texts, not even one solved example fits the "
-                                    f"model's context of {context:,} tokens, so the prompt side is zero-shot."]
+        return replace(settings, k=k), [
+            f"Few-shot prompts hold {k} solved examples, not {settings.k}: with the longest "
+            f"texts, more would not fit the model's context of {context:,} tokens."
+        ]
+    return replace(settings, k=0), [
+        f"No few-shot prompt: beside the longest texts, not even one solved example fits the "
+        f"model's context of {context:,} tokens, so the prompt side is zero-shot."
+    ]
 
 
 def quick_notes(task: Task, settings: DecideSettings) -> list[str]:
     """What quick mode leaves out, said (its sizes are a taste of the flow, not a budget's cut)."""
     names = {"train": "training", "validation": "validation", "test": "test"}
-    sizes = listed([f"{getattr(settings, f'n_{split}'):,} of {len(task.split(split)):,} {names[split]} rows"
-                    for split in SPLITS])
+    sizes = listed(
+        [f"{getattr(settings, f'n_{split}'):,} of {len(task.split(split)):,} {names[split]} rows" for split in SPLITS]
+    )
     return [f"Quick mode (COURSE_QUICK): {sizes}, a taste of the flow; unset COURSE_QUICK to measure for real."]
 
 
@@ -196,9 +244,17 @@ def answer_seconds(model, tokenizer, task: Task, settings: DecideSettings) -> tu
     """Seconds per answer here, in a batch of training rows: zero-shot, and few-shot (the mean of the two few-shot
     prompts: the same solved examples for all, or the most similar to each input)."""
     pool = task.sample("train", settings.n_train)
-    seconds = [float(summary.loc[0, "latency_s"]) for summary, _ in evaluate_patterns(
-        model, tokenizer, prompt_patterns(task, pool, settings.k), pool.head(EVAL_BATCH), task,
-        batch_size=EVAL_BATCH).values()]
+    seconds = [
+        float(summary.loc[0, "latency_s"])
+        for summary, _ in evaluate_patterns(
+            model,
+            tokenizer,
+            prompt_patterns(task, pool, settings.k),
+            pool.head(EVAL_BATCH),
+            task,
+            batch_size=EVAL_BATCH,
+        ).values()
+    ]
     return seconds[0], float(np.mean(seconds[1:] or seconds))
 
 
@@ -219,11 +275,20 @@ def tuned_seconds(task: Task, settings: DecideSettings, model_id: str | None) ->
     """Seconds here per training step (two steps of a LoRA fine-tune on training rows) and per zero-shot answer of
     the fine-tuned model (a batch of training rows)."""
     rows = task.sample("train", min(settings.n_train, max(2 * settings.batch_size, EVAL_BATCH)))
-    model, tokenizer, info = fine_tune(task, rows.head(2 * settings.batch_size), kind="lora",
-                                       learning_rate=settings.learning_rates[0], passes=1, batch_size=settings.batch_size,
-                                       lora_rank=settings.lora_rank, model_id=model_id, progress=False)
-    summary, _ = evaluate(model, tokenizer, lambda text: zero_shot(text, task), rows.head(EVAL_BATCH), task,
-                          batch_size=EVAL_BATCH)
+    model, tokenizer, info = fine_tune(
+        task,
+        rows.head(2 * settings.batch_size),
+        kind="lora",
+        learning_rate=settings.learning_rates[0],
+        passes=1,
+        batch_size=settings.batch_size,
+        lora_rank=settings.lora_rank,
+        model_id=model_id,
+        progress=False,
+    )
+    summary, _ = evaluate(
+        model, tokenizer, lambda text: zero_shot(text, task), rows.head(EVAL_BATCH), task, batch_size=EVAL_BATCH
+    )
     return info["training_seconds"] / info["steps"], float(summary.loc[0, "latency_s"])
 
 
@@ -248,24 +313,35 @@ def estimate_seconds(task: Task, settings: DecideSettings, timing: Timing) -> di
 
     def training(rows):
         return timing.load + settings.max_passes * math.ceil(rows / settings.batch_size) * timing.train_step
+
     probe = 3 * probe_questions(settings.n_probe) * timing.answer  # (answers three times as long as a label)
     tuned = settings.n_test * (timing.tuned_answer + tuned_few)  # a fine-tune asked zero-shot and with the best prompt
-    steps = {"choosing the prompt": timing.load + settings.n_validation * (timing.answer + shots * few),
-             "prompts on the test rows": timing.load + settings.n_test * (2 * timing.answer + few) + probe,
-             "choosing the fine-tune's recipe": len(settings.learning_rates) * (
-                 training(settings.n_train) + settings.max_passes * settings.n_validation * timing.tuned_answer)
-             + timing.load + tuned + probe * timing.tuned_answer / timing.answer}
+    steps = {
+        "choosing the prompt": timing.load + settings.n_validation * (timing.answer + shots * few),
+        "prompts on the test rows": timing.load + settings.n_test * (2 * timing.answer + few) + probe,
+        "choosing the fine-tune's recipe": len(settings.learning_rates)
+        * (training(settings.n_train) + settings.max_passes * settings.n_validation * timing.tuned_answer)
+        + timing.load
+        + tuned
+        + probe * timing.tuned_answer / timing.answer,
+    }
     steps |= {f"fine-tune, seed {seed}": training(settings.n_train) + tuned for seed in settings.seeds[1:]}
-    steps |= {f"fine-tune on {rows} rows": training(rows) + settings.n_test * timing.tuned_answer
-              for rows in curve_sizes(task, settings)}
+    steps |= {
+        f"fine-tune on {rows} rows": training(rows) + settings.n_test * timing.tuned_answer
+        for rows in curve_sizes(task, settings)
+    }
     return steps
 
 
 def lighter_protocols(settings: DecideSettings) -> list[DecideSettings]:
     """The settings, then lighter ones in the order the budget cuts them: one smaller fine-tune for the learning
     curve, two seeds, two passes, one pass (at least three learning rates and two seeds always)."""
-    cuts = (lambda s: replace(s, curve=s.curve[-1:]), lambda s: replace(s, seeds=s.seeds[:2]),
-            lambda s: replace(s, max_passes=min(s.max_passes, 2)), lambda s: replace(s, max_passes=1))
+    cuts = (
+        lambda s: replace(s, curve=s.curve[-1:]),
+        lambda s: replace(s, seeds=s.seeds[:2]),
+        lambda s: replace(s, max_passes=min(s.max_passes, 2)),
+        lambda s: replace(s, max_passes=1),
+    )
     protocols = [settings]
     for cut in cuts:
         if cut(protocols[-1]) != protocols[-1]:
@@ -275,17 +351,21 @@ def lighter_protocols(settings: DecideSettings) -> list[DecideSettings]:
 
 def scaled(task: Task, settings: DecideSettings, scale: float) -> DecideSettings:
     """Every split's rows times `scale`, down to MIN_ROWS (and 4 a label) at the least."""
+
     def rows(split):
         full = getattr(settings, f"n_{split}")
         return min(full, max(MIN_ROWS[split], 4 * len(task.labels), round(scale * full)))
+
     return replace(settings, **{f"n_{split}": rows(split) for split in SPLITS})
 
 
-def fit_budget(task: Task, settings: DecideSettings, timing: Timing, minutes: float) -> tuple[DecideSettings, list[str]]:
+def fit_budget(
+    task: Task, settings: DecideSettings, timing: Timing, minutes: float
+) -> tuple[DecideSettings, list[str]]:
     """The largest settings whose estimate fits `minutes`: the rows cut first (every split in proportion, down to
     MIN_ROWS), then the protocol (`lighter_protocols`); notes say what was cut, or that even the least is too long."""
     for protocol in lighter_protocols(settings):
-        for scale in (0.85 ** step for step in range(100)):
+        for scale in (0.85**step for step in range(100)):
             trial = scaled(task, protocol, scale)
             if sum(estimate_seconds(task, trial, timing).values()) <= 60 * minutes:
                 return trial, budget_cuts(settings, trial, minutes)
@@ -294,7 +374,8 @@ def fit_budget(task: Task, settings: DecideSettings, timing: Timing, minutes: fl
     needed = sum(estimate_seconds(task, trial, timing).values()) / 60
     return trial, budget_cuts(settings, trial, minutes) + [
         f"Even this takes about {needed:.1f} minutes here, more than the {minutes:g} asked: measuring it all the same "
-        f"(stop it with Ctrl-C; run the command again to go on, or give --minutes {math.ceil(needed)})."]
+        f"(stop it with Ctrl-C; run the command again to go on, or give --minutes {math.ceil(needed)})."
+    ]
 
 
 def counted(count, thing: str, things: str | None = None) -> str:
@@ -311,19 +392,30 @@ def listed(items: list[str]) -> str:
 def budget_cuts(full: DecideSettings, cut: DecideSettings, minutes: float) -> list[str]:
     """One sentence for each thing the budget cut: the rows, the learning curve, the seeds, the passes."""
     fit = f"to fit {counted(minutes, 'minute')}"
-    uses = {"train": "trained on {} of {} training rows", "validation": "chose on {} of {} validation rows",
-            "test": "tested on {} of {} test rows"}
-    rows = listed([uses[split].format(f"{getattr(cut, f'n_{split}'):,}", f"{getattr(full, f'n_{split}'):,}")
-                   for split in SPLITS if getattr(cut, f"n_{split}") < getattr(full, f"n_{split}")])
+    uses = {
+        "train": "trained on {} of {} training rows",
+        "validation": "chose on {} of {} validation rows",
+        "test": "tested on {} of {} test rows",
+    }
+    rows = listed(
+        [
+            uses[split].format(f"{getattr(cut, f'n_{split}'):,}", f"{getattr(full, f'n_{split}'):,}")
+            for split in SPLITS
+            if getattr(cut, f"n_{split}") < getattr(full, f"n_{split}")
+        ]
+    )
     notes = [f"{rows[0].upper()}{rows[1:]} {fit}."] if rows else []
     if len(cut.curve) < len(full.curve):
-        notes.append(f"The learning curve has {counted(len(cut.curve), 'smaller fine-tune')}, not {len(full.curve)}, "
-                     f"{fit}.")
+        notes.append(
+            f"The learning curve has {counted(len(cut.curve), 'smaller fine-tune')}, not {len(full.curve)}, {fit}."
+        )
     if len(cut.seeds) < len(full.seeds):
         notes.append(f"The fine-tune is trained from {counted(len(cut.seeds), 'seed')}, not {len(full.seeds)}, {fit}.")
     if cut.max_passes < full.max_passes:
-        notes.append(f"Fine-tunes are tried up to {counted(cut.max_passes, 'pass', 'passes')} over the training rows, "
-                     f"not {full.max_passes}, {fit}.")
+        notes.append(
+            f"Fine-tunes are tried up to {counted(cut.max_passes, 'pass', 'passes')} over the training rows, "
+            f"not {full.max_passes}, {fit}."
+        )
     return notes
 
 
@@ -337,25 +429,32 @@ def describe_plan(plan: Plan, model_id: str | None = None) -> str:
     s = plan.settings
     prompts = f"zero-shot and two few-shot prompts ({s.k} solved examples)" if s.k else "zero-shot only"
     curve = ", ".join(f"{rows} rows" for rows in curve_sizes(plan.task, s)) or "none"
-    how = (f"timed here: a training step {plan.timing.train_step:.2f} s, an answer {plan.timing.answer:.2f} s"
-           if plan.timed else "a rough guess, nothing was timed (give a budget in minutes to time it)")
+    how = (
+        f"timed here: a training step {plan.timing.train_step:.2f} s, an answer {plan.timing.answer:.2f} s"
+        if plan.timed
+        else "a rough guess, nothing was timed (give a budget in minutes to time it)"
+    )
     rates = ", ".join(f"{rate:g}" for rate in s.learning_rates)
-    lines = [f"Measuring {plan.task.name} with {model_id or default_model_id()} on {s.n_train:,} training, "
-             f"{s.n_validation:,} validation and {s.n_test:,} test rows.",
-             f"Prompts: {prompts}, the best chosen on validation. LoRA: learning rates {rates} for up to "
-             f"{counted(s.max_passes, 'pass', 'passes')}, the best chosen on validation, then trained from seeds "
-             f"{', '.join(map(str, s.seeds))}. Learning curve: {curve}.",
-             f"Estimated time: {duration(sum(plan.seconds.values()))} ({how})."]
+    lines = [
+        f"Measuring {plan.task.name} with {model_id or default_model_id()} on {s.n_train:,} training, "
+        f"{s.n_validation:,} validation and {s.n_test:,} test rows.",
+        f"Prompts: {prompts}, the best chosen on validation. LoRA: learning rates {rates} for up to "
+        f"{counted(s.max_passes, 'pass', 'passes')}, the best chosen on validation, then trained from seeds "
+        f"{', '.join(map(str, s.seeds))}. Learning curve: {curve}.",
+        f"Estimated time: {duration(sum(plan.seconds.values()))} ({how}).",
+    ]
     return "\n".join(lines + [f"- {note}" for note in plan.task.notes + plan.notes])
 
 
 # --- The measurement, step by step (each step cached) ---------------------------------------------------------------
 
+
 def rows_digest(task: Task) -> str:
     """A digest of what a measurement reads of `task`: its instruction, labels and every split's rows (for a file,
     its content as cleaned and split)."""
-    digest = hashlib.sha256(json.dumps([task.name, task.instruction, task.input_name, list(task.labels),
-                                        task.max_new_tokens]).encode())
+    digest = hashlib.sha256(
+        json.dumps([task.name, task.instruction, task.input_name, list(task.labels), task.max_new_tokens]).encode()
+    )
     for split in SPLITS:
         digest.update(task.split(split)[["text", task.label_column]].to_json(orient="values").encode())
     return digest.hexdigest()[:16]
@@ -369,8 +468,12 @@ TUNING_FIELDS = PROMPT_FIELDS + ("learning_rates", "max_passes", "batch_size", "
 def step_key(plan: Plan, digest: str, model_id: str | None, fields: tuple, **more) -> dict:
     """A step's cache key: the task's rows, the model, and the settings the step depends on (so that a run with other
     seeds or another learning curve reuses the steps it shares)."""
-    return {"rows": digest, "model": model_id or default_model_id(),
-            **{name: getattr(plan.settings, name) for name in fields}, **more}
+    return {
+        "rows": digest,
+        "model": model_id or default_model_id(),
+        **{name: getattr(plan.settings, name) for name in fields},
+        **more,
+    }
 
 
 def in_proportion(frame: pd.DataFrame, n: int, label_column: str) -> pd.DataFrame:
@@ -380,7 +483,7 @@ def in_proportion(frame: pd.DataFrame, n: int, label_column: str) -> pd.DataFram
         return frame.reset_index(drop=True)
     shares = frame[label_column].value_counts() * n / len(frame)
     counts = np.floor(shares).astype(int)
-    counts[(shares - counts).sort_values(ascending=False, kind="stable").index[:n - counts.sum()]] += 1  # the rest
+    counts[(shares - counts).sort_values(ascending=False, kind="stable").index[: n - counts.sum()]] += 1  # the rest
     picked = [group.sample(counts[label], random_state=SEED) for label, group in frame.groupby(label_column)]
     return pd.concat(picked).sort_index().reset_index(drop=True)
 
@@ -388,9 +491,11 @@ def in_proportion(frame: pd.DataFrame, n: int, label_column: str) -> pd.DataFram
 def measured_rows(plan: Plan) -> dict:
     """The rows every approach uses: training rows spread over the labels, validation and test rows in proportion."""
     task, s = plan.task, plan.settings
-    return {"train": task.sample("train", s.n_train),
-            "validation": in_proportion(task.split("validation"), s.n_validation, task.label_column),
-            "test": in_proportion(task.split("test"), s.n_test, task.label_column)}
+    return {
+        "train": task.sample("train", s.n_train),
+        "validation": in_proportion(task.split("validation"), s.n_validation, task.label_column),
+        "test": in_proportion(task.split("test"), s.n_test, task.label_column),
+    }
 
 
 def prompt_patterns(task: Task, pool: pd.DataFrame, k: int) -> dict:
@@ -401,97 +506,163 @@ def prompt_patterns(task: Task, pool: pd.DataFrame, k: int) -> dict:
 
 def _run(summary: pd.DataFrame, details: pd.DataFrame, training_seconds: float = 0.0) -> dict:
     """One run of one approach on the test rows: per-row scores, latency, prompt tokens, training seconds."""
-    return {"scores": [float(score) for score in details["score"]], "latency_s": float(summary.loc[0, "latency_s"]),
-            "prompt_tokens": float(summary.loc[0, "prompt_tokens"]), "training_seconds": float(training_seconds)}
+    return {
+        "scores": [float(score) for score in details["score"]],
+        "latency_s": float(summary.loc[0, "latency_s"]),
+        "prompt_tokens": float(summary.loc[0, "prompt_tokens"]),
+        "training_seconds": float(training_seconds),
+    }
 
 
 def _timed(compute: Step, measured_now: list) -> Step:
-    """`compute`, with the seconds it took in its result; `measured_now` learns that it ran (not read from the cache)."""
+    """`compute`, with the seconds it took in its result; `measured_now` learns that it ran (not read from cache)."""
+
     def run(folder):
         began = time.perf_counter()
         value = compute(folder)
         measured_now.append(True)
         return {**value, "seconds": time.perf_counter() - began}
+
     return run
 
 
 # Each step below is a `compute(folder) -> dict` for `cache.cached`: it loads its own model, so it can run alone.
 
+
 def choose_prompt(plan: Plan, rows: dict, model_id, progress: bool) -> Step:
     """The prompt candidates on the validation rows: {"best": its name, "candidates": one row per candidate}."""
+
     def compute(folder):
         model, tokenizer = load_model(model_id)
-        runs = evaluate_patterns(model, tokenizer, prompt_patterns(plan.task, rows["train"], plan.settings.k),
-                                 rows["validation"], plan.task, batch_size=EVAL_BATCH, progress=progress)
+        runs = evaluate_patterns(
+            model,
+            tokenizer,
+            prompt_patterns(plan.task, rows["train"], plan.settings.k),
+            rows["validation"],
+            plan.task,
+            batch_size=EVAL_BATCH,
+            progress=progress,
+        )
         candidates = pd.concat([summary for summary, _ in runs.values()], ignore_index=True)
         return {"best": best_pattern(candidates, plan.task)["pattern"], "candidates": candidates}
+
     return compute
 
 
 def prompt_side(plan: Plan, rows: dict, best: str, model_id, progress: bool) -> Step:
     """Zero-shot, the best prompt, label scoring and TF-IDF on the test rows, and the base model on the probe."""
+
     def compute(folder):
         task, train, test = plan.task, rows["train"], rows["test"]
         model, tokenizer = load_model(model_id)
         patterns = prompt_patterns(task, train, plan.settings.k)
-        runs = {approach: _run(*evaluate(model, tokenizer, patterns[pattern], test, task, method, batch_size=EVAL_BATCH,
-                                         progress=progress))
-                for approach, pattern, method in (("zero-shot", "zero_shot", "generate"), ("best prompt", best, "generate"),
-                                                  ("label scoring", "zero_shot", "score"))}
+        runs = {
+            approach: _run(
+                *evaluate(
+                    model, tokenizer, patterns[pattern], test, task, method, batch_size=EVAL_BATCH, progress=progress
+                )
+            )
+            for approach, pattern, method in (
+                ("zero-shot", "zero_shot", "generate"),
+                ("best prompt", best, "generate"),
+                ("label scoring", "zero_shot", "score"),
+            )
+        }
         labels = train[task.label_column]
-        summary, details = evaluate_predictor(lambda texts: tfidf_predictions(train["text"], labels, texts), test, task,
-                                              "TF-IDF")
+        summary, details = evaluate_predictor(
+            lambda texts: tfidf_predictions(train["text"], labels, texts), test, task, "TF-IDF"
+        )
         runs["TF-IDF"] = _run(summary.assign(prompt_tokens=0.0), details)
         probe = probe_score(model, tokenizer, probe_sample(plan.settings.n_probe))["correct"].mean()
         return {"runs": runs, "probe": float(probe), "parameters": count_parameters(model)}
+
     return compute
 
 
 def tuned_runs(model, tokenizer, plan: Plan, rows: dict, best: str, info: dict, progress: bool) -> dict:
     """A fine-tuned model on the test rows, asked zero-shot (LoRA fine-tune) and with the best prompt (hybrid)."""
     patterns = prompt_patterns(plan.task, rows["train"], plan.settings.k)
-    return {approach: _run(*evaluate(model, tokenizer, patterns[pattern], rows["test"], plan.task, batch_size=EVAL_BATCH,
-                                     progress=progress), training_seconds=info["training_seconds"])
-            for approach, pattern in (("LoRA fine-tune", "zero_shot"), ("hybrid", best))}
+    return {
+        approach: _run(
+            *evaluate(
+                model, tokenizer, patterns[pattern], rows["test"], plan.task, batch_size=EVAL_BATCH, progress=progress
+            ),
+            training_seconds=info["training_seconds"],
+        )
+        for approach, pattern in (("LoRA fine-tune", "zero_shot"), ("hybrid", best))
+    }
 
 
 def recipe_side(plan: Plan, rows: dict, best: str, model_id, progress: bool) -> Step:
     """The LoRA recipe chosen on validation (every learning rate, the best pass), its run (the first seed) on the test
     rows and on the probe."""
+
     def compute(folder):
         s = plan.settings
         recipe, search, model, tokenizer, info = choose_recipe(
-            plan.task, rows["train"], rows["validation"], "lora", folder, learning_rates=s.learning_rates,
-            max_passes=s.max_passes, batch_size=s.batch_size, lora_rank=s.lora_rank, model_id=model_id, progress=progress)
+            plan.task,
+            rows["train"],
+            rows["validation"],
+            "lora",
+            folder,
+            learning_rates=s.learning_rates,
+            max_passes=s.max_passes,
+            batch_size=s.batch_size,
+            lora_rank=s.lora_rank,
+            model_id=model_id,
+            progress=progress,
+        )
         runs = tuned_runs(model, tokenizer, plan, rows, best, info, progress)
         probe = probe_score(model, tokenizer, probe_sample(s.n_probe))["correct"].mean()
         search_seconds = float(search.groupby("learning_rate")["training_seconds"].max().sum())
-        return {"recipe": asdict(recipe), "search": search, "search_seconds": search_seconds, "runs": runs,
-                "probe": float(probe)}
+        return {
+            "recipe": asdict(recipe),
+            "search": search,
+            "search_seconds": search_seconds,
+            "runs": runs,
+            "probe": float(probe),
+        }
+
     return compute
 
 
 def seed_side(plan: Plan, rows: dict, best: str, recipe: Recipe, seed: int, model_id, progress: bool) -> Step:
     """The recipe trained from another seed, on the test rows."""
+
     def compute(folder):
         model, tokenizer, info = train_recipe(plan.task, rows["train"], recipe, seed, model_id, progress)
         return {"runs": tuned_runs(model, tokenizer, plan, rows, best, info, progress)}
+
     return compute
 
 
 def curve_point(plan: Plan, rows: dict, recipe: Recipe, n: int, model_id, progress: bool) -> Step:
     """The recipe (first seed) trained on `n` of the training rows, asked zero-shot on the test rows."""
+
     def compute(folder):
         fewer = balanced_sample(rows["train"], n, plan.task.label_column, seed=SEED)
         model, tokenizer, info = train_recipe(plan.task, fewer, recipe, plan.settings.seeds[0], model_id, progress)
-        summary, details = evaluate(model, tokenizer, lambda text: zero_shot(text, plan.task), rows["test"], plan.task,
-                                    batch_size=EVAL_BATCH, progress=progress)
+        summary, details = evaluate(
+            model,
+            tokenizer,
+            lambda text: zero_shot(text, plan.task),
+            rows["test"],
+            plan.task,
+            batch_size=EVAL_BATCH,
+            progress=progress,
+        )
         return {"train_examples": n, "run": _run(summary, details, info["training_seconds"])}
+
     return compute
 
 
-def measure_task(task: Task, model_id: str | None = None, settings: DecideSettings | None = None,
-                 progress: bool = True, minutes: float | None = None) -> dict:
+def measure_task(
+    task: Task,
+    model_id: str | None = None,
+    settings: DecideSettings | None = None,
+    progress: bool = True,
+    minutes: float | None = None,
+) -> dict:
     """Every approach on the same test rows of `task` (see the module docstring), step by step, each step cached.
 
     With `minutes`, the run is timed and cut to fit that budget first (`plan_run`); with `progress`, the plan is
@@ -504,8 +675,13 @@ def measure_task(task: Task, model_id: str | None = None, settings: DecideSettin
     if progress:
         print(describe_plan(plan, model_id), flush=True)
     rows, digest, seconds, resumed = measured_rows(plan), rows_digest(plan.task), {}, []
-    bar = tqdm(total=max(1, round(sum(plan.seconds.values()))), unit="s", desc="measuring your task", disable=not progress,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}")
+    bar = tqdm(
+        total=max(1, round(sum(plan.seconds.values()))),
+        unit="s",
+        desc="measuring your task",
+        disable=not progress,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}",
+    )
 
     def step(name: str, kind: str, fields: tuple, compute, **more) -> dict:
         bar.set_postfix_str(name)
@@ -515,31 +691,61 @@ def measure_task(task: Task, model_id: str | None = None, settings: DecideSettin
         resumed.extend([] if measured_now else [name])
         bar.update(round(plan.seconds.get(name, 0)))
         return value
+
     s = plan.settings
-    choice = step("choosing the prompt", "decide-prompt-choice", PROMPT_FIELDS,
-                  choose_prompt(plan, rows, model_id, progress))
+    choice = step(
+        "choosing the prompt", "decide-prompt-choice", PROMPT_FIELDS, choose_prompt(plan, rows, model_id, progress)
+    )
     best = choice["best"]
-    prompts = step("prompts on the test rows", "decide-prompts", PROMPT_FIELDS,
-                   prompt_side(plan, rows, best, model_id, progress))
-    tuned = step("choosing the fine-tune's recipe", "decide-recipe", TUNING_FIELDS,
-                 recipe_side(plan, rows, best, model_id, progress))
+    prompts = step(
+        "prompts on the test rows", "decide-prompts", PROMPT_FIELDS, prompt_side(plan, rows, best, model_id, progress)
+    )
+    tuned = step(
+        "choosing the fine-tune's recipe",
+        "decide-recipe",
+        TUNING_FIELDS,
+        recipe_side(plan, rows, best, model_id, progress),
+    )
     recipe = Recipe(**tuned["recipe"])
-    seeds = [step(f"fine-tune, seed {seed}", "decide-seed", TUNING_FIELDS,
-                  seed_side(plan, rows, best, recipe, seed, model_id, progress), seed=seed, recipe=asdict(recipe))
-             for seed in s.seeds[1:]]
-    points = [step(f"fine-tune on {n} rows", "decide-curve", TUNING_FIELDS,
-                   curve_point(plan, rows, recipe, n, model_id, progress), train_examples=n, seed=s.seeds[0],
-                   recipe=asdict(recipe))
-              for n in curve_sizes(plan.task, s)]
+    seeds = [
+        step(
+            f"fine-tune, seed {seed}",
+            "decide-seed",
+            TUNING_FIELDS,
+            seed_side(plan, rows, best, recipe, seed, model_id, progress),
+            seed=seed,
+            recipe=asdict(recipe),
+        )
+        for seed in s.seeds[1:]
+    ]
+    points = [
+        step(
+            f"fine-tune on {n} rows",
+            "decide-curve",
+            TUNING_FIELDS,
+            curve_point(plan, rows, recipe, n, model_id, progress),
+            train_examples=n,
+            seed=s.seeds[0],
+            recipe=asdict(recipe),
+        )
+        for n in curve_sizes(plan.task, s)
+    ]
     bar.close()
     runs = {approach: [run] for approach, run in prompts["runs"].items()}
-    runs |= {approach: [tuned["runs"][approach]] + [seed["runs"][approach] for seed in seeds]
-             for approach in ("LoRA fine-tune", "hybrid")}
+    runs |= {
+        approach: [tuned["runs"][approach]] + [seed["runs"][approach] for seed in seeds]
+        for approach in ("LoRA fine-tune", "hybrid")
+    }
     return summarize(plan, model_id, rows, runs, choice, prompts, tuned, points) | {
-        "seconds": float(sum(seconds.values())), "step_seconds": seconds, "resumed": len(resumed), "steps": len(seconds)}
+        "seconds": float(sum(seconds.values())),
+        "step_seconds": seconds,
+        "resumed": len(resumed),
+        "steps": len(seconds),
+    }
 
 
 # --- From the runs to the numbers of the report ---------------------------------------------------------------------
+
 
 def approach_row(approach: str, runs: list[dict], labelled: int, price_per_hour: float) -> dict:
     """One approach's row from its runs (one per seed): accuracy with its interval over runs and rows, the mean per
@@ -547,12 +753,22 @@ def approach_row(approach: str, runs: list[dict], labelled: int, price_per_hour:
     run_scores = [run["scores"] for run in runs]
     accuracy, low, high = run_interval(run_scores)
     latency = float(np.mean([run["latency_s"] for run in runs]))
-    return {"approach": approach, "accuracy": accuracy, "low": low, "high": high, "n": len(run_scores[0]),
-            "runs": len(runs), "accuracy_text": format_runs(run_scores), "latency_s": latency,
-            "prompt_tokens": float(np.mean([run["prompt_tokens"] for run in runs])), "labelled_examples": labelled,
-            "training_seconds": float(np.mean([run["training_seconds"] for run in runs])),
-            "cost_per_1000": cost_per_1000_requests(latency, price_per_hour),
-            "scores": [float(score) for score in np.mean(run_scores, axis=0)], "run_scores": run_scores}
+    return {
+        "approach": approach,
+        "accuracy": accuracy,
+        "low": low,
+        "high": high,
+        "n": len(run_scores[0]),
+        "runs": len(runs),
+        "accuracy_text": format_runs(run_scores),
+        "latency_s": latency,
+        "prompt_tokens": float(np.mean([run["prompt_tokens"] for run in runs])),
+        "labelled_examples": labelled,
+        "training_seconds": float(np.mean([run["training_seconds"] for run in runs])),
+        "cost_per_1000": cost_per_1000_requests(latency, price_per_hour),
+        "scores": [float(score) for score in np.mean(run_scores, axis=0)],
+        "run_scores": run_scores,
+    }
 
 
 def majority_baseline(task: Task, test: pd.DataFrame) -> dict:
@@ -571,41 +787,78 @@ def learning_curve(points: list[dict], lora: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("train_examples", kind="stable").reset_index(drop=True)
 
 
-def summarize(plan: Plan, model_id, rows: dict, runs: dict, choice: dict, prompts: dict, tuned: dict,
-              points: list[dict]) -> dict:
+def summarize(
+    plan: Plan, model_id, rows: dict, runs: dict, choice: dict, prompts: dict, tuned: dict, points: list[dict]
+) -> dict:
     """The measured numbers: the results table, verdicts against the best prompt, the learning curve and the advice."""
     s, task = plan.settings, plan.task
     shots = {"few_shot_balanced": s.k, "few_shot_similar": len(rows["train"])}.get(choice["best"], 0)
     labelled = {"zero-shot": 0, "best prompt": shots, "label scoring": 0}
-    results = pd.DataFrame([approach_row(approach, runs[approach], labelled.get(approach, len(rows["train"])),
-                                         s.price_per_hour) for approach in APPROACHES]).set_index("approach")
+    results = pd.DataFrame(
+        [
+            approach_row(approach, runs[approach], labelled.get(approach, len(rows["train"])), s.price_per_hour)
+            for approach in APPROACHES
+        ]
+    ).set_index("approach")
     best_runs = results.loc["best prompt", "run_scores"]
-    verdicts = {approach: compare_methods(results.loc[approach, "run_scores"], best_runs)
-                for approach in APPROACHES if approach != "best prompt"}
+    verdicts = {
+        approach: compare_methods(results.loc[approach, "run_scores"], best_runs)
+        for approach in APPROACHES
+        if approach != "best prompt"
+    }
     curve = learning_curve(points, results.loc["LoRA fine-tune"].to_dict())
-    needed = next((int(row.train_examples) for row in curve.itertuples()
-                   if compare_methods(row.run_scores, best_runs).verdict == "A better"), None)
+    needed = next(
+        (
+            int(row.train_examples)
+            for row in curve.itertuples()
+            if compare_methods(row.run_scores, best_runs).verdict == "A better"
+        ),
+        None,
+    )
     names = {"prompting": "best prompt", "fine-tuning": "LoRA fine-tune", "hybrid": "hybrid", "classical": "TF-IDF"}
     probe = {"questions": probe_questions(s.n_probe), "before": prompts["probe"], "after": tuned["probe"]}
     lora_runs = results.loc["LoRA fine-tune", "run_scores"]
-    figures = Figures(accuracy={a: float(results.loc[n, "accuracy"]) for a, n in names.items()},
-                      latency_s={a: float(results.loc[n, "latency_s"]) for a, n in names.items()},
-                      training_seconds=float(results.loc["LoRA fine-tune", "training_seconds"]), examples_needed=needed,
-                      probe_drop=probe["before"] - probe["after"],
-                      accuracy_verdict=accuracy_verdict(verdicts["LoRA fine-tune"]), test_examples=len(rows["test"]),
-                      hybrid_verdict=compared(compare_methods(results.loc["hybrid", "run_scores"], lora_runs)),
-                      classical_verdict=compared(compare_methods(results.loc["TF-IDF", "run_scores"], lora_runs)),
-                      names=names, model=short_name(model_id or default_model_id()))
-    advice = recommend(Answers(priority="niche_accuracy", labelled_examples=len(rows["train"]),
-                               price_per_hour=s.price_per_hour), figures)
-    return {"task": task, "model": model_id or default_model_id(), "parameters": prompts["parameters"],
-            "results": results, "candidates": choice["candidates"], "best": choice["best"], "search": tuned["search"],
-            "search_seconds": tuned["search_seconds"], "recipe": tuned["recipe"], "curve": curve, "verdicts": verdicts,
-            "chance": chance_accuracy(task.labels), "majority": majority_baseline(task, rows["test"]), "probe": probe,
-            "advice": advice, "settings": s, "plan": plan, "sizes": {split: len(rows[split]) for split in SPLITS}}
+    figures = Figures(
+        accuracy={a: float(results.loc[n, "accuracy"]) for a, n in names.items()},
+        latency_s={a: float(results.loc[n, "latency_s"]) for a, n in names.items()},
+        training_seconds=float(results.loc["LoRA fine-tune", "training_seconds"]),
+        examples_needed=needed,
+        probe_drop=probe["before"] - probe["after"],
+        accuracy_verdict=accuracy_verdict(verdicts["LoRA fine-tune"]),
+        test_examples=len(rows["test"]),
+        hybrid_verdict=compared(compare_methods(results.loc["hybrid", "run_scores"], lora_runs)),
+        classical_verdict=compared(compare_methods(results.loc["TF-IDF", "run_scores"], lora_runs)),
+        names=names,
+        model=short_name(model_id or default_model_id()),
+    )
+    advice = recommend(
+        Answers(priority="niche_accuracy", labelled_examples=len(rows["train"]), price_per_hour=s.price_per_hour),
+        figures,
+    )
+    return {
+        "task": task,
+        "model": model_id or default_model_id(),
+        "parameters": prompts["parameters"],
+        "results": results,
+        "candidates": choice["candidates"],
+        "best": choice["best"],
+        "search": tuned["search"],
+        "search_seconds": tuned["search_seconds"],
+        "recipe": tuned["recipe"],
+        "curve": curve,
+        "verdicts": verdicts,
+        "chance": chance_accuracy(task.labels),
+        "majority": majority_baseline(task, rows["test"]),
+        "probe": probe,
+        "advice": advice,
+        "settings": s,
+        "plan": plan,
+        "sizes": {split: len(rows[split]) for split in SPLITS},
+    }
 
 
 # --- The report -----------------------------------------------------------------------------------------------------
+
 
 def markdown_text(text) -> str:
     """Text from your file or command line, shown as itself in Markdown: HTML and Markdown marks are escaped, so a label
@@ -624,11 +877,15 @@ def _against(paired) -> str:
 def _timing_sentence(measured: dict) -> str:
     """How long the measurement took, beside the estimate, and whether an earlier run's steps were reused."""
     plan = measured["plan"]
-    sentence = (f"Measuring took {measured['seconds'] / 60:.1f} minutes (estimated beforehand: "
-                f"{duration(sum(plan.seconds.values()))}{'' if plan.timed else ', a rough guess'}).")
+    sentence = (
+        f"Measuring took {measured['seconds'] / 60:.1f} minutes (estimated beforehand: "
+        f"{duration(sum(plan.seconds.values()))}{'' if plan.timed else ', a rough guess'})."
+    )
     if measured["resumed"]:
-        sentence += (f" {measured['resumed']} of its {measured['steps']} steps came from the course cache, measured by an "
-                     "earlier run with the same rows and settings.")
+        sentence += (
+            f" {measured['resumed']} of its {measured['steps']} steps came from the course cache, measured by an "
+            "earlier run with the same rows and settings."
+        )
     return sentence
 
 
@@ -638,58 +895,96 @@ def report_markdown(measured: dict) -> str:
     task, results, sizes, majority = measured["task"], measured["results"], measured["sizes"], measured["majority"]
     recipe, plan = measured["recipe"], measured["plan"]
     rates = ", ".join(f"{rate:g}" for rate in measured["settings"].learning_rates)
-    lines = [f"# Prompt or fine-tune? Your task: {markdown_text(task.name)}", "",
-             f"{markdown_text(task.instruction)} Measured with {markdown_text(measured['model'])} on {sizes['test']} test "
-             f"rows ({sizes['train']} to train on, {sizes['validation']} to choose the prompt and the fine-tune's recipe "
-             f"on). Guessing scores {measured['chance']:.0%}; always answering '{markdown_text(majority['label'])}' (the "
-             f"commonest training label) scores {majority['accuracy']:.0%}.", "",
-             "| approach | accuracy (95% interval) | vs the best prompt | latency | prompt tokens | labelled rows | "
-             "cost per 1,000 requests |", "|---|---|---|---:|---:|---:|---:|"]
+    lines = [
+        f"# Prompt or fine-tune? Your task: {markdown_text(task.name)}",
+        "",
+        f"{markdown_text(task.instruction)} Measured with {markdown_text(measured['model'])} on {sizes['test']} test "
+        f"rows ({sizes['train']} to train on, {sizes['validation']} to choose the prompt and the fine-tune's recipe "
+        f"on). Guessing scores {measured['chance']:.0%}; always answering '{markdown_text(majority['label'])}' (the "
+        f"commonest training label) scores {majority['accuracy']:.0%}.",
+        "",
+        "| approach | accuracy (95% interval) | vs the best prompt | latency | prompt tokens | labelled rows | "
+        "cost per 1,000 requests |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
     for approach, row in results.iterrows():
-        lines.append(f"| {approach} | {row['accuracy_text']} | {_against(measured['verdicts'].get(approach))} | "
-                     f"{row['latency_s']:.3f} s | {row['prompt_tokens']:.0f} | {row['labelled_examples']} | "
-                     f"${row['cost_per_1000']:.3f} |")
+        lines.append(
+            f"| {approach} | {row['accuracy_text']} | {_against(measured['verdicts'].get(approach))} | "
+            f"{row['latency_s']:.3f} s | {row['prompt_tokens']:.0f} | {row['labelled_examples']} | "
+            f"${row['cost_per_1000']:.3f} |"
+        )
     best = measured["candidates"].sort_values("accuracy", ascending=False)
-    lines += ["", "A fine-tuned approach's interval covers its training seeds and the test rows; a verdict needs the "
-              "interval of the difference to exclude zero.", "",
-              f"The best prompt, chosen on validation: **{measured['best']}** "
-              f"({', '.join(f'{r.pattern} {r.accuracy:.0%}' for r in best.itertuples())}).",
-              f"The fine-tune's recipe, chosen on validation: learning rate {recipe['learning_rate']:g}, "
-              f"{counted(recipe['passes'], 'pass', 'passes')} (tried: {rates}, up to "
-              f"{counted(recipe['max_passes'], 'pass', 'passes')}; {measured['search_seconds'] / 60:.1f} minutes of "
-              f"training), then trained from {results.loc['LoRA fine-tune', 'runs']} seeds.", "",
-              "![accuracy of each approach](approaches.png)", "", "## Would more labelled rows pay?", "",
-              "| training rows | LoRA accuracy (95% interval) |", "|---:|---:|"]
+    lines += [
+        "",
+        "A fine-tuned approach's interval covers its training seeds and the test rows; a verdict needs the "
+        "interval of the difference to exclude zero.",
+        "",
+        f"The best prompt, chosen on validation: **{measured['best']}** "
+        f"({', '.join(f'{r.pattern} {r.accuracy:.0%}' for r in best.itertuples())}).",
+        f"The fine-tune's recipe, chosen on validation: learning rate {recipe['learning_rate']:g}, "
+        f"{counted(recipe['passes'], 'pass', 'passes')} (tried: {rates}, up to "
+        f"{counted(recipe['max_passes'], 'pass', 'passes')}; {measured['search_seconds'] / 60:.1f} minutes of "
+        f"training), then trained from {results.loc['LoRA fine-tune', 'runs']} seeds.",
+        "",
+        "![accuracy of each approach](approaches.png)",
+        "",
+        "## Would more labelled rows pay?",
+        "",
+        "| training rows | LoRA accuracy (95% interval) |",
+        "|---:|---:|",
+    ]
     lines += [f"| {row.train_examples} | {format_runs(row.run_scores)} |" for row in measured["curve"].itertuples()]
     probe = measured["probe"]
-    lines += ["", "![learning curve](learning_curve.png)", "",
-              f"General questions (the course's probe, {probe['questions']}): {probe['before']:.0%} before the fine-tune, "
-              f"{probe['after']:.0%} after.", "", "## Your rows", ""]
+    lines += [
+        "",
+        "![learning curve](learning_curve.png)",
+        "",
+        f"General questions (the course's probe, {probe['questions']}): {probe['before']:.0%} before the fine-tune, "
+        f"{probe['after']:.0%} after.",
+        "",
+        "## Your rows",
+        "",
+    ]
     lines += [f"- {markdown_text(note)}" for note in task.notes] or ["- Every row of the file was used as it is."]
     lines += ["", "## This run", "", f"- {_timing_sentence(measured)}"]
     lines += [f"- {markdown_text(note)}" for note in plan.notes]
     lines += ["", f"## Advice: {measured['advice'].approach}", ""]
     lines += [f"- {reason}" for reason in measured["advice"].reasons]
-    lines += ["", "The advice assumes accuracy on this niche task matters most; notebook 06's decision helper weighs "
-              "your own answers (budget, rate of change, request volume)."]
+    lines += [
+        "",
+        "The advice assumes accuracy on this niche task matters most; notebook 06's decision helper weighs "
+        "your own answers (budget, rate of change, request volume).",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def results_data(measured: dict) -> dict:
     """Every number of the report, and every decision about the rows and the run, as JSON-ready values."""
     plan = measured["plan"]
-    return {"task": measured["task"].name, "model": measured["model"], "sizes": measured["sizes"],
-            "seconds": measured["seconds"], "step_seconds": measured["step_seconds"],
-            "estimated_seconds": plan.seconds, "minutes": plan.minutes,
-            "resumed_steps": measured["resumed"], "settings": asdict(measured["settings"]),
-            "data_notes": list(measured["task"].notes), "run_notes": list(plan.notes),
-            "chance": measured["chance"], "majority": measured["majority"],
-            "results": measured["results"].reset_index().to_dict(orient="records"),
-            "candidates": measured["candidates"].to_dict(orient="records"), "best_prompt": measured["best"],
-            "recipe": measured["recipe"], "search": measured["search"].to_dict(orient="records"),
-            "curve": measured["curve"].to_dict(orient="records"), "probe": measured["probe"],
-            "verdicts": {a: asdict(v) | {"verdict": v.verdict} for a, v in measured["verdicts"].items()},
-            "advice": {"approach": measured["advice"].approach, "reasons": measured["advice"].reasons}}
+    return {
+        "task": measured["task"].name,
+        "model": measured["model"],
+        "sizes": measured["sizes"],
+        "seconds": measured["seconds"],
+        "step_seconds": measured["step_seconds"],
+        "estimated_seconds": plan.seconds,
+        "minutes": plan.minutes,
+        "resumed_steps": measured["resumed"],
+        "settings": asdict(measured["settings"]),
+        "data_notes": list(measured["task"].notes),
+        "run_notes": list(plan.notes),
+        "chance": measured["chance"],
+        "majority": measured["majority"],
+        "results": measured["results"].reset_index().to_dict(orient="records"),
+        "candidates": measured["candidates"].to_dict(orient="records"),
+        "best_prompt": measured["best"],
+        "recipe": measured["recipe"],
+        "search": measured["search"].to_dict(orient="records"),
+        "curve": measured["curve"].to_dict(orient="records"),
+        "probe": measured["probe"],
+        "verdicts": {a: asdict(v) | {"verdict": v.verdict} for a, v in measured["verdicts"].items()},
+        "advice": {"approach": measured["advice"].approach, "reasons": measured["advice"].reasons},
+    }
 
 
 def write_report(measured: dict, folder) -> Path:
@@ -715,11 +1010,20 @@ def main(argv=None):
     parser.add_argument("--text", required=True, help="the column with the text to classify")
     parser.add_argument("--label", required=True, help="the column with its label")
     parser.add_argument("--model", default=None, help="a Hugging Face model id (default: the course model)")
-    parser.add_argument("--minutes", type=float, default=DEFAULT_MINUTES, help="how long the run may take on this "
-                        f"machine (default {DEFAULT_MINUTES}: a coffee break); the rows, then the learning curve, the "
-                        "seeds and the passes are cut to fit")
-    parser.add_argument("--output", default=None, help="the report's folder (default: decide-<file name>); a folder "
-                        "holding files the course did not write is refused, never replaced")
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=DEFAULT_MINUTES,
+        help="how long the run may take on this "
+        f"machine (default {DEFAULT_MINUTES}: a coffee break); the rows, then the learning curve, the "
+        "seeds and the passes are cut to fit",
+    )
+    parser.add_argument(
+        "--output",
+        default=None,
+        help="the report's folder (default: decide-<file name>); a folder "
+        "holding files the course did not write is refused, never replaced",
+    )
     args = parser.parse_args(argv)
     try:
         check_minutes(args.minutes)
@@ -730,8 +1034,10 @@ def main(argv=None):
     except CourseError as error:
         raise SystemExit(f"helpers.decide: {error}") from None
     except KeyboardInterrupt:
-        raise SystemExit("helpers.decide: stopped. The steps measured so far are kept in the course cache: run the same "
-                         "command again to go on from there.") from None
+        raise SystemExit(
+            "helpers.decide: stopped. The steps measured so far are kept in the course cache: run the same "
+            "command again to go on from there."
+        ) from None
     print(report.read_text())
     print(f"Written to {report.parent}/ (report.md, results.json and the plots).")
 

@@ -24,6 +24,7 @@ latencies and training time at a price the learner sets, plus the people's time 
 assumption), so whether it pays back depends on the request volume. An approach measured worse on what the learner
 said matters is never advised without saying why.
 """
+
 import math
 from dataclasses import dataclass, field, replace
 
@@ -36,9 +37,9 @@ APPROACHES = ("prompting", "fine-tuning", "hybrid")  # always measured; "classic
 ADVICE = (*APPROACHES, "classical")  # what the helper can recommend
 PRIORITIES = ("niche_accuracy", "speed_flexibility")
 CHANGE_RATES = ("rarely", "monthly", "weekly")
-PAYBACK_MONTHS = 3                  # rule of thumb: training must pay for itself within a quarter
-DEFAULT_DOLLARS_PER_LABEL = 0.10    # assumption: what one more labelled example costs to write and check
-DEFAULT_SETUP_HOURS = 8             # assumption: a person's day to prepare the data, train, check and deploy
+PAYBACK_MONTHS = 3  # rule of thumb: training must pay for itself within a quarter
+DEFAULT_DOLLARS_PER_LABEL = 0.10  # assumption: what one more labelled example costs to write and check
+DEFAULT_SETUP_HOURS = 8  # assumption: a person's day to prepare the data, train, check and deploy
 DEFAULT_DOLLARS_PER_WORK_HOUR = 50  # assumption: what an hour of that person's time costs
 VERDICTS = ("fine-tuning better", "prompting better", "too close to call")
 COMPARED = ("better", "worse", "too close to call")  # the hybrid (classical) against the fine-tune (the best model)
@@ -47,39 +48,42 @@ COMPARED = ("better", "worse", "too close to call")  # the hybrid (classical) ag
 @dataclass
 class Answers:
     """The seed's questions, and two prices (assumptions) the cost estimate needs."""
-    priority: str = "speed_flexibility"      # what matters most: "niche_accuracy" or "speed_flexibility"
-    gpu_budget: bool = True                  # money for GPU hours
-    time_to_train: bool = True               # weeks to collect data, train and redeploy
-    ml_skills: bool = True                   # someone who can train and maintain a model
-    labelled_examples: int = 0               # labelled examples you have for the task
-    changes: str = "monthly"                 # how often requirements change: "rarely", "monthly", "weekly"
-    many_tasks: bool = False                 # must one model serve many different tasks?
-    requests_per_month: int = 10_000         # expected request volume
-    price_per_hour: float = DEFAULT_PRICE_PER_HOUR     # assumption: dollars per machine hour
+
+    priority: str = "speed_flexibility"  # what matters most: "niche_accuracy" or "speed_flexibility"
+    gpu_budget: bool = True  # money for GPU hours
+    time_to_train: bool = True  # weeks to collect data, train and redeploy
+    ml_skills: bool = True  # someone who can train and maintain a model
+    labelled_examples: int = 0  # labelled examples you have for the task
+    changes: str = "monthly"  # how often requirements change: "rarely", "monthly", "weekly"
+    many_tasks: bool = False  # must one model serve many different tasks?
+    requests_per_month: int = 10_000  # expected request volume
+    price_per_hour: float = DEFAULT_PRICE_PER_HOUR  # assumption: dollars per machine hour
     dollars_per_label: float = DEFAULT_DOLLARS_PER_LABEL  # assumption: cost of one more labelled example
-    setup_hours: float = DEFAULT_SETUP_HOURS            # assumption: people's time to fine-tune and deploy once
+    setup_hours: float = DEFAULT_SETUP_HOURS  # assumption: people's time to fine-tune and deploy once
     dollars_per_work_hour: float = DEFAULT_DOLLARS_PER_WORK_HOUR  # assumption: cost of one hour of it
 
 
 @dataclass
 class Figures:
     """Measured numbers the advice rests on (notebook 05 measures them)."""
-    accuracy: dict                 # approach -> accuracy on the held-out test split (0-1)
-    latency_s: dict                # approach -> seconds per request on the machine that measured it
-    training_seconds: float        # seconds one fine-tune took on that machine
-    examples_needed: int | None    # labelled examples from which fine-tuning beat prompting; None: it never did
-    probe_drop: float              # general-probe accuracy lost by fine-tuning (base minus fine-tuned)
+
+    accuracy: dict  # approach -> accuracy on the held-out test split (0-1)
+    latency_s: dict  # approach -> seconds per request on the machine that measured it
+    training_seconds: float  # seconds one fine-tune took on that machine
+    examples_needed: int | None  # labelled examples from which fine-tuning beat prompting; None: it never did
+    probe_drop: float  # general-probe accuracy lost by fine-tuning (base minus fine-tuned)
     accuracy_verdict: str = "too close to call"  # fine-tuned vs best prompt on the same test examples (paired)
-    test_examples: int = 0         # how many test examples that verdict rests on
-    hybrid_verdict: str = "too close to call"     # the hybrid against the fine-tune ("fine-tuning better": the hybrid)
+    test_examples: int = 0  # how many test examples that verdict rests on
+    hybrid_verdict: str = "too close to call"  # the hybrid against the fine-tune ("fine-tuning better": the hybrid)
     classical_verdict: str = "too close to call"  # the classical yardstick against the fine-tune (same wording)
-    names: dict = field(default_factory=dict)     # approach -> the measured approach behind it (e.g. "label scoring")
-    model: str = ""                               # the model the figures were measured with
+    names: dict = field(default_factory=dict)  # approach -> the measured approach behind it (e.g. "label scoring")
+    model: str = ""  # the model the figures were measured with
 
 
 @dataclass
 class Recommendation:
     """The advice: an approach, the reasons in order, and a cost estimate per approach."""
+
     approach: str
     reasons: list = field(default_factory=list)
     costs: pd.DataFrame | None = None
@@ -88,8 +92,9 @@ class Recommendation:
 def accuracy_verdict(fine_tuned_vs_prompt) -> str:
     """The helper's verdict from a comparison (`statistics.compare_methods` or `compare_paired`) of the fine-tuned model
     (A) against the best prompt (B) on the same test examples."""
-    return {"A better": "fine-tuning better", "B better": "prompting better"}.get(fine_tuned_vs_prompt.verdict,
-                                                                                  "too close to call")
+    return {"A better": "fine-tuning better", "B better": "prompting better"}.get(
+        fine_tuned_vs_prompt.verdict, "too close to call"
+    )
 
 
 def compared(a_vs_b) -> str:
@@ -103,8 +108,14 @@ def check_answers(answers: Answers) -> None:
         raise CourseError(f"Unknown priority {answers.priority!r}: use one of {', '.join(PRIORITIES)}.")
     if answers.changes not in CHANGE_RATES:
         raise CourseError(f"Unknown rate of change {answers.changes!r}: use one of {', '.join(CHANGE_RATES)}.")
-    for name in ("labelled_examples", "requests_per_month", "price_per_hour", "dollars_per_label", "setup_hours",
-                 "dollars_per_work_hour"):
+    for name in (
+        "labelled_examples",
+        "requests_per_month",
+        "price_per_hour",
+        "dollars_per_label",
+        "setup_hours",
+        "dollars_per_work_hour",
+    ):
         value = getattr(answers, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             raise CourseError(f"{name} must be a number of at least 0 (got {value!r}).")
@@ -120,7 +131,9 @@ def check_figures(figures: Figures) -> None:
     for name in ("accuracy", "latency_s"):
         missing = [a for a in APPROACHES if a not in getattr(figures, name)]
         if missing:
-            raise CourseError(f"Figures.{name} has no value for {', '.join(missing)}: give one for each of {', '.join(APPROACHES)}.")
+            raise CourseError(
+                f"Figures.{name} has no value for {', '.join(missing)}: give one for each of {', '.join(APPROACHES)}."
+            )
 
 
 def cost_estimate(answers: Answers, figures: Figures) -> pd.DataFrame:
@@ -130,24 +143,36 @@ def cost_estimate(answers: Answers, figures: Figures) -> pd.DataFrame:
     and the people's setup time; a classical classifier's: the same labels and setup time, no GPU."""
     labels = max(0, (figures.examples_needed or 0) - answers.labelled_examples) * answers.dollars_per_label
     setup = answers.setup_hours * answers.dollars_per_work_hour
-    one_time = {"prompting": 0.0, "classical": labels + setup,
-                "fine-tuning": dollars(figures.training_seconds, answers.price_per_hour) + labels + setup}
+    one_time = {
+        "prompting": 0.0,
+        "classical": labels + setup,
+        "fine-tuning": dollars(figures.training_seconds, answers.price_per_hour) + labels + setup,
+    }
     one_time["hybrid"] = one_time["fine-tuning"]
     rows = []
     for approach in figures.accuracy:
         per_1000 = cost_per_1000_requests(figures.latency_s[approach], answers.price_per_hour)
         per_month = per_1000 * answers.requests_per_month / 1000
-        rows.append({"approach": approach, "accuracy": figures.accuracy[approach], "one_time_dollars": one_time[approach],
-                     "dollars_per_1000_requests": per_1000, "dollars_per_month": per_month,
-                     "dollars_first_year": one_time[approach] + 12 * per_month})
+        rows.append(
+            {
+                "approach": approach,
+                "accuracy": figures.accuracy[approach],
+                "one_time_dollars": one_time[approach],
+                "dollars_per_1000_requests": per_1000,
+                "dollars_per_month": per_month,
+                "dollars_first_year": one_time[approach] + 12 * per_month,
+            }
+        )
     return pd.DataFrame(rows).set_index("approach")
 
 
 def payback_months(costs: pd.DataFrame, requests_per_month: float) -> float:
     """Months until fine-tuning's cheaper requests repay its one-time cost, compared with prompting."""
-    requests = break_even_requests(costs.loc["fine-tuning", "one_time_dollars"],
-                                   costs.loc["prompting", "dollars_per_1000_requests"],
-                                   costs.loc["fine-tuning", "dollars_per_1000_requests"])
+    requests = break_even_requests(
+        costs.loc["fine-tuning", "one_time_dollars"],
+        costs.loc["prompting", "dollars_per_1000_requests"],
+        costs.loc["fine-tuning", "dollars_per_1000_requests"],
+    )
     if requests == 0:
         return 0.0
     return requests / requests_per_month if requests_per_month > 0 else math.inf
@@ -169,9 +194,13 @@ def accuracy_reason(figures: Figures, approach: str = "fine-tuning") -> str:
     if figures.accuracy_verdict == "fine-tuning better":
         return f"Measured{measured}: {gap}, a clear lead on {figures.test_examples} test examples."
     if figures.accuracy_verdict == "prompting better":
-        return f"Measured{measured}: {gap}: prompting was clearly more accurate on {figures.test_examples} test examples."
-    return (f"Measured{measured}: {gap}, too close to call on {figures.test_examples} test examples: neither is "
-            "clearly more accurate.")
+        return (
+            f"Measured{measured}: {gap}: prompting was clearly more accurate on {figures.test_examples} test examples."
+        )
+    return (
+        f"Measured{measured}: {gap}, too close to call on {figures.test_examples} test examples: neither is "
+        "clearly more accurate."
+    )
 
 
 def versatility_reason(figures: Figures) -> str:
@@ -191,54 +220,98 @@ def recommend(answers: Answers, figures: Figures) -> Recommendation:
     def advice(approach, *reasons):
         return _with_classical(Recommendation(approach, list(reasons), costs), figures, answers)
 
-    missing = [name for name, ok in [("a GPU budget", answers.gpu_budget), ("time to train", answers.time_to_train),
-                                     ("ML skills", answers.ml_skills)] if not ok]
+    missing = [
+        name
+        for name, ok in [
+            ("a GPU budget", answers.gpu_budget),
+            ("time to train", answers.time_to_train),
+            ("ML skills", answers.ml_skills),
+        ]
+        if not ok
+    ]
     if missing:
-        return advice("prompting", f"Fine-tuning needs a GPU budget, time to train and ML skills; you lack {' and '.join(missing)}.",
-                      f"The best prompt reached {accuracy['prompting']:.0%} accuracy with no training at all.",
-                      *([accuracy_reason(figures)] if figures.accuracy_verdict == "fine-tuning better" else []))
+        return advice(
+            "prompting",
+            f"Fine-tuning needs a GPU budget, time to train and ML skills; you lack {' and '.join(missing)}.",
+            f"The best prompt reached {accuracy['prompting']:.0%} accuracy with no training at all.",
+            *([accuracy_reason(figures)] if figures.accuracy_verdict == "fine-tuning better" else []),
+        )
     if figures.accuracy_verdict == "prompting better":
         return advice("prompting", accuracy_reason(figures))
     if figures.examples_needed is None:
-        return advice("prompting", "In these measurements fine-tuning never clearly beat the best prompt at any number of "
-                                   "labelled examples tried.", accuracy_reason(figures))
+        return advice(
+            "prompting",
+            "In these measurements fine-tuning never clearly beat the best prompt at any number of "
+            "labelled examples tried.",
+            accuracy_reason(figures),
+        )
     if answers.labelled_examples < figures.examples_needed:
-        return advice("prompting", f"Fine-tuning beat prompting only from about {figures.examples_needed} labelled examples; "
-                                   f"you have {answers.labelled_examples}. Show a few of them in the prompt instead.",
-                      f"Label at least {figures.examples_needed - answers.labelled_examples} more before fine-tuning; "
-                      "the table's one-time cost includes them.")
-    upkeep = {"weekly": "Requirements change every week: each change means relabelling and retraining "
-                        f"({figures.training_seconds:.0f} s of training here, and a person's time).",
-              "monthly": "Requirements change monthly: plan a retraining with each change.",
-              "rarely": "The task is stable: train once."}[answers.changes]
+        return advice(
+            "prompting",
+            f"Fine-tuning beat prompting only from about {figures.examples_needed} labelled examples; "
+            f"you have {answers.labelled_examples}. Show a few of them in the prompt instead.",
+            f"Label at least {figures.examples_needed - answers.labelled_examples} more before fine-tuning; "
+            "the table's one-time cost includes them.",
+        )
+    upkeep = {
+        "weekly": "Requirements change every week: each change means relabelling and retraining "
+        f"({figures.training_seconds:.0f} s of training here, and a person's time).",
+        "monthly": "Requirements change monthly: plan a retraining with each change.",
+        "rarely": "The task is stable: train once.",
+    }[answers.changes]
     if answers.priority == "niche_accuracy":
         if figures.accuracy_verdict == "too close to call":
-            return advice("prompting", accuracy_reason(figures), "A tie goes to the cheaper approach: a prompt needs no "
-                                                                 "training, no labelled data set and no new model to deploy.")
+            return advice(
+                "prompting",
+                accuracy_reason(figures),
+                "A tie goes to the cheaper approach: a prompt needs no "
+                "training, no labelled data set and no new model to deploy.",
+            )
         tuned = "hybrid" if figures.hybrid_verdict == "better" else "fine-tuning"
         reasons = [accuracy_reason(figures)]
         if tuned == "hybrid":
-            reasons.append(f"Asking the fine-tuned model with the best prompt was better still ({accuracy['hybrid']:.0%}).")
+            reasons.append(
+                f"Asking the fine-tuned model with the best prompt was better still ({accuracy['hybrid']:.0%})."
+            )
         if answers.many_tasks:
-            reasons.append(versatility_reason(figures) + " Keep the base model for the other tasks and switch the "
-                                                         "fine-tune (a LoRA adapter) on for this one.")
+            reasons.append(
+                versatility_reason(figures) + " Keep the base model for the other tasks and switch the "
+                "fine-tune (a LoRA adapter) on for this one."
+            )
         return advice(tuned, *reasons, upkeep)
     if answers.many_tasks or answers.changes == "weekly":
-        why = (versatility_reason(figures) + " One prompted base model switches between tasks by changing the prompt."
-               if answers.many_tasks else "Requirements change every week: a prompt is changed in minutes, a fine-tune "
-                                          "must be redone.")
-        return advice("prompting", why, *([accuracy_reason(figures) + " Speed and flexibility come first here."]
-                                         if figures.accuracy_verdict == "fine-tuning better" else []))
+        why = (
+            versatility_reason(figures) + " One prompted base model switches between tasks by changing the prompt."
+            if answers.many_tasks
+            else "Requirements change every week: a prompt is changed in minutes, a fine-tune must be redone."
+        )
+        return advice(
+            "prompting",
+            why,
+            *(
+                [accuracy_reason(figures) + " Speed and flexibility come first here."]
+                if figures.accuracy_verdict == "fine-tuning better"
+                else []
+            ),
+        )
     months = payback_months(costs, answers.requests_per_month)
     one_time = costs.loc["fine-tuning", "one_time_dollars"]
     if months <= PAYBACK_MONTHS:
-        return advice("fine-tuning", f"At {answers.requests_per_month:,} requests a month, the fine-tuned model's shorter, faster "
-                                     f"requests repay its one-time cost (${one_time:,.2f}) in {duration(months)}.",
-                      accuracy_reason(figures), upkeep)
+        return advice(
+            "fine-tuning",
+            f"At {answers.requests_per_month:,} requests a month, the fine-tuned model's shorter, faster "
+            f"requests repay its one-time cost (${one_time:,.2f}) in {duration(months)}.",
+            accuracy_reason(figures),
+            upkeep,
+        )
     payback = "never" if math.isinf(months) else f"only after {duration(months)}"
-    return advice("prompting", "Speed and flexibility matter most, and a prompt changes instantly.",
-                  f"At {answers.requests_per_month:,} requests a month, the fine-tune's one-time cost (${one_time:,.2f}) "
-                  f"would be repaid {payback}.", accuracy_reason(figures))
+    return advice(
+        "prompting",
+        "Speed and flexibility matter most, and a prompt changes instantly.",
+        f"At {answers.requests_per_month:,} requests a month, the fine-tune's one-time cost (${one_time:,.2f}) "
+        f"would be repaid {payback}.",
+        accuracy_reason(figures),
+    )
 
 
 def _with_classical(advice: Recommendation, figures: Figures, answers: Answers) -> Recommendation:
@@ -246,14 +319,20 @@ def _with_classical(advice: Recommendation, figures: Figures, answers: Answers) 
     level with them is named as the cheaper choice (it needs the labelled data, no GPU)."""
     if "classical" not in figures.accuracy or answers.labelled_examples < (figures.examples_needed or 0):
         return advice
-    measured = (f"A classical classifier (TF-IDF + logistic regression) on the same labelled data: "
-                f"{figures.accuracy['classical']:.0%}")
+    measured = (
+        f"A classical classifier (TF-IDF + logistic regression) on the same labelled data: "
+        f"{figures.accuracy['classical']:.0%}"
+    )
     if figures.classical_verdict == "better":
-        return Recommendation("classical", [measured + ", clearly more accurate than the best language-model approach.",
-                                            *advice.reasons], advice.costs)
+        return Recommendation(
+            "classical",
+            [measured + ", clearly more accurate than the best language-model approach.", *advice.reasons],
+            advice.costs,
+        )
     if figures.classical_verdict == "too close to call" and advice.approach != "prompting":
-        advice.reasons.append(measured + ", within chance of the fine-tune, at a fraction of its cost per request: "
-                                         "try it first.")
+        advice.reasons.append(
+            measured + ", within chance of the fine-tune, at a fraction of its cost per request: try it first."
+        )
     return advice
 
 
@@ -261,9 +340,15 @@ def render(recommendation: Recommendation) -> str:
     """The recommendation as a small HTML block: approach, reasons, cost table."""
     reasons = "".join(f"<li>{reason}</li>" for reason in recommendation.reasons)
     money = "${:,.2f}".format
-    table = recommendation.costs.to_html(formatters={
-        "accuracy": "{:.0%}".format, "one_time_dollars": money, "dollars_per_1000_requests": "${:,.4f}".format,
-        "dollars_per_month": money, "dollars_first_year": money})
+    table = recommendation.costs.to_html(
+        formatters={
+            "accuracy": "{:.0%}".format,
+            "one_time_dollars": money,
+            "dollars_per_1000_requests": "${:,.4f}".format,
+            "dollars_per_month": money,
+            "dollars_first_year": money,
+        }
+    )
     return f"<h4>Recommendation: {recommendation.approach}</h4><ul>{reasons}</ul>{table}"
 
 
@@ -279,27 +364,59 @@ def decision_form(figures: Figures, answers: Answers | None = None):
     answers = answers or Answers()
     wide = {"description_width": "260px"}
     controls = {
-        "priority": widgets.ToggleButtons(options=[("Accuracy in a niche", "niche_accuracy"),
-                                                   ("Speed and flexibility", "speed_flexibility")],
-                                          value=answers.priority, description="What matters most?", style=wide),
+        "priority": widgets.ToggleButtons(
+            options=[("Accuracy in a niche", "niche_accuracy"), ("Speed and flexibility", "speed_flexibility")],
+            value=answers.priority,
+            description="What matters most?",
+            style=wide,
+        ),
         "gpu_budget": widgets.Checkbox(value=answers.gpu_budget, description="We have a GPU budget"),
-        "time_to_train": widgets.Checkbox(value=answers.time_to_train, description="We have time to train and redeploy"),
+        "time_to_train": widgets.Checkbox(
+            value=answers.time_to_train, description="We have time to train and redeploy"
+        ),
         "ml_skills": widgets.Checkbox(value=answers.ml_skills, description="We have ML skills in the team"),
-        "labelled_examples": widgets.BoundedIntText(value=answers.labelled_examples, min=0, max=10_000_000,
-                                                    description="Labelled examples we have:", style=wide),
-        "changes": widgets.ToggleButtons(options=list(CHANGE_RATES), value=answers.changes,
-                                         description="Requirements change:", style=wide),
+        "labelled_examples": widgets.BoundedIntText(
+            value=answers.labelled_examples, min=0, max=10_000_000, description="Labelled examples we have:", style=wide
+        ),
+        "changes": widgets.ToggleButtons(
+            options=list(CHANGE_RATES), value=answers.changes, description="Requirements change:", style=wide
+        ),
         "many_tasks": widgets.Checkbox(value=answers.many_tasks, description="One model must serve many tasks"),
-        "requests_per_month": widgets.BoundedIntText(value=answers.requests_per_month, min=0, max=10**12,
-                                                     description="Requests per month:", style=wide),
-        "price_per_hour": widgets.BoundedFloatText(value=answers.price_per_hour, min=0, max=1000, step=0.1,
-                                                   description="Assumed $ per machine hour:", style=wide),
-        "dollars_per_label": widgets.BoundedFloatText(value=answers.dollars_per_label, min=0, max=1000, step=0.01,
-                                                      description="Assumed $ per new label:", style=wide),
-        "setup_hours": widgets.BoundedFloatText(value=answers.setup_hours, min=0, max=10_000, step=1,
-                                                description="Assumed hours of work to fine-tune once:", style=wide),
-        "dollars_per_work_hour": widgets.BoundedFloatText(value=answers.dollars_per_work_hour, min=0, max=10_000, step=1,
-                                                          description="Assumed $ per hour of that work:", style=wide),
+        "requests_per_month": widgets.BoundedIntText(
+            value=answers.requests_per_month, min=0, max=10**12, description="Requests per month:", style=wide
+        ),
+        "price_per_hour": widgets.BoundedFloatText(
+            value=answers.price_per_hour,
+            min=0,
+            max=1000,
+            step=0.1,
+            description="Assumed $ per machine hour:",
+            style=wide,
+        ),
+        "dollars_per_label": widgets.BoundedFloatText(
+            value=answers.dollars_per_label,
+            min=0,
+            max=1000,
+            step=0.01,
+            description="Assumed $ per new label:",
+            style=wide,
+        ),
+        "setup_hours": widgets.BoundedFloatText(
+            value=answers.setup_hours,
+            min=0,
+            max=10_000,
+            step=1,
+            description="Assumed hours of work to fine-tune once:",
+            style=wide,
+        ),
+        "dollars_per_work_hour": widgets.BoundedFloatText(
+            value=answers.dollars_per_work_hour,
+            min=0,
+            max=10_000,
+            step=1,
+            description="Assumed $ per hour of that work:",
+            style=wide,
+        ),
     }
     result = widgets.HTML()
 
@@ -315,4 +432,3 @@ def decision_form(figures: Figures, answers: Answers | None = None):
     form = widgets.VBox(list(controls.values()) + [result])
     form.controls, form.result, form.answers = controls, result, current_answers
     return form
-

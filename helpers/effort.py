@@ -7,6 +7,7 @@ A prompt engineer writes instructions and tries them; a fine-tune needs labelled
 training runs to choose its recipe. Both need labelled validation examples to choose with. The seed article says
 prompting effort can approach fine-tuning effort; this puts numbers from the course's own runs on both sides.
 """
+
 import pandas as pd
 
 from .comparison import best_of
@@ -35,18 +36,22 @@ def effort_table(tokenizer, run: dict) -> pd.DataFrame:
     best, tuned = results.loc["best prompt"], results.loc[best_of(results, "fine-tuning")]
     prompts = candidates[candidates["approach"] == "best prompt"]
     validation = len(settings.rows("validation"))
-    prompting = {"attempts (prompts or training runs tried)": len(prompts),
-                 "tokens written by hand": sum(written_tokens(tokenizer, settings.task, p) for p in prompts["pattern"].unique()),
-                 "labelled examples it uses": int(best["labelled_examples"]),
-                 "labelled validation examples (to choose)": validation,
-                 "validation answers while choosing": int(prompts["n"].sum()),
-                 "machine minutes to choose": round(float((prompts["latency_s"] * prompts["n"]).sum()) / 60, 1),
-                 "test accuracy": f"{format_runs(best['run_scores'])} ({best['prompt']})"}
-    fine_tuning = {"attempts (prompts or training runs tried)": int(tuned["selection_runs"]),
-                   "tokens written by hand": written_tokens(tokenizer, settings.task, "zero_shot"),
-                   "labelled examples it uses": int(tuned["labelled_examples"]),
-                   "labelled validation examples (to choose)": validation,
-                   "validation answers while choosing": int(tuned["selection_validation_answers"]),
-                   "machine minutes to choose": round(float(tuned["selection_seconds"]) / 60, 1),
-                   "test accuracy": f"{format_runs(tuned['run_scores'])} ({tuned.name}, {tuned['runs']:.0f} seeds)"}
+    prompting = {
+        "attempts (prompts or training runs tried)": len(prompts),
+        "tokens written by hand": sum(written_tokens(tokenizer, settings.task, p) for p in prompts["pattern"].unique()),
+        "labelled examples it uses": int(best["labelled_examples"]),
+        "labelled validation examples (to choose)": validation,
+        "validation answers while choosing": int(prompts["n"].sum()),
+        "machine minutes to choose": round(float((prompts["latency_s"] * prompts["n"]).sum()) / 60, 1),
+        "test accuracy": f"{format_runs(best['run_scores'])} ({best['prompt']})",
+    }
+    fine_tuning = {
+        "attempts (prompts or training runs tried)": int(tuned["selection_runs"]),
+        "tokens written by hand": written_tokens(tokenizer, settings.task, "zero_shot"),
+        "labelled examples it uses": int(tuned["labelled_examples"]),
+        "labelled validation examples (to choose)": validation,
+        "validation answers while choosing": int(tuned["selection_validation_answers"]),
+        "machine minutes to choose": round(float(tuned["selection_seconds"]) / 60, 1),
+        "test accuracy": f"{format_runs(tuned['run_scores'])} ({tuned.name}, {tuned['runs']:.0f} seeds)",
+    }
     return pd.DataFrame({"prompting": prompting, "fine-tuning": fine_tuning})

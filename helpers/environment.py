@@ -4,6 +4,7 @@ The course is tested with the newest versions pinned in constraints.txt (`make t
 oldest ones that pyproject.toml accepts (`make test-colab`: Colab's runtimes), so a version
 between the two is supported.
 """
+
 import os
 import platform
 import re
@@ -65,7 +66,9 @@ def version_report(packages=KEY_PACKAGES) -> pd.DataFrame:
             status = "newer than tested"
         else:
             status = "ok"
-        rows.append({"package": package, "tested": f"{low or '?'} to {high or '?'}", "installed": installed, "status": status})
+        rows.append(
+            {"package": package, "tested": f"{low or '?'} to {high or '?'}", "installed": installed, "status": status}
+        )
     return pd.DataFrame(rows).set_index("package")
 
 
@@ -78,9 +81,12 @@ ADVICE = {
 
 def version_warnings(report: pd.DataFrame) -> list[str]:
     """One friendly line, with what to do, for every package that is missing or outside the tested range."""
-    return [f"{package}{' ' + row.installed if row.status != 'missing' else ''}: {row.status} ({row.tested}); "
-            f"{ADVICE[row.status].format(package=package)}"
-            for package, row in report.iterrows() if row.status != "ok"]
+    return [
+        f"{package}{' ' + row.installed if row.status != 'missing' else ''}: {row.status} ({row.tested}); "
+        f"{ADVICE[row.status].format(package=package)}"
+        for package, row in report.iterrows()
+        if row.status != "ok"
+    ]
 
 
 def machine_summary() -> dict:

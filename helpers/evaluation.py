@@ -25,6 +25,7 @@ fine-tuned one included) and any predictor: `evaluate_predictor(predict, df, tas
 Notebook 02 saves its table with `save_results(table, "prompt_patterns")`; later
 notebooks read it back with `load_results("prompt_patterns")` and `best_pattern(...)`.
 """
+
 import json
 import time
 from collections import Counter
@@ -39,7 +40,9 @@ from .prompts import INJECTED_LABEL, check_task, delimited, inject, zero_shot_re
 from .tasks import get_task, normalise_ticket, parse_review_label, parse_ticket_json  # noqa: F401 (the parsers, re-exported)
 
 METHODS = ("generate", "vote", "score")
-EVAL_BATCH = 16  # examples the experiments answer together (fewer when their prompts are long: generation.token_batches)
+EVAL_BATCH = (
+    16  # examples the experiments answer together (fewer when their prompts are long: generation.token_batches)
+)
 
 
 def _parse(answer: str, task):
@@ -88,7 +91,11 @@ def summarize(details: pd.DataFrame, pattern: str, task="reviews", method: str =
         summary["exact_match"] = details["correct"].mean()
         summary.update({f"{field}_accuracy": value for field, value in fields.items()})
     summary["unparseable_rate"] = 1 - details["parsed"].mean()
-    for column, name in [("seconds", "latency_s"), ("prompt_tokens", "prompt_tokens"), ("output_tokens", "output_tokens")]:
+    for column, name in [
+        ("seconds", "latency_s"),
+        ("prompt_tokens", "prompt_tokens"),
+        ("output_tokens", "output_tokens"),
+    ]:
         summary[name] = details[column].mean() if column in details else np.nan
     return pd.DataFrame([summary])
 
@@ -99,8 +106,17 @@ def _majority(predictions: list):
     return json.loads(Counter(keys).most_common(1)[0][0]) if keys else None
 
 
-def evaluate(model, tokenizer, pattern, df: pd.DataFrame, task="reviews", method: str = "generate", *,
-             name: str | None = None, **options) -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate(
+    model,
+    tokenizer,
+    pattern,
+    df: pd.DataFrame,
+    task="reviews",
+    method: str = "generate",
+    *,
+    name: str | None = None,
+    **options,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run `pattern` (a function text -> chat messages) over every row of `df`; return (summary, details).
 
     Options as in `evaluate_patterns`.
@@ -109,10 +125,22 @@ def evaluate(model, tokenizer, pattern, df: pd.DataFrame, task="reviews", method
     return evaluate_patterns(model, tokenizer, {name: pattern}, df, task, method, **options)[name]
 
 
-def evaluate_patterns(model, tokenizer, patterns: dict, df: pd.DataFrame, task="reviews",
-                      method: str = "generate", *, max_new_tokens: int | None = None, temperature: float | None = None,
-                      top_p: float = 1.0, n_samples: int = 5, seed: int = 0, batch_size: int = 8,
-                      progress: bool = False) -> dict:
+def evaluate_patterns(
+    model,
+    tokenizer,
+    patterns: dict,
+    df: pd.DataFrame,
+    task="reviews",
+    method: str = "generate",
+    *,
+    max_new_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float = 1.0,
+    n_samples: int = 5,
+    seed: int = 0,
+    batch_size: int = 8,
+    progress: bool = False,
+) -> dict:
     """Several patterns (name -> pattern) over every row of `df`: {name: (summary, details)}.
 
     All their prompts are answered together, `batch_size` at a time, so a few
@@ -133,33 +161,57 @@ def evaluate_patterns(model, tokenizer, patterns: dict, df: pd.DataFrame, task="
     if method == "score":
         allowed = get_task(task).labels
         if not allowed:
-            raise CourseError("Label scoring needs a fixed list of answers; tickets are free JSON: use method='generate'.")
+            raise CourseError(
+                "Label scoring needs a fixed list of answers; tickets are free JSON: use method='generate'."
+            )
         began = time.perf_counter()
         scores = score_labels(model, tokenizer, prompts, list(allowed), batch_size=batch_size, progress=progress)
         seconds = (time.perf_counter() - began) / len(prompts)
         labels = [allowed[i] for i in scores.argmax(axis=1)]
-        answers = pd.DataFrame({"answer": labels, "prediction": labels, "output_tokens": 0, "seconds": seconds,
-                                "prompt_tokens": [count_tokens(tokenizer, prompt) for prompt in prompts]})
+        answers = pd.DataFrame(
+            {
+                "answer": labels,
+                "prediction": labels,
+                "output_tokens": 0,
+                "seconds": seconds,
+                "prompt_tokens": [count_tokens(tokenizer, prompt) for prompt in prompts],
+            }
+        )
     else:
         samples = n_samples if method == "vote" else 1
         if method == "vote" and (isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1):
             raise CourseError(f"n_samples must be a whole number of at least 1 (got {n_samples!r}); 5 is a good start.")
         temperature = (0.7 if method == "vote" else 0.0) if temperature is None else temperature
         if method == "vote" and temperature == 0:
-            raise CourseError("Self-consistency needs varied samples: use a temperature above 0 (e.g. 0.7) with method='vote'.")
-        outputs = generate_batch(model, tokenizer, [p for p in prompts for _ in range(samples)],
-                                 max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
-                                 batch_size=batch_size, progress=progress)
-        groups = [outputs[i * samples:(i + 1) * samples] for i in range(len(prompts))]
-        answers = pd.DataFrame({
-            "answer": [group[0].text if samples == 1 else " | ".join(g.text for g in group) for group in groups],
-            "prediction": [_majority([_parse(g.text, task) for g in group]) for group in groups],
-            **{column: [sum(getattr(g, column) for g in group) for group in groups]
-               for column in ("prompt_tokens", "output_tokens", "seconds")}})
+            raise CourseError(
+                "Self-consistency needs varied samples: use a temperature above 0 (e.g. 0.7) with method='vote'."
+            )
+        outputs = generate_batch(
+            model,
+            tokenizer,
+            [p for p in prompts for _ in range(samples)],
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        groups = [outputs[i * samples : (i + 1) * samples] for i in range(len(prompts))]
+        answers = pd.DataFrame(
+            {
+                "answer": [group[0].text if samples == 1 else " | ".join(g.text for g in group) for group in groups],
+                "prediction": [_majority([_parse(g.text, task) for g in group]) for group in groups],
+                **{
+                    column: [sum(getattr(g, column) for g in group) for group in groups]
+                    for column in ("prompt_tokens", "output_tokens", "seconds")
+                },
+            }
+        )
 
     results = {}
     for i, name in enumerate(patterns):  # the prompts are in pattern order, len(df) each
-        mine = answers.iloc[i * len(df):(i + 1) * len(df)]
+        mine = answers.iloc[i * len(df) : (i + 1) * len(df)]
         details = score_answers(list(mine["answer"]), df, task, predictions=list(mine["prediction"]))
         for column in ("prompt_tokens", "output_tokens", "seconds"):
             details[column] = mine[column].to_numpy()
@@ -167,7 +219,9 @@ def evaluate_patterns(model, tokenizer, patterns: dict, df: pd.DataFrame, task="
     return results
 
 
-def evaluate_predictor(predict, df: pd.DataFrame, task="reviews", name: str = "predictor") -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate_predictor(
+    predict, df: pd.DataFrame, task="reviews", name: str = "predictor"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evaluate any function `predict(list of texts) -> list of answer texts` the same way as a prompt."""
     check_task(task)
     if len(df) == 0:
@@ -188,16 +242,19 @@ def review_plan(pattern_names) -> list[tuple[str, str, dict]]:
     label scoring (in quick mode only zero-shot, and fewer samples in the vote).
     """
     scored = quick_or_full(["zero_shot"], ["zero_shot", "explicit", "context", "few_shot_balanced"])
-    return ([(name, "generate", {"max_new_tokens": 40} if name == "chain_of_thought" else {}) for name in pattern_names]
-            + [("zero_shot", "vote", {"n_samples": quick_or_full(3, 5)})]
-            + [(name, "score", {}) for name in scored if name in pattern_names])
+    return (
+        [(name, "generate", {"max_new_tokens": 40} if name == "chain_of_thought" else {}) for name in pattern_names]
+        + [("zero_shot", "vote", {"n_samples": quick_or_full(3, 5)})]
+        + [(name, "score", {}) for name in scored if name in pattern_names]
+    )
 
 
 INJECTION_CONDITIONS = ("clean review, zero-shot", "injected, zero-shot", "injected, delimited + task restated")
 
 
-def measure_injection(model, tokenizer, victims: pd.DataFrame, methods=("generate", "score"),
-                      progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def measure_injection(
+    model, tokenizer, victims: pd.DataFrame, methods=("generate", "score"), progress: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """How often a prompt injection moves the answer to the attacker's label (`prompts.INJECTED_LABEL`).
 
     `victims` (reviews whose true label is far from it) are asked three ways: clean with the zero-shot
@@ -206,28 +263,42 @@ def measure_injection(model, tokenizer, victims: pd.DataFrame, methods=("generat
     review: example, prediction, hijacked) for paired comparisons (`hijacked_flags`).
     """
     from tqdm.auto import tqdm
+
     hostile = victims.assign(text=victims["text"].map(inject))
-    conditions = dict(zip(INJECTION_CONDITIONS, [(zero_shot_reviews, victims), (zero_shot_reviews, hostile),
-                                                 (delimited, hostile)]))
+    conditions = dict(
+        zip(INJECTION_CONDITIONS, [(zero_shot_reviews, victims), (zero_shot_reviews, hostile), (delimited, hostile)])
+    )
     rows, examples = [], []
     for condition, (pattern, data) in tqdm(conditions.items(), desc="conditions", disable=not progress):
         for method in methods:
             summary, details = evaluate(model, tokenizer, pattern, data, "reviews", method, name=condition)
             flags = details["prediction"] == INJECTED_LABEL
             rows.append(summary.assign(answered_attacker_label=float(flags.mean())))
-            examples.append(pd.DataFrame({"condition": condition, "method": method, "example": range(len(data)),
-                                          "prediction": details["prediction"].to_numpy(), "hijacked": flags.to_numpy()}))
+            examples.append(
+                pd.DataFrame(
+                    {
+                        "condition": condition,
+                        "method": method,
+                        "example": range(len(data)),
+                        "prediction": details["prediction"].to_numpy(),
+                        "hijacked": flags.to_numpy(),
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True), pd.concat(examples, ignore_index=True)
 
 
 def hijacked_flags(examples: pd.DataFrame) -> dict:
     """{(condition, method): per review, did the attacker's label win?} from `measure_injection`'s second table."""
-    return {key: [bool(flag) for flag in rows.sort_values("example")["hijacked"]]
-            for key, rows in examples.groupby(["condition", "method"], sort=False)}
+    return {
+        key: [bool(flag) for flag in rows.sort_values("example")["hijacked"]]
+        for key, rows in examples.groupby(["condition", "method"], sort=False)
+    }
 
 
 def best_pattern(results: pd.DataFrame, task="reviews") -> pd.Series:
-    """The row of the most accurate pattern (and method) of a task in a results table; fewer prompt tokens break ties."""
+    """The row of the most accurate pattern (and method) of a task in a results table; fewer prompt tokens break
+    ties."""
     name = get_task(task).name
     rows = results[results["task"] == name]
     if rows.empty:
@@ -252,6 +323,8 @@ def load_results(name: str) -> pd.DataFrame:
     """A results table saved by an earlier notebook (e.g. 'prompt_patterns' by notebook 02)."""
     path = results_path(name)
     if not path.exists():
-        raise CourseError(f"No saved results {name!r} yet ({path}): run the notebook that measures them first "
-                          "(notebook 02 for 'prompt_patterns').")
+        raise CourseError(
+            f"No saved results {name!r} yet ({path}): run the notebook that measures them first "
+            "(notebook 02 for 'prompt_patterns')."
+        )
     return pd.read_csv(path)

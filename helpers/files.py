@@ -7,6 +7,7 @@
 Every folder the course fills this way carries a small MARK file. A folder may be replaced only when it is
 missing, empty, marked (the course wrote it) or inside the course cache; anything else is refused with the reason.
 """
+
 import json
 import os
 import shutil
@@ -17,13 +18,19 @@ from .config import cache_dir
 from .errors import CourseError
 
 MARK = ".written-by-ft-vs-pe.json"
-MARK_TEXT = json.dumps({"written_by": "the ft-vs-pe course",
-                        "note": "The course may replace this folder whole when you run the same command again. "
-                                "Delete this file to keep it from ever touching the folder."}, indent=1)
+MARK_TEXT = json.dumps(
+    {
+        "written_by": "the ft-vs-pe course",
+        "note": "The course may replace this folder whole when you run the same command again. "
+        "Delete this file to keep it from ever touching the folder.",
+    },
+    indent=1,
+)
 
 
 def is_ours(folder: Path) -> bool:
-    """Whether the course may replace `folder`: it is missing, empty, marked as written by the course, or in its cache."""
+    """Whether the course may replace `folder`: it is missing, empty, marked as written by the course, or in its
+    cache."""
     folder = Path(folder).expanduser().resolve()
     if not folder.exists():
         return True
@@ -43,19 +50,25 @@ def output_folder(path, option: str = "the output folder") -> Path:
     folder = Path(str(path)).expanduser().resolve()
     here = Path.cwd().resolve()
     if folder == here or folder in here.parents:
-        raise CourseError(f"{option} {path!r} is the current folder (or one above it): give a new folder's name, "
-                          "e.g. my_report.")
+        raise CourseError(
+            f"{option} {path!r} is the current folder (or one above it): give a new folder's name, e.g. my_report."
+        )
     if folder.exists() and not folder.is_dir():
-        raise CourseError(f"{option} {folder} is an existing file: give a folder name that is free, nothing was written.")
+        raise CourseError(
+            f"{option} {folder} is an existing file: give a folder name that is free, nothing was written."
+        )
     if not is_ours(folder):
-        raise CourseError(f"{option} {folder} already holds files the course did not write; it never replaces them. "
-                          "Choose a new folder name (or empty that folder yourself).")
+        raise CourseError(
+            f"{option} {folder} already holds files the course did not write; it never replaces them. "
+            "Choose a new folder name (or empty that folder yourself)."
+        )
     existing = next(parent for parent in [folder, *folder.parents] if parent.exists())
     if not existing.is_dir():
         raise CourseError(f"{option} {folder} lies under {existing}, which is a file: choose another place.")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise CourseError(f"{option} {folder} cannot be written ({existing} is read-only or not yours): choose "
-                          "another place.")
+        raise CourseError(
+            f"{option} {folder} cannot be written ({existing} is read-only or not yours): choose another place."
+        )
     return folder
 
 
@@ -69,8 +82,9 @@ def replace_folder(partial: Path, folder: Path) -> None:
     if not is_ours(folder):
         kept = folder.with_name(f"{folder.name}.new-{uuid.uuid4().hex[:8]}")
         partial.rename(kept)
-        raise CourseError(f"{folder} now holds files the course did not write, so it was not replaced; "
-                          f"the new results are in {kept}.")
+        raise CourseError(
+            f"{folder} now holds files the course did not write, so it was not replaced; the new results are in {kept}."
+        )
     aside = folder.with_name(f"{folder.name}.old-{uuid.uuid4().hex[:8]}")
     if folder.exists():
         folder.rename(aside)
@@ -79,7 +93,8 @@ def replace_folder(partial: Path, folder: Path) -> None:
 
 
 def partial_folder(folder: Path) -> Path:
-    """A new, empty folder beside `folder` (but for its MARK), of this process alone, to fill before `replace_folder`."""
+    """A new, empty folder beside `folder` (but for its MARK), of this process alone, to fill before
+    `replace_folder`."""
     partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     partial.mkdir(parents=True)
     (partial / MARK).write_text(MARK_TEXT)

@@ -2,7 +2,7 @@
 
     python -m helpers.finetune --config configs/reviews_lora.json
     accelerate launch --num_processes 4 -m helpers.finetune --config configs/reviews_lora.json
-    ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes 2 -m helpers.finetune --config ...  # CPU, gloo
+    ACCELERATE_USE_CPU=true accelerate launch --multi_gpu --num_processes 2 -m helpers.finetune --config ...  # gloo
 
 `accelerate launch` starts one process per GPU (or per CPU share, as the tests do); `accelerate.Accelerator` gives
 each its device, wraps the model for data parallelism (every process trains on
@@ -31,6 +31,7 @@ interrupted: what was learnt is kept, marked "interrupted"), then evaluates on t
 split with `helpers.evaluation.evaluate` (the canonical zero-shot prompt, greedy answers,
 with progress) and adds the test accuracy to metrics.json ("evaluated": true).
 """
+
 import argparse
 import json
 import math
@@ -52,10 +53,19 @@ from .tasks import COURSE_TASKS, get_task
 from .training import LINEAR_MODULES, OPTIMIZERS, add_lora, make_fully_trainable, steps_for_epochs, task_examples, train
 
 DEFAULTS = {
-    "task": "reviews", "model": None, "method": "lora",
+    "task": "reviews",
+    "model": None,
+    "method": "lora",
     "lora": {"rank": 16, "alpha": 32, "target_modules": list(LINEAR_MODULES), "dropout": 0.0},
-    "optimizer": "adamw", "learning_rate": 5e-4, "batch_size": 8, "epochs": 1, "steps": None,
-    "train_examples": None, "eval_examples": None, "checkpointing": False, "seed": 0,
+    "optimizer": "adamw",
+    "learning_rate": 5e-4,
+    "batch_size": 8,
+    "epochs": 1,
+    "steps": None,
+    "train_examples": None,
+    "eval_examples": None,
+    "checkpointing": False,
+    "seed": 0,
     "output_dir": None,
 }
 
@@ -71,7 +81,10 @@ def _number(value) -> bool:
 # Each setting: a check of its value and what a valid one looks like (None is allowed where the default is None).
 CHECKS = {
     "task": (lambda v: v in COURSE_TASKS, "one of " + ", ".join(map(repr, COURSE_TASKS))),
-    "model": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""), "null (the course model), a Hugging Face id or \"tiny\""),
+    "model": (
+        lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
+        'null (the course model), a Hugging Face id or "tiny"',
+    ),
     "method": (lambda v: v in ("lora", "full"), "'lora' or 'full'"),
     "optimizer": (lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
     "learning_rate": (lambda v: _number(v) and 0 < v <= 1, "a number above 0 and at most 1, e.g. 0.0005"),
@@ -82,15 +95,20 @@ CHECKS = {
     "eval_examples": (lambda v: v is None or _whole(v, 0), "null (all), 0 (none) or a whole number"),
     "checkpointing": (lambda v: isinstance(v, bool), "true or false"),
     "seed": (lambda v: _whole(v, 0), "a whole number of at least 0"),
-    "output_dir": (lambda v: v is None or (isinstance(v, str) and v.strip() != ""), "null (the course cache) or a folder"),
+    "output_dir": (
+        lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
+        "null (the course cache) or a folder",
+    ),
     "lora": (lambda v: isinstance(v, dict), 'an object of LoRA settings, like {"rank": 16}'),
 }
 LORA_CHECKS = {
     "rank": (lambda v: _whole(v, 1), "a whole number of at least 1, e.g. 16"),
     "alpha": (lambda v: _number(v) and v > 0, "a number above 0, e.g. 32"),
     "dropout": (lambda v: _number(v) and 0 <= v < 1, "a number from 0 up to (not including) 1"),
-    "target_modules": (lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= set(LINEAR_MODULES),
-                       f"a non-empty list of {', '.join(LINEAR_MODULES)}"),
+    "target_modules": (
+        lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= set(LINEAR_MODULES),
+        f"a non-empty list of {', '.join(LINEAR_MODULES)}",
+    ),
 }
 
 
@@ -98,8 +116,10 @@ def _check(path: Path, given: dict, checks: dict, where: str = "") -> None:
     """Refuse unknown keys and values of the wrong type or range, naming the setting and a valid value."""
     unknown = sorted(set(given) - set(checks))
     if unknown:
-        raise CourseError(f"{path}: unknown setting(s) {', '.join(where + key for key in unknown)}; "
-                          f"known: {', '.join(where + key for key in checks)}.")
+        raise CourseError(
+            f"{path}: unknown setting(s) {', '.join(where + key for key in unknown)}; "
+            f"known: {', '.join(where + key for key in checks)}."
+        )
     for key, value in given.items():
         valid, expected = checks[key]
         if not valid(value):
@@ -119,11 +139,13 @@ def read_config(path) -> dict:
     except UnicodeDecodeError:
         raise CourseError(f"{path} is not a UTF-8 text file: save the config as plain JSON.") from None
     if not isinstance(given, dict):
-        raise CourseError(f"{path} must hold one JSON object of settings, like {{\"method\": \"lora\"}}.")
+        raise CourseError(f'{path} must hold one JSON object of settings, like {{"method": "lora"}}.')
     _check(path, given, CHECKS)
     _check(path, given.get("lora", {}), LORA_CHECKS, where="lora.")
     config = {**DEFAULTS, **given, "lora": {**DEFAULTS["lora"], **given.get("lora", {})}}
-    config["output_dir"] = str(output_folder(config["output_dir"] or cache_dir() / "runs" / path.stem, f"{path}: output_dir"))
+    config["output_dir"] = str(
+        output_folder(config["output_dir"] or cache_dir() / "runs" / path.stem, f"{path}: output_dir")
+    )
     return config
 
 
@@ -187,23 +209,46 @@ def run(config: dict) -> dict:
     accelerator = Accelerator()
     model, tokenizer = build_model(config, accelerator.device)
     examples = training_data(config, tokenizer)
-    steps = config["steps"] or steps_for_epochs(len(examples), config["batch_size"] * accelerator.num_processes,
-                                               config["epochs"])
+    steps = config["steps"] or steps_for_epochs(
+        len(examples), config["batch_size"] * accelerator.num_processes, config["epochs"]
+    )
 
     def stop_if_diverged(step, loss):
         if not math.isfinite(loss):
-            raise CourseError(f"The loss became {loss} at step {step}: learning_rate {config['learning_rate']} is too "
-                              "high for this run. Try a tenth of it; nothing was saved.")
-    result = train(model, tokenizer, examples, steps=steps, batch_size=config["batch_size"],
-                   learning_rate=config["learning_rate"], optimizer=config["optimizer"],
-                   checkpointing=config["checkpointing"], seed=config["seed"], accelerator=accelerator,
-                   progress=accelerator.is_local_main_process, on_step=stop_if_diverged)
+            raise CourseError(
+                f"The loss became {loss} at step {step}: learning_rate {config['learning_rate']} is too "
+                "high for this run. Try a tenth of it; nothing was saved."
+            )
+
+    result = train(
+        model,
+        tokenizer,
+        examples,
+        steps=steps,
+        batch_size=config["batch_size"],
+        learning_rate=config["learning_rate"],
+        optimizer=config["optimizer"],
+        checkpointing=config["checkpointing"],
+        seed=config["seed"],
+        accelerator=accelerator,
+        progress=accelerator.is_local_main_process,
+        on_step=stop_if_diverged,
+    )
     accelerator.wait_for_everyone()
-    metrics = {"config": config, "processes": accelerator.num_processes, "device": str(accelerator.device),
-               "train_examples": len(examples), "steps": len(result.losses), "interrupted": result.interrupted,
-               "trainable_parameters": result.trainable_parameters, "seconds_per_step": result.seconds_per_step,
-               "peak_memory_bytes": result.peak_memory_bytes, "optimizer_state_bytes": result.optimizer_state_bytes,
-               "losses": result.losses, "evaluated": False}
+    metrics = {
+        "config": config,
+        "processes": accelerator.num_processes,
+        "device": str(accelerator.device),
+        "train_examples": len(examples),
+        "steps": len(result.losses),
+        "interrupted": result.interrupted,
+        "trainable_parameters": result.trainable_parameters,
+        "seconds_per_step": result.seconds_per_step,
+        "peak_memory_bytes": result.peak_memory_bytes,
+        "optimizer_state_bytes": result.optimizer_state_bytes,
+        "losses": result.losses,
+        "evaluated": False,
+    }
     if accelerator.is_main_process:
         model = accelerator.unwrap_model(result.model)
         output = save(Path(config["output_dir"]), model, tokenizer, metrics)
@@ -212,11 +257,23 @@ def run(config: dict) -> dict:
             task = config["task"]
             test = get_task(task).split("test")
             if config["eval_examples"] is not None:
-                test = balanced_sample(test, min(config["eval_examples"], len(test)), label_column=get_task(task).label_column)
-            summary, _ = evaluate(model, tokenizer, partial(zero_shot, task=task), test, task, method="generate",
-                                  name=f"fine-tuned ({config['method']})", progress=True)
+                test = balanced_sample(
+                    test, min(config["eval_examples"], len(test)), label_column=get_task(task).label_column
+                )
+            summary, _ = evaluate(
+                model,
+                tokenizer,
+                partial(zero_shot, task=task),
+                test,
+                task,
+                method="generate",
+                name=f"fine-tuned ({config['method']})",
+                progress=True,
+            )
             metrics.update(test_accuracy=float(summary["accuracy"].iloc[0]), test_examples=len(test), evaluated=True)
-            write_text(output / "metrics.json", json.dumps({k: v for k, v in metrics.items() if k != "saved_to"}, indent=2))
+            write_text(
+                output / "metrics.json", json.dumps({k: v for k, v in metrics.items() if k != "saved_to"}, indent=2)
+            )
     accelerator.wait_for_everyone()
     return metrics
 
@@ -235,8 +292,10 @@ def main(argv=None) -> int:
         stopped = " (stopped early: what was learnt is saved, not evaluated)" if metrics["interrupted"] else ""
         if metrics["saved_to"] != metrics["config"]["output_dir"]:
             stopped += f"; the finished run in {metrics['config']['output_dir']} is kept"
-        print(f"{metrics['steps']} steps on {metrics['processes']} process(es), "
-              f"{metrics['seconds_per_step']:.2f} s/step{accuracy}{stopped}; saved to {metrics['saved_to']}")
+        print(
+            f"{metrics['steps']} steps on {metrics['processes']} process(es), "
+            f"{metrics['seconds_per_step']:.2f} s/step{accuracy}{stopped}; saved to {metrics['saved_to']}"
+        )
     return 0
 
 

@@ -13,6 +13,7 @@ confusion matrix appear below.
 Every part is an attribute (`app.learning_rate`, `app.run_button`, `app.status`, ...),
 so tests set values, call `app.run(background=False)` and read the results.
 """
+
 import gc
 import html
 import signal
@@ -36,24 +37,43 @@ def _controls(n_train: int, train_examples: int, steps: int, batch_size: int):
     sizes = [n for n in TRAIN_SIZES if n < n_train] + [n_train]
     train_examples = max([n for n in sizes if n <= train_examples], default=sizes[0])
     return dict(
-        learning_rate=widgets.FloatLogSlider(value=5e-4, base=10, min=-5, max=-2, step=0.25, readout_format=".1e",
-                                             description="learning rate", style=STYLE),
+        learning_rate=widgets.FloatLogSlider(
+            value=5e-4,
+            base=10,
+            min=-5,
+            max=-2,
+            step=0.25,
+            readout_format=".1e",
+            description="learning rate",
+            style=STYLE,
+        ),
         rank=widgets.Dropdown(options=[1, 2, 4, 8, 16, 32, 64], value=16, description="LoRA rank r", style=STYLE),
         alpha=widgets.Dropdown(options=[1, 2, 4, 8, 16, 32, 64, 128], value=32, description="LoRA alpha", style=STYLE),
-        target_modules=widgets.SelectMultiple(options=LINEAR_MODULES, value=LINEAR_MODULES, rows=7,
-                                              description="target modules", style=STYLE),
+        target_modules=widgets.SelectMultiple(
+            options=LINEAR_MODULES, value=LINEAR_MODULES, rows=7, description="target modules", style=STYLE
+        ),
         steps=widgets.IntSlider(value=steps, min=1, max=1000, description="steps", style=STYLE),
         batch_size=widgets.Dropdown(options=[1, 2, 4, 8, 16], value=batch_size, description="batch size", style=STYLE),
-        train_examples=widgets.Dropdown(options=sizes, value=train_examples,
-                                        description="training examples", style=STYLE),
+        train_examples=widgets.Dropdown(
+            options=sizes, value=train_examples, description="training examples", style=STYLE
+        ),
     )
 
 
 class FineTuneApp(widgets.VBox):
     """Hyperparameters in; a LoRA adapter, its live loss curve, test accuracy and confusion matrix out."""
 
-    def __init__(self, load_base, train_df, test_df, train_examples: int = 200, steps: int = 50,
-                 batch_size: int = 4, checkpointing: bool = False, seed: int = 0):
+    def __init__(
+        self,
+        load_base,
+        train_df,
+        test_df,
+        train_examples: int = 200,
+        steps: int = 50,
+        batch_size: int = 4,
+        checkpointing: bool = False,
+        seed: int = 0,
+    ):
         if len(train_df) == 0 or len(test_df) == 0:
             raise CourseError("FineTuneApp needs training and test reviews: pass two non-empty DataFrames.")
         self.load_base, self.train_df, self.test_df = load_base, train_df, test_df
@@ -75,22 +95,40 @@ class FineTuneApp(widgets.VBox):
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
         self._show_epochs()
-        settings = widgets.VBox([self.learning_rate, self.rank, self.alpha, self.target_modules,
-                                 self.train_examples, self.batch_size, self.steps, self.epochs])
+        settings = widgets.VBox(
+            [
+                self.learning_rate,
+                self.rank,
+                self.alpha,
+                self.target_modules,
+                self.train_examples,
+                self.batch_size,
+                self.steps,
+                self.epochs,
+            ]
+        )
         buttons = widgets.HBox([self.run_button, self.stop_button, self.progress])
         charts = widgets.HBox([self.loss_chart, self.confusion_chart])
         super().__init__([settings, buttons, self.status, self.score, charts])
 
     def settings(self) -> dict:
         """The chosen hyperparameters, as `add_lora` and `train` take them."""
-        return {"learning_rate": self.learning_rate.value, "rank": self.rank.value, "alpha": self.alpha.value,
-                "target_modules": tuple(self.target_modules.value), "steps": self.steps.value,
-                "batch_size": self.batch_size.value, "train_examples": self.train_examples.value}
+        return {
+            "learning_rate": self.learning_rate.value,
+            "rank": self.rank.value,
+            "alpha": self.alpha.value,
+            "target_modules": tuple(self.target_modules.value),
+            "steps": self.steps.value,
+            "batch_size": self.batch_size.value,
+            "train_examples": self.train_examples.value,
+        }
 
     def _show_epochs(self, change=None):
         epochs = self.steps.value * self.batch_size.value / self.train_examples.value
-        self.epochs.value = (f"= each training example seen about <b>{epochs:.1f}</b> times "
-                             f"(1 epoch = {steps_for_epochs(self.train_examples.value, self.batch_size.value, 1)} steps)")
+        self.epochs.value = (
+            f"= each training example seen about <b>{epochs:.1f}</b> times "
+            f"(1 epoch = {steps_for_epochs(self.train_examples.value, self.batch_size.value, 1)} steps)"
+        )
 
     def run(self, background: bool = True):
         """Train and evaluate with the current settings: in a thread (the Run button), or here and now."""
@@ -113,9 +151,11 @@ class FineTuneApp(widgets.VBox):
         it restores `kernel.saved_sigint_handler` after each message. Setting that to our handler makes ■
         call `stop()` while the panel trains (and do nothing otherwise, as before).
         """
+
         def on_interrupt(signum, frame):
             if self.thread is not None and self.thread.is_alive():
                 self.stop()
+
         try:
             kernel = get_ipython().kernel  # noqa: F821  (defined inside IPython only)
         except (NameError, AttributeError):
@@ -160,18 +200,31 @@ class FineTuneApp(widgets.VBox):
             self.loss_chart.value = self._loss_png(losses, steps)
 
         self.status.value = "Training..."
-        self.result = train(model, tokenizer, examples, steps=steps, batch_size=batch_size,
-                            learning_rate=learning_rate, checkpointing=self.checkpointing, seed=self.seed,
-                            progress=False, on_step=on_step, should_stop=self._stop.is_set)
+        self.result = train(
+            model,
+            tokenizer,
+            examples,
+            steps=steps,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            checkpointing=self.checkpointing,
+            seed=self.seed,
+            progress=False,
+            on_step=on_step,
+            should_stop=self._stop.is_set,
+        )
         self.model = self.result.model
         done = len(self.result.losses)
         stopped = f"Stopped after {done} of {steps} steps" if self.result.interrupted else f"Trained {done} steps"
         self.status.value = f"{stopped}; answering {len(self.test_df)} test reviews..."
         summary, self.details = evaluate(self.model, tokenizer, zero_shot_reviews, self.test_df, "reviews")
         accuracy = summary["accuracy"].iloc[0]
-        self.score.value = (f"<b>Test accuracy: {accuracy:.0%}</b> on {len(self.test_df)} reviews "
-                            f"(chance: {1 / len(REVIEW_LABELS):.0%}); final training loss {self.result.losses[-1]:.3f}"
-                            if done else "<b>No step was trained.</b>")
+        self.score.value = (
+            f"<b>Test accuracy: {accuracy:.0%}</b> on {len(self.test_df)} reviews "
+            f"(chance: {1 / len(REVIEW_LABELS):.0%}); final training loss {self.result.losses[-1]:.3f}"
+            if done
+            else "<b>No step was trained.</b>"
+        )
         self.confusion_chart.value = self._confusion_png()
         self.status.value = f"{stopped} ({self.result.seconds_per_step:.1f} s per step). Done."  # last: all is shown
 
@@ -184,6 +237,7 @@ class FineTuneApp(widgets.VBox):
 
     def _confusion_png(self) -> bytes:
         figure = Figure(figsize=(5, 4))
-        plot_confusion(self.details, list(REVIEW_LABELS), title="Test reviews: true vs predicted", ax=figure.add_subplot())
+        plot_confusion(
+            self.details, list(REVIEW_LABELS), title="Test reviews: true vs predicted", ax=figure.add_subplot()
+        )
         return figure_png(figure)
-

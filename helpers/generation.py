@@ -5,6 +5,7 @@ conversations during its instruction tuning. Greedy decoding (temperature 0) is
 deterministic; sampling is reproducible with a seed. One answer can also be
 streamed: its text handed over piece by piece while the model writes it.
 """
+
 import re
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ MAX_BATCH_TOKENS = 4096
 @dataclass
 class Generation:
     """One answer, with what it cost: tokens in and out, and wall-clock seconds."""
+
     text: str
     prompt_tokens: int
     output_tokens: int
@@ -44,15 +46,21 @@ def to_messages(prompt, system: str | None = None) -> list[dict]:
         messages = [{"role": "user", "content": prompt}]
     else:
         if not isinstance(prompt, (list, tuple)) or not all(isinstance(m, dict) and "role" in m for m in prompt):
-            raise CourseError(f"A prompt is a text or a list of chat messages like {{'role': 'user', 'content': 'Hello'}} "
-                              f"(got {type(prompt).__name__}).")
+            raise CourseError(
+                f"A prompt is a text or a list of chat messages like {{'role': 'user', 'content': 'Hello'}} "
+                f"(got {type(prompt).__name__})."
+            )
         messages = [dict(message) for message in prompt]
         for number, message in enumerate(messages, start=1):
             if not isinstance(message.get("content"), str):
-                raise CourseError(f"Chat message {number} ({message['role']}) has no text: its 'content' must be a string "
-                                  f"(got {type(message.get('content')).__name__}).")
+                raise CourseError(
+                    f"Chat message {number} ({message['role']}) has no text: its 'content' must be a string "
+                    f"(got {type(message.get('content')).__name__})."
+                )
         if not messages or not any(str(m.get("content", "")).strip() for m in messages if m.get("role") == "user"):
-            raise CourseError("The conversation has no user message with text: add one, e.g. {'role': 'user', 'content': 'Hello'}.")
+            raise CourseError(
+                "The conversation has no user message with text: add one, e.g. {'role': 'user', 'content': 'Hello'}."
+            )
     if system is not None and not isinstance(system, str):
         raise CourseError(f"The system prompt must be a text (got {type(system).__name__}).")
     if system is not None and system.strip():
@@ -61,17 +69,29 @@ def to_messages(prompt, system: str | None = None) -> list[dict]:
         try:
             message["content"].encode("utf-8")
         except UnicodeEncodeError as error:
-            raise CourseError(f"A {message['role']} message holds a character that is not text ({error.object[error.start]!r} "
-                              f"at position {error.start}, half of an emoji?): remove it.") from None
+            raise CourseError(
+                f"A {message['role']} message holds a character that is not text ({error.object[error.start]!r} "
+                f"at position {error.start}, half of an emoji?): remove it."
+            ) from None
     return messages
 
 
 def check_sampling(max_new_tokens: int, temperature: float, top_p: float, top_k: int) -> None:
     """Refuse settings that make no sense, with a message that says the valid range."""
-    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or not 1 <= max_new_tokens <= MAX_NEW_TOKENS_LIMIT:
-        raise CourseError(f"max_new_tokens must be a whole number from 1 to {MAX_NEW_TOKENS_LIMIT} (got {max_new_tokens!r}); 32-128 suits short answers.")
+    if (
+        isinstance(max_new_tokens, bool)
+        or not isinstance(max_new_tokens, int)
+        or not 1 <= max_new_tokens <= MAX_NEW_TOKENS_LIMIT
+    ):
+        raise CourseError(
+            f"max_new_tokens must be a whole number from 1 to {MAX_NEW_TOKENS_LIMIT} (got {max_new_tokens!r}); "
+            "32-128 suits short answers."
+        )
     if not _is_number(temperature) or not 0 <= temperature <= 5:
-        raise CourseError(f"temperature must be a number between 0 (greedy) and 5 (got {temperature!r}); 0.7 is a common choice for sampling.")
+        raise CourseError(
+            f"temperature must be a number between 0 (greedy) and 5 (got {temperature!r}); 0.7 is a common choice "
+            "for sampling."
+        )
     if not _is_number(top_p) or not 0 < top_p <= 1:
         raise CourseError(f"top_p must be a number above 0 and at most 1 (got {top_p!r}); 1 keeps every token.")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
@@ -118,12 +138,15 @@ def check_context(model, lengths, extra_tokens: int) -> None:
     context = getattr(model.config, "max_position_embeddings", None)
     longest = max(lengths, default=0)
     if context and longest + extra_tokens > context:
-        raise CourseError(f"A prompt has {longest} tokens; with {extra_tokens} more for the answer that exceeds the model's "
-                          f"context of {context} tokens. Shorten the prompt (fewer examples, a shorter text) or lower max_new_tokens.")
+        raise CourseError(
+            f"A prompt has {longest} tokens; with {extra_tokens} more for the answer that exceeds the model's "
+            f"context of {context} tokens. Shorten the prompt (fewer examples, a shorter text) or lower max_new_tokens."
+        )
 
 
 def chat_text(tokenizer, prompt, system: str | None = None) -> str:
-    """The exact text the model reads: the chat template applied, ready for the answer (to show; `chat_ids` reads it)."""
+    """The exact text the model reads: the chat template applied, ready for the answer (to show; `chat_ids` reads
+    it)."""
     return tokenizer.apply_chat_template(to_messages(prompt, system), tokenize=False, add_generation_prompt=True)
 
 
@@ -165,9 +188,21 @@ def count_tokens(tokenizer, prompt, system: str | None = None) -> int:
     return len(chat_ids(tokenizer, prompt, system))
 
 
-def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_new_tokens: int = 64,
-                   temperature: float = 0.0, top_p: float = 1.0, top_k: int = 0, seed: int | None = None,
-                   batch_size: int = 8, progress: bool = False, streamer=None) -> list[Generation]:
+def generate_batch(
+    model,
+    tokenizer,
+    prompts,
+    *,
+    system: str | None = None,
+    max_new_tokens: int = 64,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    top_k: int = 0,
+    seed: int | None = None,
+    batch_size: int = 8,
+    progress: bool = False,
+    streamer=None,
+) -> list[Generation]:
     """Answer many prompts, `batch_size` at a time. Seconds are per answer (batch time shared).
 
     Batches of long prompts are made smaller so that none reads more than MAX_BATCH_TOKENS (`token_batches`).
@@ -184,23 +219,39 @@ def generate_batch(model, tokenizer, prompts, *, system: str | None = None, max_
     check_context(model, lengths, max_new_tokens)
     if seed is not None:
         torch.manual_seed(seed)
-    sampling = dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=top_k) if temperature > 0 else dict(do_sample=False)
+    sampling = (
+        dict(do_sample=True, temperature=temperature, top_p=top_p, top_k=top_k)
+        if temperature > 0
+        else dict(do_sample=False)
+    )
     results = []
-    for rows in tqdm(token_batches(lengths, batch_size, MAX_BATCH_TOKENS), desc="generating", disable=not progress, leave=False):
+    for rows in tqdm(
+        token_batches(lengths, batch_size, MAX_BATCH_TOKENS), desc="generating", disable=not progress, leave=False
+    ):
         began = time.perf_counter()
         with answering(model):
-            batch = read_shared_prefix(model, prompt_ids[rows.start:rows.stop], tokenizer.pad_token_id)
-            output = model.generate(input_ids=batch.input_ids, attention_mask=batch.attention_mask, **batch.cache,
-                                    max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id,
-                                    streamer=streamer, **sampling)
+            batch = read_shared_prefix(model, prompt_ids[rows.start : rows.stop], tokenizer.pad_token_id)
+            output = model.generate(
+                input_ids=batch.input_ids,
+                attention_mask=batch.attention_mask,
+                **batch.cache,
+                max_new_tokens=max_new_tokens,
+                pad_token_id=tokenizer.pad_token_id,
+                streamer=streamer,
+                **sampling,
+            )
         seconds = (time.perf_counter() - began) / len(batch.input_ids)
-        new_tokens = output[:, batch.input_ids.shape[1]:]
+        new_tokens = output[:, batch.input_ids.shape[1] :]
         for row, mask in zip(new_tokens, batch.attention_mask):
             length = _answer_length(row, tokenizer.eos_token_id)
-            results.append(Generation(
-                text=tokenizer.decode(row[:length], skip_special_tokens=True).strip(),
-                prompt_tokens=int(mask.sum()), output_tokens=length, seconds=seconds,
-            ))
+            results.append(
+                Generation(
+                    text=tokenizer.decode(row[:length], skip_special_tokens=True).strip(),
+                    prompt_tokens=int(mask.sum()),
+                    output_tokens=length,
+                    seconds=seconds,
+                )
+            )
         del batch, output
         trim_memory()
     return results
@@ -246,8 +297,9 @@ def generate(model, tokenizer, prompt, *, on_text=None, **options) -> Generation
     return answer
 
 
-def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None,
-                 batch_size: int = 8, progress: bool = False) -> np.ndarray:
+def score_labels(
+    model, tokenizer, prompts, labels, *, system: str | None = None, batch_size: int = 8, progress: bool = False
+) -> np.ndarray:
     """Log-likelihood of each label as the model's whole answer: an array of shape (prompts, labels).
 
     Instead of reading free text and hoping it names a label, ask the model how
@@ -257,34 +309,50 @@ def score_labels(model, tokenizer, prompts, labels, *, system: str | None = None
     back to the prompt after it, so five labels cost one long forward pass and five short ones, not five long ones.
     """
     if isinstance(labels, str) or not labels or not all(isinstance(label, str) and label.strip() for label in labels):
-        raise CourseError(f"score_labels needs a list of candidate labels, each a non-empty text, e.g. ['positive', 'negative'] "
-                          f"(got {labels!r}).")
+        raise CourseError(
+            f"score_labels needs a list of candidate labels, each a non-empty text, e.g. ['positive', 'negative'] "
+            f"(got {labels!r})."
+        )
     prompts = check_batch(prompts, batch_size)
     label_ids = [text_ids(tokenizer, label) + [tokenizer.eos_token_id] for label in labels]
     prompt_ids = [chat_ids(tokenizer, p, system) for p in prompts]
     check_context(model, [len(ids) for ids in prompt_ids], max(map(len, label_ids)))
     scores = np.zeros((len(prompt_ids), len(labels)))
-    for rows in tqdm(token_batches(list(map(len, prompt_ids)), batch_size, MAX_BATCH_TOKENS), desc="scoring", disable=not progress, leave=False):
-        start, chunk = rows.start, prompt_ids[rows.start:rows.stop]
+    for rows in tqdm(
+        token_batches(list(map(len, prompt_ids)), batch_size, MAX_BATCH_TOKENS),
+        desc="scoring",
+        disable=not progress,
+        leave=False,
+    ):
+        start, chunk = rows.start, prompt_ids[rows.start : rows.stop]
         with answering(model):
             batch = read_shared_prefix(model, chunk, tokenizer.pad_token_id)  # every prompt ends at the last position
             attention, shared = batch.attention_mask, batch.shared
-            read = model(input_ids=batch.input_ids[:, shared:], attention_mask=attention,
-                         position_ids=batch.position_ids[:, shared:], use_cache=True, logits_to_keep=1, **batch.cache)
+            read = model(
+                input_ids=batch.input_ids[:, shared:],
+                attention_mask=attention,
+                position_ids=batch.position_ids[:, shared:],
+                use_cache=True,
+                logits_to_keep=1,
+                **batch.cache,
+            )
             first = torch.log_softmax(read.logits[:, -1].float(), dim=-1).cpu()  # predicts each label's first token
             ends = attention.sum(dim=1, keepdim=True)  # each prompt's length: where its answer starts
-            for l, ids in enumerate(label_ids):
+            for column, ids in enumerate(label_ids):
                 answer = torch.tensor(ids)
                 total = first[:, ids[0]].clone()
                 if len(ids) > 1:  # the label's own tokens (all but the last) predict the rest
-                    rest = model(input_ids=answer[None, :-1].expand(len(chunk), -1).to(model.device),
-                                 attention_mask=torch.cat([attention, attention.new_ones(len(chunk), len(ids) - 1)], dim=1),
-                                 position_ids=ends + torch.arange(len(ids) - 1, device=ends.device),
-                                 use_cache=True, **{CACHE_KEYWORD: read[CACHE_KEYWORD]}).logits.float()
+                    rest = model(
+                        input_ids=answer[None, :-1].expand(len(chunk), -1).to(model.device),
+                        attention_mask=torch.cat([attention, attention.new_ones(len(chunk), len(ids) - 1)], dim=1),
+                        position_ids=ends + torch.arange(len(ids) - 1, device=ends.device),
+                        use_cache=True,
+                        **{CACHE_KEYWORD: read[CACHE_KEYWORD]},
+                    ).logits.float()
                     read[CACHE_KEYWORD].crop(-(len(ids) - 1))  # back to the prompt alone, for the next label
                     log_probs = torch.log_softmax(rest, dim=-1).cpu()
                     total += log_probs.gather(2, answer[None, 1:, None].expand(len(chunk), -1, 1)).sum(dim=(1, 2))
-                scores[start:start + len(chunk), l] = total.numpy()
+                scores[start : start + len(chunk), column] = total.numpy()
         del batch, read
         trim_memory()
     return scores

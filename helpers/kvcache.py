@@ -8,6 +8,7 @@ eight 3-shot house-style requests (769 tokens each) were read in 8 s instead of 
 patterns on 5 reviews (45 prompts, batches mixing patterns) in 27 s, and its ticket patterns on 2 tickets in 24 s,
 instead of 40 s and 32 s with one shared beginning per batch; all with the same answers.
 """
+
 import os
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ class PromptBatch:
     """Prompts laid out for one forward pass: the first `shared` positions hold the beginnings that groups of prompts
     share, already read into a cache (`cache`: keyword arguments for the model, empty when nothing is shared);
     each prompt's own end follows, right-aligned."""
+
     input_ids: torch.Tensor
     attention_mask: torch.Tensor
     position_ids: torch.Tensor
@@ -47,7 +49,9 @@ def prefix_groups(prompt_ids: list[list[int]]) -> list[tuple[list[int], int]]:
     neighbours = [len(os.path.commonprefix([a, b])) for a, b in zip(ids, ids[1:])]
 
     def shared(start, stop):  # tokens ids[start:stop] all start with, leaving each one of its own
-        return 0 if stop - start == 1 else min(min(neighbours[start:stop - 1]), min(len(i) for i in ids[start:stop]) - 1)
+        return (
+            0 if stop - start == 1 else min(min(neighbours[start : stop - 1]), min(len(i) for i in ids[start:stop]) - 1)
+        )
 
     def cost(start, stop):
         return sum(len(i) for i in ids[start:stop]) - (stop - start - 1) * shared(start, stop)
@@ -61,7 +65,11 @@ def prefix_groups(prompt_ids: list[list[int]]) -> list[tuple[list[int], int]]:
         common = shared(start, stop)
         runs += [(sorted(order[start:stop]), common)] if common else [([row], 0) for row in order[start:stop]]
         stop = start
-    together = [(list(range(len(ids))), shared(0, len(ids)))] if shared(0, len(ids)) else [([row], 0) for row in range(len(ids))]
+    together = (
+        [(list(range(len(ids))), shared(0, len(ids)))]
+        if shared(0, len(ids))
+        else [([row], 0) for row in range(len(ids))]
+    )
     return min(sorted(runs), together, key=lambda groups: padded_tokens(prompt_ids, groups))
 
 
@@ -89,16 +97,21 @@ def read_shared_prefix(model, prompt_ids: list[list[int]], pad_token_id: int) ->
     input_ids = torch.full((len(prompt_ids), width), pad_token_id)
     attention = torch.zeros((len(prompt_ids), width), dtype=torch.long)
     for i, (ids, shared) in enumerate(zip(prompt_ids, shared_of)):  # [padding][shared][padding][the prompt's own end]
-        input_ids[i, prefix - shared:prefix] = torch.tensor(ids[:shared], dtype=torch.long)
-        input_ids[i, width - len(ids) + shared:] = torch.tensor(ids[shared:])
-        attention[i, prefix - shared:prefix] = attention[i, width - len(ids) + shared:] = 1
+        input_ids[i, prefix - shared : prefix] = torch.tensor(ids[:shared], dtype=torch.long)
+        input_ids[i, width - len(ids) + shared :] = torch.tensor(ids[shared:])
+        attention[i, prefix - shared : prefix] = attention[i, width - len(ids) + shared :] = 1
     positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
     input_ids, attention, positions = (t.to(model.device) for t in (input_ids, attention, positions))
     cache = {}
     if prefix:
         heads = [rows[0] for rows, _ in groups]  # one row per group
-        cache = model(input_ids=input_ids[heads, :prefix], attention_mask=attention[heads, :prefix],
-                      position_ids=positions[heads, :prefix], use_cache=True, logits_to_keep=1)[CACHE_KEYWORD]
+        cache = model(
+            input_ids=input_ids[heads, :prefix],
+            attention_mask=attention[heads, :prefix],
+            position_ids=positions[heads, :prefix],
+            use_cache=True,
+            logits_to_keep=1,
+        )[CACHE_KEYWORD]
         cache.batch_select_indices(torch.tensor(group_of, device=model.device))
         cache = {CACHE_KEYWORD: cache}
     return PromptBatch(input_ids, attention, positions, prefix, cache)

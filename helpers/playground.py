@@ -15,6 +15,7 @@ Every part is an attribute (`app.template`, `app.run_button`, `app.output_text`,
 (an empty template, no {input} slot, impossible settings) shows a message in the
 output area; the app keeps working.
 """
+
 import html
 
 import ipywidgets as widgets
@@ -64,8 +65,10 @@ def build_messages(system: str, template: str, text: str, examples: str = "") ->
     """Chat messages for one input: optional system prompt, examples as solved turns, then the input."""
     messages = [{"role": "system", "content": system}] if system.strip() else []
     for given, answer in parse_examples(examples):
-        messages += [{"role": "user", "content": fill_template(template, given)},
-                     {"role": "assistant", "content": answer}]
+        messages += [
+            {"role": "user", "content": fill_template(template, given)},
+            {"role": "assistant", "content": answer},
+        ]
     return messages + [{"role": "user", "content": fill_template(template, text)}]
 
 
@@ -79,11 +82,16 @@ class PromptEditor(widgets.VBox):
 
     def __init__(self, title: str, template: str, system: str = "", examples: str = ""):
         self.system = widgets.Textarea(value=system, placeholder="System prompt (optional)", layout=WIDE, rows=2)
-        self.template = widgets.Textarea(value=template, placeholder="Template with an {input} slot", layout=WIDE, rows=5)
-        self.examples = widgets.Textarea(value=examples, placeholder="Examples (optional), one per line: input => answer",
-                                         layout=WIDE, rows=3)
-        super().__init__([widgets.HTML(f"<b>{title}</b>"), self.system, self.template, self.examples],
-                         layout=widgets.Layout(width="100%"))
+        self.template = widgets.Textarea(
+            value=template, placeholder="Template with an {input} slot", layout=WIDE, rows=5
+        )
+        self.examples = widgets.Textarea(
+            value=examples, placeholder="Examples (optional), one per line: input => answer", layout=WIDE, rows=3
+        )
+        super().__init__(
+            [widgets.HTML(f"<b>{title}</b>"), self.system, self.template, self.examples],
+            layout=widgets.Layout(width="100%"),
+        )
 
     def pattern(self):
         """The prompt as a pattern `text -> messages`, checked once now so mistakes show before any work."""
@@ -104,7 +112,9 @@ class Playground(widgets.VBox):
 
         self.editor = PromptEditor("Prompt", DEFAULT_TEMPLATE)
         self.system, self.template, self.examples = self.editor.system, self.editor.template, self.editor.examples
-        self.input = widgets.Textarea(value=DEFAULT_INPUT, placeholder="The text for the {input} slot", layout=WIDE, rows=2)
+        self.input = widgets.Textarea(
+            value=DEFAULT_INPUT, placeholder="The text for the {input} slot", layout=WIDE, rows=2
+        )
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")
         self.output = widgets.HTML()
         self.output_text = ""
@@ -125,9 +135,15 @@ class Playground(widgets.VBox):
         self.compare_button.on_click(lambda _: self.compare())
 
         try_tab = widgets.VBox([self.editor, widgets.HTML("<b>Input</b>"), self.input, self.run_button, self.output])
-        compare_tab = widgets.VBox([widgets.HBox([self.prompt_a, self.prompt_b]),
-                                    widgets.HBox([self.task, self.split]), widgets.HBox([self.n_examples, self.method]),
-                                    self.compare_button, self.compare_output])
+        compare_tab = widgets.VBox(
+            [
+                widgets.HBox([self.prompt_a, self.prompt_b]),
+                widgets.HBox([self.task, self.split]),
+                widgets.HBox([self.n_examples, self.method]),
+                self.compare_button,
+                self.compare_output,
+            ]
+        )
         self.tabs = widgets.Tab([try_tab, compare_tab])
         for index, title in enumerate(TAB_TITLES):
             self.tabs.set_title(index, title)  # per tab: ipywidgets 7 (Colab) ignores Tab(titles=...)
@@ -135,8 +151,12 @@ class Playground(widgets.VBox):
         super().__init__([settings, self.tabs])
 
     def _sampling(self) -> dict:
-        return dict(max_new_tokens=self.max_new_tokens.value, temperature=self.temperature.value,
-                    top_p=self.top_p.value, seed=self.seed.value)
+        return dict(
+            max_new_tokens=self.max_new_tokens.value,
+            temperature=self.temperature.value,
+            top_p=self.top_p.value,
+            seed=self.seed.value,
+        )
 
     def _show(self, area: widgets.HTML, text: str, table: str = "") -> str:
         area.value = f"<pre style='white-space: pre-wrap'>{html.escape(text)}</pre>{table}"
@@ -154,6 +174,7 @@ class Playground(widgets.VBox):
 
     def run(self) -> str:
         """Answer the input with the current prompt and settings; returns (and shows) the text."""
+
         def work():
             if not self.input.value.strip():
                 raise CourseError("The input is empty: type a review or a ticket for the {input} slot.")
@@ -163,32 +184,56 @@ class Playground(widgets.VBox):
             def show_so_far(piece):  # the answer appears as it is written, not only at the end
                 written.append(piece)
                 self._show(self.output, "".join(written) + " ▌")
-            self.answer = answer = generate(self.model, self.tokenizer, messages, on_text=show_so_far,
-                                            **self._sampling())
-            return (f"{answer.text}\n\n— {answer.prompt_tokens} prompt tokens, {answer.output_tokens} output tokens, "
-                    f"first token after {answer.first_token_seconds:.2f} s, all in {answer.seconds:.2f} s",)
+
+            self.answer = answer = generate(
+                self.model, self.tokenizer, messages, on_text=show_so_far, **self._sampling()
+            )
+            return (
+                f"{answer.text}\n\n— {answer.prompt_tokens} prompt tokens, {answer.output_tokens} output tokens, "
+                f"first token after {answer.first_token_seconds:.2f} s, all in {answer.seconds:.2f} s",
+            )
+
         self.output_text = self._guarded(self.output, work)
         return self.output_text
 
     def compare(self) -> str:
         """Score prompts A and B on the same N examples of the chosen split; returns (and shows) the text."""
+
         def work():
             patterns = {"A": self.prompt_a.pattern(), "B": self.prompt_b.pattern()}
             data = self.load(self.task.value, self.split.value)
             label = get_task(self.task.value).label_column
             sample = balanced_sample(data, min(self.n_examples.value, len(data)), label_column=label)
             options = self._sampling() if self.method.value == "generate" else {}
-            runs = [evaluate(self.model, self.tokenizer, pattern, sample, self.task.value, self.method.value,
-                             name=name, **options) for name, pattern in patterns.items()]
+            runs = [
+                evaluate(
+                    self.model,
+                    self.tokenizer,
+                    pattern,
+                    sample,
+                    self.task.value,
+                    self.method.value,
+                    name=name,
+                    **options,
+                )
+                for name, pattern in patterns.items()
+            ]
             summary = pd.concat([run[0] for run in runs], ignore_index=True)
             self.compare_results = summary
-            self.compare_paired = compare_paired(runs[1][1]["score"], runs[0][1]["score"])  # B against A, example by example
-            answers = pd.DataFrame({"expected": runs[0][1]["expected"], "answer A": runs[0][1]["answer"],
-                                    "answer B": runs[1][1]["answer"]})
+            self.compare_paired = compare_paired(
+                runs[1][1]["score"], runs[0][1]["score"]
+            )  # B against A, example by example
+            answers = pd.DataFrame(
+                {"expected": runs[0][1]["expected"], "answer A": runs[0][1]["answer"], "answer B": runs[1][1]["answer"]}
+            )
             scores = ", ".join(f"{row.pattern}: {row.accuracy:.0%}" for row in summary.itertuples())
             columns = ["pattern", "accuracy", "unparseable_rate", "latency_s", "prompt_tokens", "output_tokens"]
-            return (f"Accuracy on {len(sample)} {self.split.value} examples — {scores}\n{self.compare_paired.describe('B', 'A')}",
-                    summary[columns].round(3).to_html(index=False) + answers.to_html(index=False))
+            return (
+                f"Accuracy on {len(sample)} {self.split.value} examples — {scores}\n"
+                f"{self.compare_paired.describe('B', 'A')}",
+                summary[columns].round(3).to_html(index=False) + answers.to_html(index=False),
+            )
+
         self.compare_text = self._guarded(self.compare_output, work)
         return self.compare_text
 

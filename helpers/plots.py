@@ -1,5 +1,6 @@
 """Charts the notebooks share: next-token probabilities, loss curves (also live), compute on a log scale,
 and the prompt-pattern charts of notebook 02 (scores, ticket fields, the plateau, cost, spread)."""
+
 import io
 
 import matplotlib.pyplot as plt
@@ -38,7 +39,7 @@ def plot_loss(losses, title: str = "Training loss", ax=None, smooth: int = 20):
     ax.plot(steps, losses, color="#4c78a8", alpha=0.3, label="loss at each step")
     if len(losses) >= smooth:
         mean = np.convolve(losses, np.ones(smooth) / smooth, mode="valid")
-        ax.plot(steps[smooth - 1:], mean, color="#4c78a8", label=f"mean of the last {smooth} steps")
+        ax.plot(steps[smooth - 1 :], mean, color="#4c78a8", label=f"mean of the last {smooth} steps")
     ax.set_xlabel("training step")
     ax.set_ylabel("cross-entropy loss (nats per token)")
     ax.set_title(title)
@@ -118,8 +119,13 @@ def plot_approaches(results, title: str = "Your task: accuracy of each approach"
     _, ax = plt.subplots(figsize=(7, 0.4 * len(results) + 1.4))
     names = list(results.index)[::-1]
     rows = results.loc[names]
-    ax.barh(names, rows["accuracy"], color="#4c78a8",
-            xerr=[rows["accuracy"] - rows["low"], rows["high"] - rows["accuracy"]], capsize=3)
+    ax.barh(
+        names,
+        rows["accuracy"],
+        color="#4c78a8",
+        xerr=[rows["accuracy"] - rows["low"], rows["high"] - rows["accuracy"]],
+        capsize=3,
+    )
     for y, value in enumerate(rows["accuracy"]):
         ax.text(min(value + 0.02, 0.95), y + 0.25, f"{value:.0%}", fontsize=8)
     if chance is not None:
@@ -145,7 +151,8 @@ def plot_field_accuracy(results, title: str = "Ticket extraction: accuracy of ea
 
 
 def plot_plateau(curve, title: str = "Accuracy vs number of examples in the prompt"):
-    """Accuracy (left axis) and prompt tokens (right axis) against k, from a table with columns k, accuracy, prompt_tokens."""
+    """Accuracy (left axis) and prompt tokens (right axis) against k, from a table with columns k, accuracy,
+    prompt_tokens."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
     for method, rows in curve.groupby("method", sort=False):
         ax.plot(rows["k"], rows["accuracy"], marker="o", label=f"accuracy ({method})")
@@ -174,8 +181,13 @@ def plot_accuracy_vs_tokens(results, title: str = "What accuracy costs: accuracy
     for members in near_groups(tokens, accuracy):
         x, y = tokens[members[0]], accuracy[members[0]]
         height = round(y, 2)
-        ax.annotate(",".join(str(i + 1) for i in members), (x, y), textcoords="offset points",
-                    xytext=(4, -11 if below.get(height) else 4), fontsize=8)
+        ax.annotate(
+            ",".join(str(i + 1) for i in members),
+            (x, y),
+            textcoords="offset points",
+            xytext=(4, -11 if below.get(height) else 4),
+            fontsize=8,
+        )
         below[height] = not below.get(height)
     key = "\n".join(f"{i + 1:>2}  {label}" for i, label in enumerate(_pattern_labels(results)))
     ax.text(1.03, 1.0, key, transform=ax.transAxes, va="top", fontsize=7, family="monospace")
@@ -191,8 +203,15 @@ def near_groups(tokens, accuracy, log_gap: float = 0.06, accuracy_gap: float = 0
     """Indices of points close enough on the chart to share a label (within a gap on both axes)."""
     groups = []
     for i in sorted(range(len(tokens)), key=lambda i: (tokens[i], accuracy[i])):
-        home = next((g for g in groups if abs(np.log10(tokens[i] / tokens[g[0]])) < log_gap
-                     and abs(accuracy[i] - accuracy[g[0]]) < accuracy_gap), None)
+        home = next(
+            (
+                g
+                for g in groups
+                if abs(np.log10(tokens[i] / tokens[g[0]])) < log_gap
+                and abs(accuracy[i] - accuracy[g[0]]) < accuracy_gap
+            ),
+            None,
+        )
         if home is None:
             groups.append([i])
         else:
@@ -226,14 +245,25 @@ def plot_head_to_head(results, title: str = "Head-to-head on the same test examp
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.8))
     names = list(results.index)
     colours = [f"C{i}" for i in range(len(names))]
-    panels = [("accuracy", "accuracy (share correct)"), (None, "same answer (share of examples' variants)"),
-              ("latency_s", "seconds per request (this machine)"), ("dollars_per_1000_requests", "$ per 1,000 requests")]
+    panels = [
+        ("accuracy", "accuracy (share correct)"),
+        (None, "same answer (share of examples' variants)"),
+        ("latency_s", "seconds per request (this machine)"),
+        ("dollars_per_1000_requests", "$ per 1,000 requests"),
+    ]
     x = np.arange(len(names))
     for ax, (column, label) in zip(axes, panels):
         if column is None:  # consistency: two bars per approach (an approach without a measure shows none)
             ax.bar(x - 0.2, results["paraphrase_agreement"].fillna(0), 0.4, color=colours, label="over wordings")
-            ax.bar(x + 0.2, results["seed_agreement"].fillna(0), 0.4, color=colours, alpha=0.5, hatch="//",
-                   label="over sampling seeds")
+            ax.bar(
+                x + 0.2,
+                results["seed_agreement"].fillna(0),
+                0.4,
+                color=colours,
+                alpha=0.5,
+                hatch="//",
+                label="over sampling seeds",
+            )
             ax.set_ylim(0, 1.05)
             ax.legend(fontsize=8, loc="lower right")
             ax.set_title("consistency")
@@ -243,9 +273,17 @@ def plot_head_to_head(results, title: str = "Head-to-head on the same test examp
             if column == "accuracy":
                 ax.set_ylim(0, 1.05)
                 if {"accuracy_low", "accuracy_high"} <= set(results.columns):
-                    ax.errorbar(x, results["accuracy"], fmt="none", ecolor="black", capsize=3,
-                                yerr=[results["accuracy"] - results["accuracy_low"],
-                                      results["accuracy_high"] - results["accuracy"]])
+                    ax.errorbar(
+                        x,
+                        results["accuracy"],
+                        fmt="none",
+                        ecolor="black",
+                        capsize=3,
+                        yerr=[
+                            results["accuracy"] - results["accuracy_low"],
+                            results["accuracy_high"] - results["accuracy"],
+                        ],
+                    )
                 if "run_scores" in results:
                     for i, runs in enumerate(results["run_scores"]):
                         if len(runs) > 1:
@@ -269,8 +307,14 @@ def plot_recipe_search(search, title: str = "Choosing each fine-tune's recipe on
         for rate, runs in rows.groupby("learning_rate"):
             ax.plot(runs["passes"], runs["validation_accuracy"], marker="o", label=f"learning rate {rate:g}")
         best = rows.loc[rows["validation_accuracy"].idxmax()]
-        ax.scatter([best["passes"]], [best["validation_accuracy"]], s=120, facecolors="none", edgecolors="black",
-                   label="chosen")
+        ax.scatter(
+            [best["passes"]],
+            [best["validation_accuracy"]],
+            s=120,
+            facecolors="none",
+            edgecolors="black",
+            label="chosen",
+        )
         ax.set_xticks(sorted(rows["passes"].unique()))
         ax.set_xlabel("passes over the training examples")
         ax.set_title({"lora": "LoRA", "full": "full fine-tune"}.get(kind, kind))
@@ -290,8 +334,15 @@ def plot_shortcut(table, title: str = "With and without the cue"):
     x = np.arange(len(approaches))
     for i, subset in enumerate(subsets):
         rows = table[table["subset"] == subset].set_index("approach").loc[approaches]
-        ax.bar(x + (i - 0.5) * 0.4, rows["accuracy"], 0.4, label=f"{subset} (n={rows['n'].iloc[0]})",
-               yerr=[rows["accuracy"] - rows["low"], rows["high"] - rows["accuracy"]], capsize=3, alpha=1 - 0.4 * i)
+        ax.bar(
+            x + (i - 0.5) * 0.4,
+            rows["accuracy"],
+            0.4,
+            label=f"{subset} (n={rows['n'].iloc[0]})",
+            yerr=[rows["accuracy"] - rows["low"], rows["high"] - rows["accuracy"]],
+            capsize=3,
+            alpha=1 - 0.4 * i,
+        )
     ax.set_xticks(x, approaches, rotation=20, ha="right", fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("accuracy (95% interval)")
@@ -300,8 +351,13 @@ def plot_shortcut(table, title: str = "With and without the cue"):
     return ax
 
 
-def plot_crossover(table, point=None, title: str = "Where fine-tuning overtakes prompting", chance: float | None = None,
-                   ceiling: float | None = None):
+def plot_crossover(
+    table,
+    point=None,
+    title: str = "Where fine-tuning overtakes prompting",
+    chance: float | None = None,
+    ceiling: float | None = None,
+):
     """Accuracy against labelled examples used, in the prompt, as fine-tuning data and (if measured) by the classical
     baseline, on one chart; zero-shot sits at 0.
 
@@ -312,10 +368,17 @@ def plot_crossover(table, point=None, title: str = "Where fine-tuning overtakes 
     fig, ax = plt.subplots(figsize=(8, 4.2))
     for (method, rows), marker in zip(table.groupby("method", sort=True), "os^Dv"):
         rows = rows.sort_values("labelled_examples")
-        line, = ax.plot(rows["labelled_examples"], rows["accuracy"], marker=marker, label=method)
+        (line,) = ax.plot(rows["labelled_examples"], rows["accuracy"], marker=marker, label=method)
         if {"accuracy_low", "accuracy_high"} <= set(rows.columns):
-            ax.errorbar(rows["labelled_examples"], rows["accuracy"], fmt="none", ecolor=line.get_color(), alpha=0.5,
-                        yerr=[rows["accuracy"] - rows["accuracy_low"], rows["accuracy_high"] - rows["accuracy"]], capsize=3)
+            ax.errorbar(
+                rows["labelled_examples"],
+                rows["accuracy"],
+                fmt="none",
+                ecolor=line.get_color(),
+                alpha=0.5,
+                yerr=[rows["accuracy"] - rows["accuracy_low"], rows["accuracy_high"] - rows["accuracy"]],
+                capsize=3,
+            )
         if method == "best prompt":
             for x, y, tokens in zip(rows["labelled_examples"], rows["accuracy"], rows["prompt_tokens"]):
                 ax.annotate(f"{tokens:.0f} tok", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=7)
@@ -324,7 +387,9 @@ def plot_crossover(table, point=None, title: str = "Where fine-tuning overtakes 
     if chance is not None:
         ax.axhline(chance, color="black", linestyle=":", linewidth=1, label=f"chance ({chance:.0%})")
     if ceiling is not None:
-        ax.axhline(ceiling, color="green", linestyle="-.", linewidth=1, label=f"one rater vs the others ({ceiling:.0%})")
+        ax.axhline(
+            ceiling, color="green", linestyle="-.", linewidth=1, label=f"one rater vs the others ({ceiling:.0%})"
+        )
     ax.set_xscale("symlog", linthresh=1)
     largest = table["labelled_examples"].max()
     ax.set_xlim(-0.3, largest * 1.6)  # no negative counts; room for the largest point's marker
@@ -351,8 +416,9 @@ def plot_versatility(table, title: str = "Swiss army knife vs scalpel"):
 
 def plot_iteration(table, title: str = "Prompt, fine-tune, then prompt the fine-tuned model"):
     """Horizontal bars of accuracy, one per row of `helpers.variations.iteration(...)`, in order, top to bottom."""
-    labels = [f"{r.step}: {r.model}, {r.variation}" + (f", {r.shots} examples" if r.shots else "")
-              for r in table.itertuples()]
+    labels = [
+        f"{r.step}: {r.model}, {r.variation}" + (f", {r.shots} examples" if r.shots else "") for r in table.itertuples()
+    ]
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(table) + 1.4))
     y = np.arange(len(table))[::-1]
     ax.barh(y, table["accuracy"], color=["C0" if m == "base" else "C1" for m in table["model"]])
@@ -375,7 +441,7 @@ def plot_loss_curves(curves: dict, title: str = "Training loss", smooth: int = 1
         ax.plot(steps, losses, color=color, alpha=0.25)
         window = max(1, min(smooth, len(losses)))
         mean = np.convolve(losses, np.ones(window) / window, mode="valid")
-        ax.plot(steps[window - 1:], mean, color=color, label=f"{name} (mean of {window} steps)")
+        ax.plot(steps[window - 1 :], mean, color=color, label=f"{name} (mean of {window} steps)")
     ax.set_xlabel("training step")
     ax.set_ylabel("cross-entropy loss on the answer tokens (nats per token)")
     ax.set_title(title)
@@ -403,8 +469,12 @@ def plot_confusion(details, labels, title: str = "Confusion matrix", ax=None):
     return ax
 
 
-def plot_learning_curve(curve, baselines: dict | None = None, title: str = "How much data does fine-tuning need?",
-                        ylabel: str = "accuracy on the test reviews"):
+def plot_learning_curve(
+    curve,
+    baselines: dict | None = None,
+    title: str = "How much data does fine-tuning need?",
+    ylabel: str = "accuracy on the test reviews",
+):
     """Test accuracy against the number of training examples (log scale), with flat lines for baselines; a `TF-IDF`
     column (the classical classifier on the same examples) is drawn as a second curve."""
     fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -453,8 +523,15 @@ def plot_size_curve(table, title: str = "Accuracy on the probe against model siz
     fig, ax = plt.subplots(figsize=(7, 4))
     for i, (pattern, rows) in enumerate(table.groupby("pattern", sort=False)):
         intervals = np.array([accuracy_interval(scores)[1:] for scores in rows["scores"]])
-        ax.errorbar(rows["parameters"], rows["accuracy"], yerr=[rows["accuracy"] - intervals[:, 0], intervals[:, 1] - rows["accuracy"]],
-                    marker="o", capsize=3, color=f"C{i}", label=pattern)
+        ax.errorbar(
+            rows["parameters"],
+            rows["accuracy"],
+            yerr=[rows["accuracy"] - intervals[:, 0], intervals[:, 1] - rows["accuracy"]],
+            marker="o",
+            capsize=3,
+            color=f"C{i}",
+            label=pattern,
+        )
     for _, row in table.drop_duplicates("model").iterrows():
         ax.annotate(row["model"], (row["parameters"], 1.02), ha="center", fontsize=8)
     ax.set_xscale("log")

@@ -6,6 +6,7 @@ The corpus is the reference documentation inside every Python installation
 English prose and code. One topic in ten is held out, always the same ones, so
 the model is measured on text it never trained on.
 """
+
 import math
 import re
 import time
@@ -25,6 +26,7 @@ SMOLLM2_135M_TRAINING_TOKENS = 2e12  # published: Allal et al. 2025, "SmolLM2: W
 def load_corpus(split: str = "train") -> str:
     """The Python reference docs as one string: 'train' (9 topics in 10) or 'held_out' (the rest)."""
     from pydoc_data.topics import topics
+
     if split not in ("train", "held_out"):
         raise CourseError(f"Unknown corpus split {split!r}: use 'train' or 'held_out'.")
     names = sorted(topics)
@@ -38,6 +40,7 @@ class CharTokenizer:
     The vocabulary is every character of the text it is built from, plus one
     `UNKNOWN` token (id 0) that stands for any character it has never seen.
     """
+
     UNKNOWN = "�"
 
     def __init__(self, text: str):
@@ -64,6 +67,7 @@ class CharTokenizer:
 @dataclass
 class TrainingRun:
     """What a training run leaves behind: the loss after every step and text sampled at checkpoints."""
+
     losses: list[float] = field(default_factory=list)
     samples: dict[int, str] = field(default_factory=dict)  # step -> generated text
     tokens_seen: int = 0
@@ -78,8 +82,8 @@ class TrainingRun:
 def random_batch(ids: torch.Tensor, batch_size: int, block_size: int, generator: torch.Generator):
     """`batch_size` random windows of the text, and the same windows shifted by one: the next tokens."""
     starts = torch.randint(len(ids) - block_size, (batch_size,), generator=generator)
-    x = torch.stack([ids[s:s + block_size] for s in starts.tolist()])
-    y = torch.stack([ids[s + 1:s + block_size + 1] for s in starts.tolist()])
+    x = torch.stack([ids[s : s + block_size] for s in starts.tolist()])
+    y = torch.stack([ids[s + 1 : s + block_size + 1] for s in starts.tolist()])
     return x, y
 
 
@@ -92,8 +96,9 @@ def learning_rate_at(step: int, steps: int, peak: float) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def sample_text(model, tokenizer: CharTokenizer, length: int = 200, prompt: str = "The ",
-                temperature: float = 0.8, seed: int = 0) -> str:
+def sample_text(
+    model, tokenizer: CharTokenizer, length: int = 200, prompt: str = "The ", temperature: float = 0.8, seed: int = 0
+) -> str:
     """Let the model write `length` characters after `prompt` (seeded, so the same weights write the same text)."""
     generator = torch.Generator().manual_seed(seed)
     idx = torch.tensor([tokenizer.encode(prompt)])
@@ -101,12 +106,23 @@ def sample_text(model, tokenizer: CharTokenizer, length: int = 200, prompt: str 
     model.eval()
     out = model.generate(idx, length, temperature=temperature, generator=generator)
     model.train(was_training)
-    return tokenizer.decode(out[0, idx.shape[1]:])
+    return tokenizer.decode(out[0, idx.shape[1] :])
 
 
-def train(model, ids: torch.Tensor, *, steps: int, batch_size: int = 32, learning_rate: float = 3e-3,
-          seed: int = 0, tokenizer: CharTokenizer | None = None, sample_at=(), callback=None,
-          callback_every: int = 10, progress: bool = True) -> TrainingRun:
+def train(
+    model,
+    ids: torch.Tensor,
+    *,
+    steps: int,
+    batch_size: int = 32,
+    learning_rate: float = 3e-3,
+    seed: int = 0,
+    tokenizer: CharTokenizer | None = None,
+    sample_at=(),
+    callback=None,
+    callback_every: int = 10,
+    progress: bool = True,
+) -> TrainingRun:
     """Train `model` to predict the next token of random windows of `ids`, for `steps` steps.
 
     tokenizer, sample_at: at these step numbers, save a text sample (needs the tokenizer).
@@ -170,6 +186,8 @@ def samples_table(run: TrainingRun, vocabulary: set[str]) -> pd.DataFrame:
 
 def compute_table(models: dict[str, tuple[float, float]]) -> pd.DataFrame:
     """One row per model from `{name: (parameters, training tokens)}`, with FLOPs ≈ 6·N·D."""
-    rows = [{"model": name, "parameters": float(n), "training tokens": float(d), "FLOPs (6·N·D)": training_flops(n, d)}
-            for name, (n, d) in models.items()]
+    rows = [
+        {"model": name, "parameters": float(n), "training tokens": float(d), "FLOPs (6·N·D)": training_flops(n, d)}
+        for name, (n, d) in models.items()
+    ]
     return pd.DataFrame(rows).set_index("model")

@@ -12,6 +12,7 @@ versions, and a fingerprint of what defines the experiments: data, prompts, sett
 The notebooks show their own run beside the reference and draw conclusions from the larger of the two:
 a full-size run of your own, or else the reference.
 """
+
 import hashlib
 import json
 from dataclasses import asdict, replace
@@ -40,7 +41,7 @@ PROVENANCE = "provenance.json"
 REFERENCE_VERSION = 4
 HEAD_TO_HEADS = ("reviews", "synthetic_reviews", "tickets")
 CROSSOVER_SIZES = (32, 64)  # labelled examples below the head-to-head's own, for the learning curve (reviews)
-ITERATION_TEST = 200        # test reviews the hybrid path's variations are asked on (by the base and every fine-tune)
+ITERATION_TEST = 200  # test reviews the hybrid path's variations are asked on (by the base and every fine-tune)
 
 
 def settings(task: str, model_id: str | None = None) -> Settings:
@@ -77,6 +78,7 @@ def shipped() -> dict[str, Path]:
 
 # --- The fingerprint: what defines the experiments ---------------------------------------------------
 
+
 def _model_digest(model_id: str) -> str:
     if model_id != PACKAGED_MODEL:
         return model_id  # a hub id: its name is all there is to hash without the network
@@ -106,14 +108,20 @@ def fingerprint(model_id: str | None = None) -> str:
     digest = hashlib.sha256(f"reference {REFERENCE_VERSION} {ARCHIVE_SHA256}".encode())
     for path in data_files(("probe", "reviews", "synthetic_reviews", "tickets", "replies")):
         digest.update(path.name.encode() + path.read_bytes())
-    definition = {"settings": {task: asdict(settings(task, model_id)) for task in HEAD_TO_HEADS},
-                  "crossover": CROSSOVER_SIZES, "iteration": ITERATION_TEST, "style": asdict(style_settings(model_id)),
-                  "prompts": _rendered_prompts(), "model": _model_digest(model_id or default_model_id())}
+    definition = {
+        "settings": {task: asdict(settings(task, model_id)) for task in HEAD_TO_HEADS},
+        "crossover": CROSSOVER_SIZES,
+        "iteration": ITERATION_TEST,
+        "style": asdict(style_settings(model_id)),
+        "prompts": _rendered_prompts(),
+        "model": _model_digest(model_id or default_model_id()),
+    }
     digest.update(json.dumps(definition, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:16]
 
 
 # --- Writing and reading results/ ----------------------------------------------------------------------
+
 
 def write_table(name: str, table: pd.DataFrame, folder: Path = RESULTS_DIR) -> Path:
     """Write `folder/name.csv` in one step (a reader never sees half of it)."""
@@ -126,7 +134,9 @@ def write_table(name: str, table: pd.DataFrame, folder: Path = RESULTS_DIR) -> P
 def read_table(name: str, folder: Path = RESULTS_DIR) -> pd.DataFrame:
     path = folder / f"{name}.csv"
     if not path.exists():
-        raise CourseError(f"The reference has no {path.name} ({folder}): run `python benchmarks/reference.py` to measure it.")
+        raise CourseError(
+            f"The reference has no {path.name} ({folder}): run `python benchmarks/reference.py` to measure it."
+        )
     return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
@@ -138,8 +148,10 @@ def provenance(folder: Path = RESULTS_DIR) -> dict:
     try:
         record = json.loads(path.read_text())
     except (ValueError, UnicodeDecodeError) as error:
-        raise CourseError(f"{path} is damaged ({type(error).__name__}): restore it with `git checkout {path}` or measure "
-                          "again with `python benchmarks/reference.py`.") from None
+        raise CourseError(
+            f"{path} is damaged ({type(error).__name__}): restore it with `git checkout {path}` or measure "
+            "again with `python benchmarks/reference.py`."
+        ) from None
     if not isinstance(record, dict):
         raise CourseError(f"{path} is damaged (not a JSON object): restore it with `git checkout {path}`.")
     return record
@@ -147,8 +159,11 @@ def provenance(folder: Path = RESULTS_DIR) -> dict:
 
 def file_digests(folder: Path = RESULTS_DIR) -> dict[str, str]:
     """The SHA-256 of every file the reference wrote in `folder` (all but the provenance, which records them)."""
-    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(folder.iterdir())
-            if path.is_file() and path.name != PROVENANCE}
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name != PROVENANCE
+    }
 
 
 def edited_files(folder: Path = RESULTS_DIR) -> list[str]:
@@ -160,7 +175,9 @@ def edited_files(folder: Path = RESULTS_DIR) -> list[str]:
 def write_provenance(record: dict, folder: Path = RESULTS_DIR) -> None:
     """The provenance, with the digest of every other file in `folder` (written last, after them)."""
     folder.mkdir(parents=True, exist_ok=True)
-    write_text(folder / PROVENANCE, json.dumps({**record, "files": file_digests(folder)}, indent=2, sort_keys=True) + "\n")
+    write_text(
+        folder / PROVENANCE, json.dumps({**record, "files": file_digests(folder)}, indent=2, sort_keys=True) + "\n"
+    )
 
 
 def per_example(table: pd.DataFrame, keys: list[str], lists: tuple[str, ...]) -> pd.DataFrame:
@@ -177,8 +194,10 @@ def per_run_example(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     rows = []
     for _, row in table.iterrows():
         for run, scores in enumerate(row["run_scores"]):
-            rows += [{**{key: row[key] for key in keys}, "run": run, "example": i, "score": score}
-                     for i, score in enumerate(scores)]
+            rows += [
+                {**{key: row[key] for key in keys}, "run": run, "example": i, "score": score}
+                for i, score in enumerate(scores)
+            ]
     return pd.DataFrame(rows)
 
 
@@ -205,8 +224,12 @@ def head_to_head(task: str, folder: Path = RESULTS_DIR) -> dict:
     summary["scores"] = run_scores.map(lambda runs: list(np.mean(runs, axis=0)))
     summary["predictions"] = first["prediction"].map(lambda values: ["unparsed" if v != v else str(v) for v in values])
     summary["agreement_scores"] = first["agreement"].map(lambda values: [v for v in values if v == v])  # subset only
-    return {"results": summary, "candidates": read_table(f"{task}_prompt_choice", folder),
-            "search": read_table(f"{task}_recipe_search", folder), "settings": settings(task)}
+    return {
+        "results": summary,
+        "candidates": read_table(f"{task}_prompt_choice", folder),
+        "search": read_table(f"{task}_recipe_search", folder),
+        "settings": settings(task),
+    }
 
 
 def crossover(folder: Path = RESULTS_DIR) -> pd.DataFrame:
@@ -225,9 +248,14 @@ def versatility(folder: Path = RESULTS_DIR) -> dict:
     nested = {}
     for (model, measure), scores in runs.items():
         nested.setdefault(model, {})[measure] = scores
-    return {"table": read_table("versatility", folder).set_index("model"),
-            "probe": {model: rows.drop(columns="model").reset_index(drop=True) for model, rows in probe.groupby("model", sort=False)},
-            "runs": nested}
+    return {
+        "table": read_table("versatility", folder).set_index("model"),
+        "probe": {
+            model: rows.drop(columns="model").reset_index(drop=True)
+            for model, rows in probe.groupby("model", sort=False)
+        },
+        "runs": nested,
+    }
 
 
 def injection(folder: Path = RESULTS_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -250,10 +278,16 @@ def house_style(folder: Path = RESULTS_DIR) -> dict:
     summary["run_scores"] = _run_scores(examples, ["approach"])
     summary["scores"] = summary["run_scores"].map(lambda runs: list(np.mean(runs, axis=0)))
     first = _lists(examples[examples["run"] == 0], ["approach"], ("reply",)).set_index("approach")
-    replies = {approach: [text if isinstance(text, str) else "" for text in texts]  # an empty reply reads back as NaN
-               for approach, texts in first["reply"].items()}
-    return {"results": summary, "replies": replies, "choice": read_table("house_style_choice", folder),
-            "tickets": read_table("house_style_tickets", folder)["text"].tolist()}
+    replies = {
+        approach: [text if isinstance(text, str) else "" for text in texts]  # an empty reply reads back as NaN
+        for approach, texts in first["reply"].items()
+    }
+    return {
+        "results": summary,
+        "replies": replies,
+        "choice": read_table("house_style_choice", folder),
+        "tickets": read_table("house_style_tickets", folder)["text"].tolist(),
+    }
 
 
 def human_agreement(folder: Path = RESULTS_DIR) -> pd.DataFrame:
@@ -273,67 +307,118 @@ def summary(folder: Path = RESULTS_DIR) -> str:
     from .crossover import crossover_point
     from .evaluation import hijacked_flags
     from .statistics import compare_methods, format_accuracy
+
     record = provenance(folder)
-    lines = ["# The reference run", "",
-             f"Measured with `{record['command']}` on {record['date']} ({record['machine']['summary']}, "
-             f"torch {record['versions']['torch']}, transformers {record['versions']['transformers']}, "
-             f"peft {record['versions']['peft']}), model {record.get('model', short_name(PACKAGED_MODEL))}, "
-             f"commit {record['commit']}, in {record['wall_seconds'] / 60:.0f} minutes "
-             f"(per step: {', '.join(f'{name} {seconds / 60:.0f} min' for name, seconds in record['step_seconds'].items())}). "
-             "Every answer is in the CSV files beside this one; `helpers.reference` reads them. This page is written "
-             "by the script from those files. Every finding holds for this model, at this size, on these data.", ""]
+    lines = [
+        "# The reference run",
+        "",
+        f"Measured with `{record['command']}` on {record['date']} ({record['machine']['summary']}, "
+        f"torch {record['versions']['torch']}, transformers {record['versions']['transformers']}, "
+        f"peft {record['versions']['peft']}), model {record.get('model', short_name(PACKAGED_MODEL))}, "
+        f"commit {record['commit']}, in {record['wall_seconds'] / 60:.0f} minutes "
+        f"(per step: {', '.join(f'{name} {s / 60:.0f} min' for name, s in record['step_seconds'].items())}). "
+        "Every answer is in the CSV files beside this one; `helpers.reference` reads them. This page is written "
+        "by the script from those files. Every finding holds for this model, at this size, on these data.",
+        "",
+    ]
     agreement = human_agreement(folder)
     for task in HEAD_TO_HEADS:
         run = head_to_head(task, folder)
         results, n = run["results"], sample_size(run)
-        lines += [f"## {task.replace('_', ' ').capitalize()}: {n} test examples", "",
-                  "| approach | accuracy (95% interval over examples and runs; runs' spread) | chosen on validation |",
-                  "|---|---|---|"]
+        lines += [
+            f"## {task.replace('_', ' ').capitalize()}: {n} test examples",
+            "",
+            "| approach | accuracy (95% interval over examples and runs; runs' spread) | chosen on validation |",
+            "|---|---|---|",
+        ]
         for approach, row in results.iterrows():
-            chosen = (f"{row['prompt']} ({row['validation_accuracy']:.0%} on validation)" if row["family"] == "prompting"
-                      else f"learning rate {row['learning_rate']:g}, {row['passes']:.0f} passes "
-                           f"({row['validation_accuracy']:.0%} on validation)" if row["family"] != "classical"
-                      else f"{row['validation_accuracy']:.0%} on validation")
+            chosen = (
+                f"{row['prompt']} ({row['validation_accuracy']:.0%} on validation)"
+                if row["family"] == "prompting"
+                else f"learning rate {row['learning_rate']:g}, {row['passes']:.0f} passes "
+                f"({row['validation_accuracy']:.0%} on validation)"
+                if row["family"] != "classical"
+                else f"{row['validation_accuracy']:.0%} on validation"
+            )
             lines.append(f"| {approach} | {format_runs(row['run_scores'])} | {chosen} |")
         if task == "reviews":
-            lines += ["", f"Human agreement on these sentences (one rater against the others' mean): "
-                          f"{format_accuracy(agreement['agreement'])}."]
+            lines += [
+                "",
+                f"Human agreement on these sentences (one rater against the others' mean): "
+                f"{format_accuracy(agreement['agreement'])}.",
+            ]
         lines += [""] + [f"- {comparison.describe(a, b)}" for a, b, comparison in family_verdicts(results)] + [""]
     table = shortcut(folder)
-    lines += ["## Shortcut: made-up reviews with and without a closing bottom line", "",
-              "| approach | with a bottom line | without |", "|---|---|---|"]
+    lines += [
+        "## Shortcut: made-up reviews with and without a closing bottom line",
+        "",
+        "| approach | with a bottom line | without |",
+        "|---|---|---|",
+    ]
     for approach, rows in table.groupby("approach", sort=False):
-        cells = {row["subset"]: f"{row['accuracy']:.0%} ({row['low']:.0%}-{row['high']:.0%}, n={row['n']})"
-                 for _, row in rows.iterrows()}
+        cells = {
+            row["subset"]: f"{row['accuracy']:.0%} ({row['low']:.0%}-{row['high']:.0%}, n={row['n']})"
+            for _, row in rows.iterrows()
+        }
         lines.append(f"| {approach} | {cells.get('with a bottom line', '—')} | {cells.get('without', '—')} |")
     crossing = crossover(folder)
     point = crossover_point(crossing)
-    lines += ["", "## Labelled examples: in the prompt or as training data (reviews)", "",
-              "| method | labelled examples | accuracy |", "|---|---|---|"]
-    lines += [f"| {row['method']} | {row['labelled_examples']} | {format_runs(row['run_scores'])} |"
-              for _, row in crossing.iterrows()]
-    lines += ["", f"Fine-tuning beat every prompt that could use as many examples from {point} labelled examples on."
-              if point is not None else "Fine-tuning did not clearly beat the prompts at any size measured.", ""]
+    lines += [
+        "",
+        "## Labelled examples: in the prompt or as training data (reviews)",
+        "",
+        "| method | labelled examples | accuracy |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {row['method']} | {row['labelled_examples']} | {format_runs(row['run_scores'])} |"
+        for _, row in crossing.iterrows()
+    ]
+    lines += [
+        "",
+        f"Fine-tuning beat every prompt that could use as many examples from {point} labelled examples on."
+        if point is not None
+        else "Fine-tuning did not clearly beat the prompts at any size measured.",
+        "",
+    ]
     runs = versatility(folder)["runs"]
     base, tuned = list(runs)
     lines += ["## Versatility: what specialising cost", ""]
-    lines += [f"- {measure}: {compare_methods(runs[tuned][measure], runs[base][measure]).describe(tuned, base)}"
-              for measure in runs[base]]
+    lines += [
+        f"- {measure}: {compare_methods(runs[tuned][measure], runs[base][measure]).describe(tuned, base)}"
+        for measure in runs[base]
+    ]
     style = house_style(folder)["results"]
-    lines += ["", "## House style: replies to tickets (notebook 07)", "",
-              "| approach | style score (95% interval) | all the rules |", "|---|---|---|"]
-    lines += [f"| {approach} | {format_runs(row['run_scores'])} | {row['all_rules']:.0%} |" for approach, row in style.iterrows()]
+    lines += [
+        "",
+        "## House style: replies to tickets (notebook 07)",
+        "",
+        "| approach | style score (95% interval) | all the rules |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {approach} | {format_runs(row['run_scores'])} | {row['all_rules']:.0%} |"
+        for approach, row in style.iterrows()
+    ]
     summary_table, examples = injection(folder)
     flags = hijacked_flags(examples)
-    lines += ["", "## Prompt injection: answers moved to the attacker's label, and the task", "",
-              "| condition | method | hijacked | task accuracy | unparseable |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Prompt injection: answers moved to the attacker's label, and the task",
+        "",
+        "| condition | method | hijacked | task accuracy | unparseable |",
+        "|---|---|---|---|---|",
+    ]
     for _, row in summary_table.iterrows():
-        lines.append(f"| {row['pattern']} | {row['method']} | {format_accuracy(flags[row['pattern'], row['method']])} | "
-                     f"{row['accuracy']:.0%} | {row['unparseable_rate']:.0%} |")
+        lines.append(
+            f"| {row['pattern']} | {row['method']} | {format_accuracy(flags[row['pattern'], row['method']])} | "
+            f"{row['accuracy']:.0%} | {row['unparseable_rate']:.0%} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 # --- Side by side, and which to conclude from --------------------------------------------------------
+
 
 def sample_size(run) -> int:
     """How many examples a result measured (yours or the reference's): test examples per approach of a
@@ -351,8 +436,10 @@ def larger(mine, reference, what: str = "test examples", folder: Path = RESULTS_
     n_mine, n_reference = sample_size(mine), sample_size(reference)
     if n_mine >= n_reference:
         return mine, f"Conclusions come from this run ({n_mine} {what}; the reference has {n_reference})."
-    return reference, (f"This run measured {n_mine} {what}: too few to conclude from. Conclusions come "
-                       f"from the reference run ({n_reference} {what}, {where(folder)}).")
+    return reference, (
+        f"This run measured {n_mine} {what}: too few to conclude from. Conclusions come "
+        f"from the reference run ({n_reference} {what}, {where(folder)})."
+    )
 
 
 def where(folder: Path = RESULTS_DIR) -> str:
@@ -364,14 +451,20 @@ def where(folder: Path = RESULTS_DIR) -> str:
 def side_by_side(mine: pd.DataFrame, reference: pd.DataFrame, mine_name: str = "this run") -> pd.DataFrame:
     """Accuracy of each approach with its 95% interval, n and runs: your run next to the reference (a dash where
     your run did not measure an approach)."""
-    return pd.DataFrame({mine_name: mine["run_scores"].map(format_runs),
-                         "reference": reference["run_scores"].map(format_runs)}).loc[list(reference.index)].fillna("—")
+    return (
+        pd.DataFrame(
+            {mine_name: mine["run_scores"].map(format_runs), "reference": reference["run_scores"].map(format_runs)}
+        )
+        .loc[list(reference.index)]
+        .fillna("—")
+    )
 
 
 def every_model(task: str) -> pd.DataFrame:
     """Every shipped reference's head-to-head of `task` side by side: one column per model (`shipped`)."""
-    columns = {name: head_to_head(task, folder)["results"]["run_scores"].map(format_runs)
-               for name, folder in shipped().items()}
+    columns = {
+        name: head_to_head(task, folder)["results"]["run_scores"].map(format_runs) for name, folder in shipped().items()
+    }
     return pd.DataFrame(columns).fillna("—")
 
 
@@ -379,6 +472,7 @@ def consistent_with(quick_scores, reference_scores) -> bool:
     """Whether a quick run's accuracy lies within the reference's 95% interval widened by the quick run's own:
     what a working pipeline measuring the same thing on fewer examples should show (chance rarely fails it)."""
     from .statistics import accuracy_interval
+
     quick, quick_low, quick_high = accuracy_interval(quick_scores)
     _, low, high = accuracy_interval(reference_scores)
     # below the reference, the quick run's upward margin counts; above it, its downward one

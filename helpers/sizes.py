@@ -9,14 +9,18 @@ Each pattern is a list of chat messages: the question alone ("zero-shot"), or th
 reads the same conversation written out as plain text ("Q: ... A: ..."), the way base models were asked before
 chat templates. One table row per (model, pattern): parameters, n, accuracy and the per-question `scores`.
 """
+
 import pandas as pd
 import torch
 
 from .data import probe_is_correct
 from .generation import generate_batch
 
-SHOTS = (("What colour is a ripe banana?", "Yellow"), ("How many days are in a week?", "7"),
-         ("What is the opposite of 'hot'? Answer with one word.", "Cold"))
+SHOTS = (
+    ("What colour is a ripe banana?", "Yellow"),
+    ("How many days are in a week?", "7"),
+    ("What is the opposite of 'hot'? Answer with one word.", "Cold"),
+)
 PATTERNS = ("zero-shot", "3-shot")
 
 
@@ -29,7 +33,9 @@ def probe_messages(question: str, pattern: str) -> list[dict]:
 
 def chat_answerer(model, tokenizer, max_new_tokens: int = 24):
     """answer(list of message lists) -> list of answer texts, greedy, through the model's chat template."""
-    return lambda conversations: [a.text for a in generate_batch(model, tokenizer, conversations, max_new_tokens=max_new_tokens)]
+    return lambda conversations: [
+        a.text for a in generate_batch(model, tokenizer, conversations, max_new_tokens=max_new_tokens)
+    ]
 
 
 def as_plain_text(messages: list[dict]) -> str:
@@ -39,14 +45,16 @@ def as_plain_text(messages: list[dict]) -> str:
 
 def text_answerer(model, char_tokenizer, max_characters: int = 40):
     """answer(...) for a character-level model such as notebook 01's tiny GPT: greedy, the first line it writes."""
+
     def answer(conversations):
         answers = []
         for messages in conversations:
             ids = torch.tensor([char_tokenizer.encode(as_plain_text(messages))])
             with torch.no_grad():
-                written = model.generate(ids, max_characters, temperature=0)[0, ids.shape[1]:]
+                written = model.generate(ids, max_characters, temperature=0)[0, ids.shape[1] :]
             answers.append(char_tokenizer.decode(written).strip().split("\n")[0])
         return answers
+
     return answer
 
 
@@ -59,6 +67,15 @@ def size_curve(models: dict, probe: pd.DataFrame) -> pd.DataFrame:
         for pattern in PATTERNS:
             answers = answer([probe_messages(question, pattern) for question in probe["question"]])
             scores = [float(probe_is_correct(text, accepted)) for text, accepted in zip(answers, probe["answers"])]
-            rows.append({"model": name, "parameters": int(parameters), "pattern": pattern, "n": len(scores),
-                         "accuracy": sum(scores) / len(scores), "scores": scores, "answers": answers})
+            rows.append(
+                {
+                    "model": name,
+                    "parameters": int(parameters),
+                    "pattern": pattern,
+                    "n": len(scores),
+                    "accuracy": sum(scores) / len(scores),
+                    "scores": scores,
+                    "answers": answers,
+                }
+            )
     return pd.DataFrame(rows).sort_values("parameters", kind="stable").reset_index(drop=True)

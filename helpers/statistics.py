@@ -2,7 +2,7 @@
 
     accuracy_interval(scores)                  # (accuracy, low, high): its 95% interval
     compare_paired(a_scores, b_scores)        # PairedComparison: difference, its 95% interval, sign-test p
-    verdict(a_scores, b_scores)               # "A better", "B better" or "too close to call" (interval and sign test agree)
+    verdict(a_scores, b_scores)               # "A better", "B better" or "too close to call" (interval and sign test)
 
 An accuracy measured on n examples is a sample: on 5 examples a method that is right half the time
 scores anywhere from 20% to 80%, so a single number needs its interval. Two methods answered on the
@@ -14,6 +14,7 @@ intervals: within -1..1 and sensible on small samples and at 0% or 100%); for sc
 (a ticket's share of correct fields) Student's t interval of the mean per-example difference, which
 stays wide on a handful of examples, as it should.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -77,20 +78,22 @@ def format_accuracy(scores) -> str:
 @dataclass(frozen=True)
 class PairedComparison:
     """Method A against method B on the same n examples."""
+
     n: int
     accuracy_a: float
     accuracy_b: float
-    a_better: int           # examples where A scored higher (right where B was wrong)
-    b_better: int           # and the other way round
-    difference: float       # accuracy_a - accuracy_b
-    low: float              # its 95% interval
+    a_better: int  # examples where A scored higher (right where B was wrong)
+    b_better: int  # and the other way round
+    difference: float  # accuracy_a - accuracy_b
+    low: float  # its 95% interval
     high: float
-    p_value: float          # exact sign test (McNemar's for right/wrong): could the differences be a coin's?
+    p_value: float  # exact sign test (McNemar's for right/wrong): could the differences be a coin's?
 
     @property
     def verdict(self) -> str:
         """'A better', 'B better' or 'too close to call': the interval of the difference must exclude zero and the
-        sign test agree (p below 5%), so a handful of examples that all differ alike (a zero-width t interval) decide nothing."""
+        sign test agree (p below 5%), so a handful of examples that all differ alike (a zero-width t interval) decide
+        nothing."""
         if self.p_value >= 1 - CONFIDENCE:
             return "too close to call"
         if self.low > 0:
@@ -101,17 +104,23 @@ class PairedComparison:
 
     def describe(self, name_a: str = "A", name_b: str = "B") -> str:
         """One sentence with both accuracies, the difference, its interval, the test and the verdict."""
-        winner = {"A better": f"{name_a} is better", "B better": f"{name_b} is better"}.get(self.verdict, "too close to call")
-        return (f"{name_a} {self.accuracy_a:.0%} vs {name_b} {self.accuracy_b:.0%} on the same {self.n} examples: "
-                f"difference {self.difference:+.0%} (95% interval {self.low:+.0%} to {self.high:+.0%}; "
-                f"{name_a} better on {self.a_better}, {name_b} on {self.b_better}; p = {self.p_value:.2g}): {winner}.")
+        winner = {"A better": f"{name_a} is better", "B better": f"{name_b} is better"}.get(
+            self.verdict, "too close to call"
+        )
+        return (
+            f"{name_a} {self.accuracy_a:.0%} vs {name_b} {self.accuracy_b:.0%} on the same {self.n} examples: "
+            f"difference {self.difference:+.0%} (95% interval {self.low:+.0%} to {self.high:+.0%}; "
+            f"{name_a} better on {self.a_better}, {name_b} on {self.b_better}; p = {self.p_value:.2g}): {winner}."
+        )
 
 
 def compare_paired(a_scores, b_scores, confidence: float = CONFIDENCE) -> PairedComparison:
     """Compare two methods answered on the same examples: per-example scores (True/False or 0..1), same order."""
     a, b = _as_scores(a_scores, "a_scores"), _as_scores(b_scores, "b_scores")
     if len(a) != len(b):
-        raise CourseError(f"A paired comparison needs both methods on the same examples: got {len(a)} and {len(b)} outcomes.")
+        raise CourseError(
+            f"A paired comparison needs both methods on the same examples: got {len(a)} and {len(b)} outcomes."
+        )
     n, a_better, b_better = len(a), int((a > b).sum()), int((b > a).sum())
     p_value = 1.0 if a_better + b_better == 0 else float(binomtest(a_better, a_better + b_better, 0.5).pvalue)
     difference = float(a.mean() - b.mean())
@@ -134,8 +143,12 @@ def _newcombe_paired(both: int, only_a: int, only_b: int, neither: int, confiden
     cross = both * neither - only_a * only_b
     phi = 0.0 if product == 0 else (max(cross - n / 2, 0) if cross > 0 else cross) / math.sqrt(product)
     difference = p_a - p_b
-    lower = difference - math.sqrt(max((p_a - low_a) ** 2 - 2 * phi * (p_a - low_a) * (high_b - p_b) + (high_b - p_b) ** 2, 0))
-    upper = difference + math.sqrt(max((high_a - p_a) ** 2 - 2 * phi * (high_a - p_a) * (p_b - low_b) + (p_b - low_b) ** 2, 0))
+    lower = difference - math.sqrt(
+        max((p_a - low_a) ** 2 - 2 * phi * (p_a - low_a) * (high_b - p_b) + (high_b - p_b) ** 2, 0)
+    )
+    upper = difference + math.sqrt(
+        max((high_a - p_a) ** 2 - 2 * phi * (high_a - p_a) * (p_b - low_b) + (p_b - low_b) ** 2, 0)
+    )
     return max(-1.0, lower), min(1.0, upper)
 
 
@@ -153,7 +166,9 @@ def _runs(run_scores, name: str) -> np.ndarray:
     """Per-run, per-example scores as a (runs, examples) array."""
     runs = [_as_scores(scores, name) for scores in run_scores]
     if not runs or len({len(run) for run in runs}) != 1:
-        raise CourseError(f"{name} must be one or more runs, each with one score per example, all on the same examples.")
+        raise CourseError(
+            f"{name} must be one or more runs, each with one score per example, all on the same examples."
+        )
     return np.stack(runs)
 
 
@@ -185,23 +200,26 @@ def format_runs(run_scores) -> str:
         return format_accuracy(runs[0])
     accuracy, low, high = run_interval(runs)
     per_run = runs.mean(axis=1)
-    return (f"{accuracy:.0%} ({100 * low:.0f}-{high:.0%}, n={runs.shape[1]}, {len(runs)} seeds: "
-            f"{100 * per_run.min():.0f}-{per_run.max():.0%})")
+    return (
+        f"{accuracy:.0%} ({100 * low:.0f}-{high:.0%}, n={runs.shape[1]}, {len(runs)} seeds: "
+        f"{100 * per_run.min():.0f}-{per_run.max():.0%})"
+    )
 
 
 @dataclass(frozen=True)
 class MethodComparison:
     """Method A against method B on the same n examples, each run one or more times (seeds)."""
+
     n: int
     runs_a: int
     runs_b: int
-    accuracy_a: float       # mean over A's runs
+    accuracy_a: float  # mean over A's runs
     accuracy_b: float
-    difference: float       # accuracy_a - accuracy_b
-    low: float              # its 95% interval, over examples and runs (one run each: `compare_paired`'s)
+    difference: float  # accuracy_a - accuracy_b
+    low: float  # its 95% interval, over examples and runs (one run each: `compare_paired`'s)
     high: float
-    p_value: float          # one run each: the exact sign test; else the bootstrap's two-sided share
-    runs_agree: bool        # every run of A against every run of B differs in the same direction
+    p_value: float  # one run each: the exact sign test; else the bootstrap's two-sided share
+    runs_agree: bool  # every run of A against every run of B differs in the same direction
 
     @property
     def verdict(self) -> str:
@@ -212,13 +230,23 @@ class MethodComparison:
         return "A better" if self.low > 0 else "B better" if self.high < 0 else "too close to call"
 
     def describe(self, name_a: str = "A", name_b: str = "B") -> str:
-        """One sentence with both accuracies, the difference, its interval and the verdict (and the runs behind them)."""
-        winner = {"A better": f"{name_a} is better", "B better": f"{name_b} is better"}.get(self.verdict, "too close to call")
-        runs = "" if self.runs_a == self.runs_b == 1 else (
-            f"; {self.runs_a} and {self.runs_b} runs, interval over runs and examples, "
-            f"{'every' if self.runs_agree else 'not every'} pair of runs differs the same way")
-        return (f"{name_a} {self.accuracy_a:.0%} vs {name_b} {self.accuracy_b:.0%} on the same {self.n} examples: "
-                f"difference {self.difference:+.0%} (95% interval {self.low:+.0%} to {self.high:+.0%}{runs}): {winner}.")
+        """One sentence with both accuracies, the difference, its interval and the verdict (and the runs behind
+        them)."""
+        winner = {"A better": f"{name_a} is better", "B better": f"{name_b} is better"}.get(
+            self.verdict, "too close to call"
+        )
+        runs = (
+            ""
+            if self.runs_a == self.runs_b == 1
+            else (
+                f"; {self.runs_a} and {self.runs_b} runs, interval over runs and examples, "
+                f"{'every' if self.runs_agree else 'not every'} pair of runs differs the same way"
+            )
+        )
+        return (
+            f"{name_a} {self.accuracy_a:.0%} vs {name_b} {self.accuracy_b:.0%} on the same {self.n} examples: "
+            f"difference {self.difference:+.0%} (95% interval {self.low:+.0%} to {self.high:+.0%}{runs}): {winner}."
+        )
 
 
 def compare_methods(a_runs, b_runs, confidence: float = CONFIDENCE) -> MethodComparison:
@@ -234,12 +262,32 @@ def compare_methods(a_runs, b_runs, confidence: float = CONFIDENCE) -> MethodCom
     agree = len(signs) == 1 and 0 not in signs
     if len(a) == len(b) == 1:
         paired = compare_paired(a[0], b[0], confidence)
-        return MethodComparison(paired.n, 1, 1, paired.accuracy_a, paired.accuracy_b, paired.difference, paired.low,
-                                paired.high, paired.p_value, agree)
+        return MethodComparison(
+            paired.n,
+            1,
+            1,
+            paired.accuracy_a,
+            paired.accuracy_b,
+            paired.difference,
+            paired.low,
+            paired.high,
+            paired.p_value,
+            agree,
+        )
     rng = np.random.default_rng(0)
     examples = rng.integers(0, a.shape[1], (BOOTSTRAP_REPLICATES, a.shape[1]))
     differences = _bootstrap_means(a, examples, rng) - _bootstrap_means(b, examples, rng)
     low, high = np.quantile(differences, [(1 - confidence) / 2, (1 + confidence) / 2])
     p_value = min(1.0, 2 * min((differences <= 0).mean(), (differences >= 0).mean()))
-    return MethodComparison(a.shape[1], len(a), len(b), float(a.mean()), float(b.mean()), float(a.mean() - b.mean()),
-                            float(low), float(high), float(p_value), agree)
+    return MethodComparison(
+        a.shape[1],
+        len(a),
+        len(b),
+        float(a.mean()),
+        float(b.mean()),
+        float(a.mean() - b.mean()),
+        float(low),
+        float(high),
+        float(p_value),
+        agree,
+    )

@@ -9,6 +9,7 @@ the product's canonical name, the order id (or None) and the issue type; each ro
 data/replies/*.jsonl carries them. The rules are deliberately mechanical, so a machine can check
 them on every reply; the data card (data/replies/README.md) shows replies that meet them all.
 """
+
 import functools
 import hashlib
 import re
@@ -51,7 +52,9 @@ RULES = FORM_RULES + CONTENT_RULES
 INVENTED_POLICY = re.compile(
     r"\bno refunds?\b|\bnon-?refundable\b|\bnot (be )?(eligible|covered|refundable)\b|\bwarrant(y|ies)\b|\bpolicy\b|"
     r"\b(can't|cannot|can not|won't|will not|don't|do not) (refund|replace|repair|offer|give|provide|accept|help)\b|"
-    r"\bfree of charge\b|\bfree (replacement|repair|upgrade)\b|\bcompensat|\bvoucher|\bdiscount", re.IGNORECASE)
+    r"\bfree of charge\b|\bfree (replacement|repair|upgrade)\b|\bcompensat|\bvoucher|\bdiscount",
+    re.IGNORECASE,
+)
 _ORDER_ID = re.compile(r"\bHH-?\s?\d{5}\b", re.IGNORECASE)
 
 
@@ -66,9 +69,9 @@ def check_reply(reply: str, facts: dict) -> dict:
     text = reply.strip().replace("\r\n", "\n")
     lines = text.split("\n")
     greeting = f"Hi {facts['name']}," if facts["name"] else "Hi there,"
-    body = text[len(lines[0]):]
+    body = text[len(lines[0]) :]
     if body.rstrip().endswith(SIGN_OFF):
-        body = body.rstrip()[:-len(SIGN_OFF)]
+        body = body.rstrip()[: -len(SIGN_OFF)]
     lowered = text.lower()
     if facts["order_id"]:
         order = facts["order_id"] in text
@@ -82,9 +85,13 @@ def check_reply(reply: str, facts: dict) -> dict:
         "tone": "!" not in text and not any(phrase in lowered for phrase in BANNED_PHRASES),
         "length": LENGTH[0] <= len(body.split()) <= LENGTH[1],
         "sign_off": text.endswith(SIGN_OFF),
-        "true_facts": (not any(product in text for product in PRODUCTS if product != facts["product"])
-                       and all(re.sub(r"[\s-]", "", found).upper() == re.sub(r"-", "", facts["order_id"] or "")
-                               for found in _ORDER_ID.findall(text))),
+        "true_facts": (
+            not any(product in text for product in PRODUCTS if product != facts["product"])
+            and all(
+                re.sub(r"[\s-]", "", found).upper() == re.sub(r"-", "", facts["order_id"] or "")
+                for found in _ORDER_ID.findall(text)
+            )
+        ),
         "no_invented_policy": INVENTED_POLICY.search(text) is None,
     }
 
@@ -96,6 +103,7 @@ def style_score(reply: str, facts: dict) -> float:
 
 
 # --- Asking for a reply -------------------------------------------------------------------------------
+
 
 def reply_request(text: str) -> list[dict]:
     """The plain request: what the base model gets with no style guide, and what the fine-tune learns from."""
@@ -112,37 +120,61 @@ def styled_request(text: str, examples: pd.DataFrame | None = None) -> list[dict
     return messages + reply_request(text)
 
 
-def measure_style(model, tokenizer, request, replies: pd.DataFrame, *, name: str, max_new_tokens: int = 128,
-                  progress: bool = False) -> tuple[dict, pd.DataFrame]:
+def measure_style(
+    model, tokenizer, request, replies: pd.DataFrame, *, name: str, max_new_tokens: int = 128, progress: bool = False
+) -> tuple[dict, pd.DataFrame]:
     """Greedy replies to every ticket of `replies`, checked against the house style: (summary, one row per reply).
 
     summary: approach, n, style_score (mean share of rules met), all_rules (share of replies meeting all
     all of them), one pass rate per rule, latency_s, prompt_tokens, output_tokens, and `scores` per reply.
     """
-    answers = generate_batch(model, tokenizer, [request(text) for text in replies["text"]],
-                             max_new_tokens=max_new_tokens, batch_size=EVAL_BATCH, progress=progress)
+    answers = generate_batch(
+        model,
+        tokenizer,
+        [request(text) for text in replies["text"]],
+        max_new_tokens=max_new_tokens,
+        batch_size=EVAL_BATCH,
+        progress=progress,
+    )
     rows = []
     for answer, facts in zip(answers, replies["facts"]):
         checks = check_reply(answer.text, facts)
-        rows.append({"reply": answer.text, "score": sum(checks.values()) / len(checks), **checks,
-                     "prompt_tokens": answer.prompt_tokens, "output_tokens": answer.output_tokens, "seconds": answer.seconds})
+        rows.append(
+            {
+                "reply": answer.text,
+                "score": sum(checks.values()) / len(checks),
+                **checks,
+                "prompt_tokens": answer.prompt_tokens,
+                "output_tokens": answer.output_tokens,
+                "seconds": answer.seconds,
+            }
+        )
     details = pd.DataFrame(rows)
-    summary = {"approach": name, "n": len(details), "style_score": details["score"].mean(),
-               "all_rules": details[list(RULES)].all(axis=1).mean(), **details[list(RULES)].mean().to_dict(),
-               "latency_s": details["seconds"].mean(), "prompt_tokens": details["prompt_tokens"].mean(),
-               "output_tokens": details["output_tokens"].mean(), "scores": details["score"].tolist()}
+    summary = {
+        "approach": name,
+        "n": len(details),
+        "style_score": details["score"].mean(),
+        "all_rules": details[list(RULES)].all(axis=1).mean(),
+        **details[list(RULES)].mean().to_dict(),
+        "latency_s": details["seconds"].mean(),
+        "prompt_tokens": details["prompt_tokens"].mean(),
+        "output_tokens": details["output_tokens"].mean(),
+        "scores": details["score"].tolist(),
+    }
     return summary, details
 
 
 # --- The experiment: a style guide in the prompt, or the style learnt from examples -------------------
 
+
 @dataclass(frozen=True)
 class StyleSettings:
     """Sizes of the style experiment (quick mode shrinks them, like the other experiments)."""
+
     model_id: str
-    n_train: int         # replies the LoRA fine-tune learns from
-    n_validation: int    # tickets the number of examples in the prompt is chosen on
-    n_test: int          # tickets every approach is measured on
+    n_train: int  # replies the LoRA fine-tune learns from
+    n_validation: int  # tickets the number of examples in the prompt is chosen on
+    n_test: int  # tickets every approach is measured on
     shots: tuple = (1, 3)  # candidate numbers of solved examples in the prompt
     steps: int = 64
     batch_size: int = 8
@@ -153,8 +185,11 @@ class StyleSettings:
 
 
 def default_style_settings(quick: bool | None = None) -> StyleSettings:
-    sizes = dict(n_train=24, n_validation=6, n_test=8, steps=6, batch_size=4, seeds=(0,)) \
-        if (QUICK if quick is None else quick) else dict(n_train=160, n_validation=24, n_test=60, steps=20)
+    sizes = (
+        dict(n_train=24, n_validation=6, n_test=8, steps=6, batch_size=4, seeds=(0,))
+        if (QUICK if quick is None else quick)
+        else dict(n_train=160, n_validation=24, n_test=60, steps=20)
+    )
     return StyleSettings(model_id=default_model_id(), **sizes)
 
 
@@ -178,20 +213,37 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
     key = {**asdict(settings), "data": data}  # the replies are not in the cache's own data fingerprint
 
     def compute(folder):
-        train, validation = sample_replies("train", settings.n_train), sample_replies("validation", settings.n_validation)
+        train, validation = (
+            sample_replies("train", settings.n_train),
+            sample_replies("validation", settings.n_validation),
+        )
         test = sample_replies("test", settings.n_test)
         base, tokenizer = load_model(settings.model_id)
         measure = functools.partial(measure_style, max_new_tokens=settings.max_new_tokens, progress=progress)
         with_examples = {k: functools.partial(styled_request, examples=train.head(k)) for k in settings.shots}
-        choice = pd.DataFrame([{**measure(base, tokenizer, request, validation, name=with_examples_name(k))[0],
-                                "examples": k} for k, request in with_examples.items()]).drop(columns="scores")
+        choice = pd.DataFrame(
+            [
+                {**measure(base, tokenizer, request, validation, name=with_examples_name(k))[0], "examples": k}
+                for k, request in with_examples.items()
+            ]
+        ).drop(columns="scores")
         best_k = int(choice.sort_values(["style_score", "examples"], ascending=[False, True]).iloc[0]["examples"])
         rows, replies = [], {}
-        for name, request, labelled in [("plain request", reply_request, 0), ("style guide", styled_request, 0),
-                                        (with_examples_name(best_k), with_examples[best_k], best_k)]:
+        for name, request, labelled in [
+            ("plain request", reply_request, 0),
+            ("style guide", styled_request, 0),
+            (with_examples_name(best_k), with_examples[best_k], best_k),
+        ]:
             summary, details = measure(base, tokenizer, request, test, name=name)
-            rows.append({**summary, "labelled_examples": labelled, "training_seconds": 0.0, "runs": 1,
-                         "run_scores": [summary["scores"]]})
+            rows.append(
+                {
+                    **summary,
+                    "labelled_examples": labelled,
+                    "training_seconds": 0.0,
+                    "runs": 1,
+                    "run_scores": [summary["scores"]],
+                }
+            )
             replies[name] = details["reply"].tolist()
         base = None
         runs, losses = [], {}
@@ -200,22 +252,46 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
             model, tokenizer = load_model(settings.model_id)
             model = add_lora(model, rank=settings.lora_rank, seed=seed)
             examples = sft_examples(tokenizer, [reply_request(text) for text in train["text"]], train["reply"])
-            run = train_model(model, tokenizer, examples, steps=settings.steps, batch_size=settings.batch_size,
-                              learning_rate=settings.learning_rate, seed=seed, progress=progress,
-                              checkpointing=model.device.type == "cpu")
+            run = train_model(
+                model,
+                tokenizer,
+                examples,
+                steps=settings.steps,
+                batch_size=settings.batch_size,
+                learning_rate=settings.learning_rate,
+                seed=seed,
+                progress=progress,
+                checkpointing=model.device.type == "cpu",
+            )
             if run.interrupted:
-                raise CourseError(f"The fine-tune was stopped after {len(run.losses)} of {settings.steps} steps; nothing "
-                                  "was cached. Run the cell again to measure it.")
+                raise CourseError(
+                    f"The fine-tune was stopped after {len(run.losses)} of {settings.steps} steps; nothing "
+                    "was cached. Run the cell again to measure it."
+                )
             summary, details = measure(run.model, tokenizer, reply_request, test, name="LoRA fine-tune")
             runs.append({**summary, "training_seconds": run.seconds_per_step * len(run.losses)})
             replies.setdefault("LoRA fine-tune", details["reply"].tolist())  # the first seed's replies
             losses[str(seed)] = run.losses
             model = run = None
         numbers = pd.DataFrame(runs).select_dtypes("number").mean().to_dict()
-        rows.append({**runs[0], **numbers, "labelled_examples": settings.n_train, "runs": len(runs),
-                     "run_scores": [run["scores"] for run in runs], "scores": list(np.mean([r["scores"] for r in runs], axis=0))})
-        return {"results": pd.DataFrame(rows), "replies": replies, "choice": choice, "losses": losses,
-                "tickets": test["text"].tolist()}
+        rows.append(
+            {
+                **runs[0],
+                **numbers,
+                "labelled_examples": settings.n_train,
+                "runs": len(runs),
+                "run_scores": [run["scores"] for run in runs],
+                "scores": list(np.mean([r["scores"] for r in runs], axis=0)),
+            }
+        )
+        return {
+            "results": pd.DataFrame(rows),
+            "replies": replies,
+            "choice": choice,
+            "losses": losses,
+            "tickets": test["text"].tolist(),
+        }
+
     result = cached("house-style", key, compute)
     result["results"] = result["results"].set_index("approach")
     return result

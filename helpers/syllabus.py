@@ -1,4 +1,5 @@
 """The map of the course, read from the notebooks themselves so it never goes stale."""
+
 import json
 
 import pandas as pd
@@ -25,6 +26,8 @@ def notebook_summary(path) -> tuple[str, str]:
 
 def course_map(notebooks_dir=NOTEBOOKS_DIR) -> pd.DataFrame:
     """One row per numbered notebook: file, title, and what the learner measures there."""
-    rows = [dict(zip(("notebook", "title", "what you measure"), (path.name, *notebook_summary(path))))
-            for path in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb"))]
+    rows = [
+        dict(zip(("notebook", "title", "what you measure"), (path.name, *notebook_summary(path))))
+        for path in sorted(notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
+    ]
     return pd.DataFrame(rows).set_index("notebook")

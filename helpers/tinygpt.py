@@ -5,6 +5,7 @@ add its position, pass through a stack of transformer blocks (causal
 self-attention, then a small MLP), and read out a score for every possible next
 token. Training it only ever asks one thing: predict the next token.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from .errors import CourseError
 @dataclass
 class GPTConfig:
     """The size of the model: vocabulary, context length, depth and width."""
+
     vocab_size: int
     block_size: int = 128  # the longest context the model can read, in tokens
     n_layer: int = 4
@@ -30,8 +32,10 @@ class GPTConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise CourseError(f"GPTConfig.{name} must be a positive whole number (got {value!r}).")
         if self.n_embd % self.n_head:
-            raise CourseError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): "
-                              f"each head gets n_embd / n_head dimensions.")
+            raise CourseError(
+                f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): "
+                f"each head gets n_embd / n_head dimensions."
+            )
 
 
 class CausalSelfAttention(nn.Module):
@@ -109,8 +113,10 @@ class TinyGPT(nn.Module):
     def forward(self, idx, targets=None):
         batch, time = idx.shape
         if time > self.config.block_size:
-            raise CourseError(f"The input has {time} tokens but this model reads at most "
-                              f"block_size={self.config.block_size}: crop it to the last {self.config.block_size}.")
+            raise CourseError(
+                f"The input has {time} tokens but this model reads at most "
+                f"block_size={self.config.block_size}: crop it to the last {self.config.block_size}."
+            )
         positions = torch.arange(time, device=idx.device)
         x = self.token_embedding(idx) + self.position_embedding(positions)
         for block in self.blocks:
@@ -127,7 +133,7 @@ class TinyGPT(nn.Module):
         if temperature < 0:
             raise CourseError(f"temperature must be 0 (greedy) or more (got {temperature!r}).")
         for _ in range(max_new_tokens):
-            logits, _ = self(idx[:, -self.config.block_size:])
+            logits, _ = self(idx[:, -self.config.block_size :])
             logits = logits[:, -1, :]
             if temperature == 0:
                 next_id = logits.argmax(dim=-1, keepdim=True)

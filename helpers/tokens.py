@@ -4,6 +4,7 @@ A language model never sees letters or words, only token ids: numbers that
 stand for pieces of text. These helpers make the pieces visible (coloured in a
 notebook), count them, and show the model's probabilities for the next token.
 """
+
 import html
 import re
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ def _check_text(text) -> str:
 @dataclass
 class TokenView:
     """A text cut into tokens: ids, and the piece of text each one stands for."""
+
     text: str
     ids: list[int]
     pieces: list[str]
@@ -52,23 +54,31 @@ class TokenView:
         spans = []
         for i, (token_id, piece) in enumerate(zip(self.ids, self.pieces)):
             shown = html.escape(piece).replace("\n", "↵<br>")
-            spans.append(f'<span title="id {token_id}" style="background:{COLOURS[i % len(COLOURS)]};'
-                         f'white-space:pre;border-radius:3px;padding:1px 0;font-family:monospace">{shown}</span>')
-        return (f"<div style='line-height:1.9'>{''.join(spans)}</div>"
-                f"<small>{len(self.ids)} tokens for {len(self.text)} characters (hover a token to see its id)</small>")
+            spans.append(
+                f'<span title="id {token_id}" style="background:{COLOURS[i % len(COLOURS)]};'
+                f'white-space:pre;border-radius:3px;padding:1px 0;font-family:monospace">{shown}</span>'
+            )
+        return (
+            f"<div style='line-height:1.9'>{''.join(spans)}</div>"
+            f"<small>{len(self.ids)} tokens for {len(self.text)} characters (hover a token to see its id)</small>"
+        )
 
 
 def show_tokens(tokenizer, text: str) -> TokenView:
     """Cut `text` into tokens. Pieces come from character offsets, so accents and emoji stay readable;
     a character that needs several byte tokens is shown once, its extra tokens as ▪."""
-    encoding = tokenizer(_check_text(text), add_special_tokens=False, split_special_tokens=True,  # typed text is text
-                         return_offsets_mapping=True)
+    encoding = tokenizer(
+        _check_text(text),
+        add_special_tokens=False,
+        split_special_tokens=True,  # typed text is text
+        return_offsets_mapping=True,
+    )
     pieces, shown_up_to = [], 0
     for start, end in encoding.offset_mapping:
         if end <= shown_up_to:
             pieces.append(CONTINUATION)
         else:
-            pieces.append(text[max(start, shown_up_to):end])
+            pieces.append(text[max(start, shown_up_to) : end])
             shown_up_to = end
     return TokenView(text, list(encoding.input_ids), pieces)
 
@@ -78,8 +88,15 @@ def token_table(tokenizer, examples: dict[str, str]) -> pd.DataFrame:
     rows = []
     for name, text in examples.items():
         tokens = len(show_tokens(tokenizer, text))
-        rows.append({"example": name, "characters": len(text), "words": len(re.findall(r"\S+", text)),
-                     "tokens": tokens, "characters per token": round(len(text) / tokens, 2)})
+        rows.append(
+            {
+                "example": name,
+                "characters": len(text),
+                "words": len(re.findall(r"\S+", text)),
+                "tokens": tokens,
+                "characters per token": round(len(text) / tokens, 2),
+            }
+        )
     return pd.DataFrame(rows).set_index("example")
 
 
@@ -105,11 +122,14 @@ def top_tokens(probabilities: torch.Tensor, tokenizer, k: int = 10) -> pd.DataFr
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(probabilities):
         raise CourseError(f"k must be a whole number from 1 to {len(probabilities)} (got {k!r}); 10 is a good start.")
     values, ids = probabilities.topk(k)
-    return pd.DataFrame({
-        "token": [repr(tokenizer.decode([i])) for i in ids.tolist()],
-        "id": ids.tolist(),
-        "probability": [round(v, 4) for v in values.tolist()],
-    }, index=pd.RangeIndex(1, k + 1, name="rank"))
+    return pd.DataFrame(
+        {
+            "token": [repr(tokenizer.decode([i])) for i in ids.tolist()],
+            "id": ids.tolist(),
+            "probability": [round(v, 4) for v in values.tolist()],
+        },
+        index=pd.RangeIndex(1, k + 1, name="rank"),
+    )
 
 
 def next_tokens(model, tokenizer, prefix: str, k: int = 10, temperature: float = 1.0) -> pd.DataFrame:
@@ -139,13 +159,16 @@ class NextTokenExplorer(widgets.VBox):
     scores, so it redraws instantly. `explorer.table` holds what the chart shows.
     """
 
-    def __init__(self, model, tokenizer, prefix: str = "The capital of France is", k: int = 10,
-                 temperature: float = 1.0):
+    def __init__(
+        self, model, tokenizer, prefix: str = "The capital of France is", k: int = 10, temperature: float = 1.0
+    ):
         self.model, self.tokenizer, self.k = model, tokenizer, k
-        self.prefix = widgets.Text(value=prefix, description="prefix", continuous_update=False,
-                                   layout=widgets.Layout(width="95%"))
-        self.temperature = widgets.FloatSlider(value=temperature, min=0.0, max=2.0, step=0.1,
-                                               description="temperature", readout_format=".1f")
+        self.prefix = widgets.Text(
+            value=prefix, description="prefix", continuous_update=False, layout=widgets.Layout(width="95%")
+        )
+        self.temperature = widgets.FloatSlider(
+            value=temperature, min=0.0, max=2.0, step=0.1, description="temperature", readout_format=".1f"
+        )
         self.chart = widgets.Image(format="png")
         self.summary = widgets.HTML()
         self.table = None
@@ -171,12 +194,14 @@ class NextTokenExplorer(widgets.VBox):
         temperature = self.temperature.value
         self.table = top_tokens(apply_temperature(self.logits, temperature), self.tokenizer, self.k)
         figure = Figure(figsize=(6, 0.35 * self.k + 1.2))
-        plot_next_tokens(self.table, title=f"After {self.prefix.value!r} at temperature {temperature:.1f}",
-                         ax=figure.add_subplot())
+        plot_next_tokens(
+            self.table, title=f"After {self.prefix.value!r} at temperature {temperature:.1f}", ax=figure.add_subplot()
+        )
         self.chart.value = figure_png(figure)
         best = self.table.iloc[0]
-        self.summary.value = (
-            f"Greedy decoding always writes <b>{html.escape(best['token'])}</b>. "
-            + (f"Sampling at temperature {temperature:.1f} writes it with probability {best['probability']:.2f}; "
-               f"the {self.k} tokens shown hold {self.table['probability'].sum():.2f} of the probability."
-               if temperature > 0 else "At temperature 0, sampling is greedy: the top token gets all the probability."))
+        self.summary.value = f"Greedy decoding always writes <b>{html.escape(best['token'])}</b>. " + (
+            f"Sampling at temperature {temperature:.1f} writes it with probability {best['probability']:.2f}; "
+            f"the {self.k} tokens shown hold {self.table['probability'].sum():.2f} of the probability."
+            if temperature > 0
+            else "At temperature 0, sampling is greedy: the top token gets all the probability."
+        )

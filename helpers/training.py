@@ -18,6 +18,7 @@ so far. `Trainer` does the same and more, behind callbacks and arguments.
 The loop also accepts an `accelerate.Accelerator`, so that the command line
 (`python -m helpers.finetune`) runs the same code on one CPU or several GPUs.
 """
+
 import gc
 import json
 import math
@@ -48,6 +49,7 @@ OPTIMIZERS = ("adamw", "adafactor", "sgd")
 
 # --- Data: conversations with the loss on the answer tokens only -------------------------------
 
+
 def sft_example(tokenizer, prompt, answer: str, system: str | None = None) -> dict:
     """One training example: token ids of prompt + answer, and labels that are -100 on the prompt.
 
@@ -75,8 +77,9 @@ def task_examples(tokenizer, rows, task="reviews") -> list[dict]:
     """Training examples from labelled rows of a task: its canonical (zero-shot) prompt, then the ideal answer,
     so that a fine-tuned model is asked exactly as the zero-shot baseline is."""
     task = get_task(task)
-    return sft_examples(tokenizer, [zero_shot(text, task) for text in rows["text"]],
-                        [task.answer(row) for _, row in rows.iterrows()])
+    return sft_examples(
+        tokenizer, [zero_shot(text, task) for text in rows["text"]], [task.answer(row) for _, row in rows.iterrows()]
+    )
 
 
 def collate(examples: list[dict], pad_token_id: int) -> dict:
@@ -88,9 +91,9 @@ def collate(examples: list[dict], pad_token_id: int) -> dict:
     attention_mask = torch.zeros((len(examples), width), dtype=torch.long)
     for row, example in enumerate(examples):
         n = len(example["input_ids"])
-        input_ids[row, width - n:] = torch.tensor(example["input_ids"])
-        labels[row, width - n:] = torch.tensor(example["labels"])
-        attention_mask[row, width - n:] = 1
+        input_ids[row, width - n :] = torch.tensor(example["input_ids"])
+        labels[row, width - n :] = torch.tensor(example["labels"])
+        attention_mask[row, width - n :] = 1
     return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
 
 
@@ -103,13 +106,19 @@ def answer_loss(model, batch: dict, rows_at_a_time: int = 2) -> torch.Tensor:
     the same gradients as all at once, with a fraction of the memory for long answers.
     """
     width = int((batch["labels"] != IGNORE_INDEX).sum(dim=1).max())  # longest answer, in tokens
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                   logits_to_keep=width + 1, use_cache=False).logits  # (a cache only helps generation)
+    logits = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], logits_to_keep=width + 1, use_cache=False
+    ).logits  # (a cache only helps generation)
     targets = batch["labels"][:, -width:]
-    total = sum(torch.nn.functional.cross_entropy(logits[i:i + rows_at_a_time, :-1].flatten(0, 1).float(),  # t predicts t + 1
-                                                  targets[i:i + rows_at_a_time].flatten(),
-                                                  ignore_index=IGNORE_INDEX, reduction="sum")
-                for i in range(0, len(targets), rows_at_a_time))
+    total = sum(
+        torch.nn.functional.cross_entropy(
+            logits[i : i + rows_at_a_time, :-1].flatten(0, 1).float(),  # t predicts t + 1
+            targets[i : i + rows_at_a_time].flatten(),
+            ignore_index=IGNORE_INDEX,
+            reduction="sum",
+        )
+        for i in range(0, len(targets), rows_at_a_time)
+    )
     return total / (targets != IGNORE_INDEX).sum()
 
 
@@ -120,8 +129,15 @@ def steps_for_epochs(n_examples: int, batch_size: int, epochs: float) -> int:
 
 # --- What is trained: a LoRA adapter, or every weight --------------------------------------------
 
-def add_lora(model, rank: int = 8, alpha: int = 16, target_modules=("q_proj", "v_proj"), dropout: float = 0.0,
-             seed: int | None = None):
+
+def add_lora(
+    model,
+    rank: int = 8,
+    alpha: int = 16,
+    target_modules=("q_proj", "v_proj"),
+    dropout: float = 0.0,
+    seed: int | None = None,
+):
     """Freeze the model and add LoRA adapters (two small matrices B·A of rank `rank`) to `target_modules`.
 
     Only the adapters train: each adapted weight W (d_out x d_in) becomes
@@ -132,13 +148,21 @@ def add_lora(model, rank: int = 8, alpha: int = 16, target_modules=("q_proj", "v
     target_modules = list(target_modules)
     unknown = sorted(set(target_modules) - set(LINEAR_MODULES))
     if not target_modules or unknown:
-        raise CourseError(f"target_modules must be a non-empty selection of {', '.join(LINEAR_MODULES)} (got {target_modules}).")
+        raise CourseError(
+            f"target_modules must be a non-empty selection of {', '.join(LINEAR_MODULES)} (got {target_modules})."
+        )
     if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
         raise CourseError(f"The LoRA rank must be a whole number of at least 1 (got {rank!r}); 4 to 32 is usual.")
     if alpha <= 0:
         raise CourseError(f"LoRA alpha must be positive (got {alpha!r}); alpha = 2 x rank is a common choice.")
-    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=target_modules, lora_dropout=dropout,
-                        bias="none", task_type="CAUSAL_LM")
+    config = LoraConfig(
+        r=rank,
+        lora_alpha=alpha,
+        target_modules=target_modules,
+        lora_dropout=dropout,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
     if seed is not None:
         torch.manual_seed(seed)
     with quiet_peft_deprecation():
@@ -155,8 +179,12 @@ def load_adapter(base_model, folder):
     except (OSError, ValueError):
         metrics = {}
     if isinstance(metrics, dict) and metrics.get("interrupted"):
-        print(f"Note: the adapter in {folder} comes from a fine-tune stopped after {len(metrics.get('losses', []))} steps: "
-              "it learnt less than a finished run.", flush=True)
+        print(
+            f"Note: the adapter in {folder} comes from a fine-tune stopped after "
+            f"{len(metrics.get('losses', []))} steps: "
+            "it learnt less than a finished run.",
+            flush=True,
+        )
     with quiet_peft_deprecation():
         return PeftModel.from_pretrained(base_model, folder).eval()
 
@@ -209,10 +237,19 @@ def make_optimizer(model, name: str = "adamw", learning_rate: float = 2e-4):
     """
     parameters = [p for p in model.parameters() if p.requires_grad]
     if not parameters:
-        raise CourseError("Nothing to train: the model has no trainable parameters. Call add_lora(...) or make_fully_trainable(...) first.")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not 0 < learning_rate < math.inf:
-        raise CourseError(f"The learning rate must be a positive number (got {learning_rate!r}); try 2e-4 for LoRA, "
-                          "1e-5 to 1e-4 for a full fine-tune.")
+        raise CourseError(
+            "Nothing to train: the model has no trainable parameters. Call add_lora(...) or make_fully_trainable(...) "
+            "first."
+        )
+    if (
+        isinstance(learning_rate, bool)
+        or not isinstance(learning_rate, (int, float))
+        or not 0 < learning_rate < math.inf
+    ):
+        raise CourseError(
+            f"The learning rate must be a positive number (got {learning_rate!r}); try 2e-4 for LoRA, "
+            "1e-5 to 1e-4 for a full fine-tune."
+        )
     if name == "adamw":
         return torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.0)
     if name == "adafactor":
@@ -223,6 +260,7 @@ def make_optimizer(model, name: str = "adamw", learning_rate: float = 2e-4):
 
 
 # --- Memory accounting ---------------------------------------------------------------------------
+
 
 def tensor_bytes(tensors) -> int:
     """Bytes held by some tensors."""
@@ -253,6 +291,7 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats(self.device)
         else:
             import psutil
+
             process = psutil.Process(os.getpid())
             self._running = True
             self.peak_bytes = process.memory_info().rss
@@ -277,25 +316,33 @@ class PeakMemory:
 
 # --- The training loop ---------------------------------------------------------------------------
 
+
 @dataclass
 class TrainResult:
     """What a training run produced and what it cost."""
+
     model: torch.nn.Module
-    losses: list = field(default_factory=list)   # training loss after each step
+    losses: list = field(default_factory=list)  # training loss after each step
     seconds_per_step: float = float("nan")
-    peak_memory_bytes: int = 0                    # see PeakMemory
+    peak_memory_bytes: int = 0  # see PeakMemory
     optimizer_state_bytes: int = 0
     trainable_parameters: int = 0
-    interrupted: bool = False                     # True when stopped early (Ctrl-C, stop button)
+    interrupted: bool = False  # True when stopped early (Ctrl-C, stop button)
 
 
 def oom_message(batch_size: int, full: bool) -> str:
     """What to do when a training step does not fit in GPU memory."""
-    smaller = [f"batch_size={max(1, batch_size // 2)}", "shorter examples", "a smaller LoRA rank or fewer target modules"]
+    smaller = [
+        f"batch_size={max(1, batch_size // 2)}",
+        "shorter examples",
+        "a smaller LoRA rank or fewer target modules",
+    ]
     if full:
         smaller.append("LoRA instead of a full fine-tune (add_lora)")
-    return (f"Out of GPU memory during training at batch size {batch_size}. Try a smaller setting: "
-            f"{', '.join(smaller)}. If memory stays full, restart the kernel.")
+    return (
+        f"Out of GPU memory during training at batch size {batch_size}. Try a smaller setting: "
+        f"{', '.join(smaller)}. If memory stays full, restart the kernel."
+    )
 
 
 def endless(loader):
@@ -304,9 +351,23 @@ def endless(loader):
         yield from loader
 
 
-def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int = 8, learning_rate: float = 2e-4,
-          optimizer: str = "adamw", checkpointing: bool = False, seed: int = 0, accelerator=None,
-          progress: bool = True, on_step=None, should_stop=None, schedule_steps: int | None = None) -> TrainResult:
+def train(
+    model,
+    tokenizer,
+    examples: list[dict],
+    *,
+    steps: int,
+    batch_size: int = 8,
+    learning_rate: float = 2e-4,
+    optimizer: str = "adamw",
+    checkpointing: bool = False,
+    seed: int = 0,
+    accelerator=None,
+    progress: bool = True,
+    on_step=None,
+    should_stop=None,
+    schedule_steps: int | None = None,
+) -> TrainResult:
     """Train `model` on `examples` for `steps` optimizer steps; return a `TrainResult`.
 
     learning_rate:        the first step's; it then falls in a straight line to 0 at step `schedule_steps`
@@ -330,13 +391,18 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
     result = TrainResult(model=model, trainable_parameters=count_parameters(model, trainable_only=True))
     full = result.trainable_parameters == count_parameters(model)
     opt = make_optimizer(model, optimizer, learning_rate)
-    if schedule_steps is not None and (isinstance(schedule_steps, bool) or not isinstance(schedule_steps, int)
-                                       or schedule_steps < steps):
+    if schedule_steps is not None and (
+        isinstance(schedule_steps, bool) or not isinstance(schedule_steps, int) or schedule_steps < steps
+    ):
         raise CourseError(f"schedule_steps must be a whole number of at least steps={steps} (got {schedule_steps!r}).")
     schedule = torch.optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=schedule_steps or steps)  # falls to 0
-    loader = torch.utils.data.DataLoader(examples, batch_size=batch_size, shuffle=True,
-                                         collate_fn=lambda batch: collate(batch, tokenizer.pad_token_id),
-                                         generator=torch.Generator().manual_seed(seed))
+    loader = torch.utils.data.DataLoader(
+        examples,
+        batch_size=batch_size,
+        shuffle=True,
+        collate_fn=lambda batch: collate(batch, tokenizer.pad_token_id),
+        generator=torch.Generator().manual_seed(seed),
+    )
     if checkpointing:
         set_checkpointing(model, True)
     plain_model = model
@@ -356,18 +422,20 @@ def train(model, tokenizer, examples: list[dict], *, steps: int, batch_size: int
                 began = time.perf_counter()
                 batch = {name: tensor.to(device) for name, tensor in batch.items()}
                 with fast_arithmetic(device, keep_casts=False):  # bfloat16 products where the chip is fast at them
-                    loss = answer_loss(model, batch)     # how wrong the answers are
+                    loss = answer_loss(model, batch)  # how wrong the answers are
                 if accelerator is not None:
-                    accelerator.backward(loss)           # (averages gradients over processes)
+                    accelerator.backward(loss)  # (averages gradients over processes)
                 else:
-                    loss.backward()                      # gradients of the trainable weights
+                    loss.backward()  # gradients of the trainable weights
                 torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-                opt.step()                               # update the trainable weights
-                schedule.step()                          # a slightly smaller learning rate next time
-                opt.zero_grad(set_to_none=True)          # and free the gradients
-                trim_memory()                            # (and hand their pages back: memory stays flat)
+                opt.step()  # update the trainable weights
+                schedule.step()  # a slightly smaller learning rate next time
+                opt.zero_grad(set_to_none=True)  # and free the gradients
+                trim_memory()  # (and hand their pages back: memory stays flat)
                 # several processes: each measured its own batch; log their mean, the loss of the whole step
-                result.losses.append((accelerator.reduce(loss.detach(), "mean") if accelerator is not None else loss).item())
+                result.losses.append(
+                    (accelerator.reduce(loss.detach(), "mean") if accelerator is not None else loss).item()
+                )
                 step_seconds += time.perf_counter() - began
                 bar.update(1)
                 bar.set_postfix(loss=f"{result.losses[-1]:.3f}")

@@ -5,6 +5,7 @@
 The base model and the models LoRA fine-tuned in the head-to-head (`helpers.comparison`, every training seed),
 each asked the general probe (`data/probe`) and other tasks (another domain, another task), zero-shot.
 """
+
 from dataclasses import asdict
 
 import numpy as np
@@ -31,9 +32,13 @@ def probe_sample(n: int | None = None) -> pd.DataFrame:
 
 def probe_score(model, tokenizer, probe: pd.DataFrame, max_new_tokens: int = 24) -> pd.DataFrame:
     """Answer each general probe question (greedy); one row per question with the answer and whether it is right."""
-    answers = generate_batch(model, tokenizer, list(probe["question"]), max_new_tokens=max_new_tokens, batch_size=EVAL_BATCH)
-    return probe.assign(answer=[a.text for a in answers],
-                        correct=[probe_is_correct(a.text, accepted) for a, accepted in zip(answers, probe["answers"])])
+    answers = generate_batch(
+        model, tokenizer, list(probe["question"]), max_new_tokens=max_new_tokens, batch_size=EVAL_BATCH
+    )
+    return probe.assign(
+        answer=[a.text for a in answers],
+        correct=[probe_is_correct(a.text, accepted) for a, accepted in zip(answers, probe["answers"])],
+    )
 
 
 def versatility(settings: Settings, others, n_probe: int | None = None, progress: bool = True) -> dict:
@@ -47,8 +52,9 @@ def versatility(settings: Settings, others, n_probe: int | None = None, progress
     """
     others = tuple(others)
     if any(other.task == settings.task for other in others) or not others:
-        raise CourseError("Pass the settings of other tasks as `others` (e.g. movie reviews and tickets after a reviews "
-                          "fine-tune).")
+        raise CourseError(
+            "Pass the settings of other tasks as `others` (e.g. movie reviews and tickets after a reviews fine-tune)."
+        )
     n_probe = quick_or_full(6, None) if n_probe is None else n_probe
 
     def compute(folder):
@@ -64,15 +70,29 @@ def versatility(settings: Settings, others, n_probe: int | None = None, progress
             answers.setdefault(name, scored)
             runs[name].setdefault("probe", []).append([float(c) for c in scored["correct"]])
             for other in others:
-                _, details = evaluate(model, tokenizer, lambda t, task=other.task: zero_shot(t, task), other.rows("test"),
-                                      other.task, batch_size=EVAL_BATCH)
+                _, details = evaluate(
+                    model,
+                    tokenizer,
+                    lambda t, task=other.task: zero_shot(t, task),
+                    other.rows("test"),
+                    other.task,
+                    batch_size=EVAL_BATCH,
+                )
                 runs[name].setdefault(other.task, []).append([float(score) for score in details["score"]])
         rows = []
         for name, approach in [("base model", "zero-shot"), (tuned, "LoRA fine-tune")]:
-            rows.append({"model": name, "runs": len(runs[name]["probe"]),
-                         f"{settings.task}_accuracy": results.loc[approach, "accuracy"], "probe_questions": len(probe),
-                         "probe_accuracy": float(np.mean(runs[name]["probe"])),
-                         **{f"{other.task}_accuracy": float(np.mean(runs[name][other.task])) for other in others}})
+            rows.append(
+                {
+                    "model": name,
+                    "runs": len(runs[name]["probe"]),
+                    f"{settings.task}_accuracy": results.loc[approach, "accuracy"],
+                    "probe_questions": len(probe),
+                    "probe_accuracy": float(np.mean(runs[name]["probe"])),
+                    **{f"{other.task}_accuracy": float(np.mean(runs[name][other.task])) for other in others},
+                }
+            )
         return {"table": pd.DataFrame(rows).set_index("model"), "probe": answers, "runs": runs}
-    return cached("versatility", {**asdict(settings), "others": [asdict(other) for other in others], "n_probe": n_probe},
-                  compute)
+
+    return cached(
+        "versatility", {**asdict(settings), "others": [asdict(other) for other in others], "n_probe": n_probe}, compute
+    )

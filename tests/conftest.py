@@ -1,4 +1,5 @@
 """Shared fixtures: the real tokenizer, a tiny random model of the same architecture, the real model."""
+
 import os
 
 import pytest
@@ -11,16 +12,24 @@ from helpers.models import load_model, load_tokenizer, tiny_random_model  # noqa
 
 # `make test` runs two workers, each a whole file at a time (pytest-xdist, --dist loadfile): the longest files
 # go first, so that no worker is left with a long notebook at the end while the other one has finished.
-LONGEST_FIRST = ("notebooks/05_head_to_head.ipynb", "notebooks/07_house_style.ipynb", "notebooks/02_prompt_patterns.ipynb",
-                 "notebooks/08_your_task.ipynb", "notebooks/04_fine_tuning.ipynb", "notebooks/01_pretrained_models.ipynb",
-                 "tests/test_browser.py")
+LONGEST_FIRST = (
+    "notebooks/05_head_to_head.ipynb",
+    "notebooks/07_house_style.ipynb",
+    "notebooks/02_prompt_patterns.ipynb",
+    "notebooks/08_your_task.ipynb",
+    "notebooks/04_fine_tuning.ipynb",
+    "notebooks/01_pretrained_models.ipynb",
+    "tests/test_browser.py",
+)
 
 
 def pytest_collection_modifyitems(items):
     """Longest files first (`LONGEST_FIRST`), then the rest in their usual order; each file's tests keep theirs."""
+
     def rank(item):
         path = item.nodeid.split("::")[0]
         return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
     items.sort(key=rank)
 
 
@@ -47,19 +56,33 @@ def tiny_loads(monkeypatch, tokenizer):
     """Every model the experiments load (head-to-head, crossover, versatility, variations, decide) is a fresh
     tiny random model; returns the list of model ids asked for."""
     from helpers import comparison, crossover, decide, tuning, variations, versatility
+
     loads = []
 
     def load_model(model_id=None, device=None, dtype=None):
         loads.append(model_id)
         return tiny_random_model(tokenizer), tokenizer
+
     for module in (comparison, crossover, decide, tuning, variations, versatility):
         monkeypatch.setattr(module, "load_model", load_model)
     return loads
 
 
-TINY_SIZES = dict(n_test=3, n_validation=2, n_train=6, batch_size=3, k=1, max_passes=2, seeds=(0, 1), draws=(0, 1),
-                  n_wordings=2, sampling_seeds=(0, 1), lora_learning_rates=(1e-3, 3e-3), full_learning_rates=(1e-3, 3e-3),
-                  model_id="tiny")
+TINY_SIZES = dict(
+    n_test=3,
+    n_validation=2,
+    n_train=6,
+    batch_size=3,
+    k=1,
+    max_passes=2,
+    seeds=(0, 1),
+    draws=(0, 1),
+    n_wordings=2,
+    sampling_seeds=(0, 1),
+    lora_learning_rates=(1e-3, 3e-3),
+    full_learning_rates=(1e-3, 3e-3),
+    model_id="tiny",
+)
 
 
 @pytest.fixture
@@ -69,9 +92,14 @@ def tiny_course(monkeypatch, tmp_path, tiny_loads):
     from dataclasses import replace
 
     from helpers import comparison, tasks
+
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     monkeypatch.setattr(comparison, "WRITTEN_CANDIDATES", ("zero_shot", "strict_format"))
-    for task in ("reviews", "synthetic_reviews", "tickets"):  # a random model never stops by itself: keep its answers short
+    for task in (
+        "reviews",
+        "synthetic_reviews",
+        "tickets",
+    ):  # a random model never stops by itself: keep its answers short
         monkeypatch.setitem(tasks.COURSE_TASKS, task, replace(tasks.COURSE_TASKS[task], max_new_tokens=3))
     return lambda task, **changes: comparison.Settings(task, **{**TINY_SIZES, **changes})
 

@@ -1,4 +1,5 @@
 """The scripts of benchmarks/ (not a package), imported as modules for their tests."""
+
 import importlib.util
 
 from helpers.config import REPO_ROOT

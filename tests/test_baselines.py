@@ -25,10 +25,13 @@ def test_tfidf_on_the_reviews_is_a_real_yardstick():
     assert 0.4 < accuracy < 0.7 and accuracy > majority + 0.1  # well above always answering the commonest shade
 
 
-@pytest.mark.parametrize("texts, labels, message", [
-    (["a", "b"], ["x"], "one label per text"),
-    (["a", "b"], ["x", "x"], "at least two different labels"),
-])
+@pytest.mark.parametrize(
+    "texts, labels, message",
+    [
+        (["a", "b"], ["x"], "one label per text"),
+        (["a", "b"], ["x", "x"], "at least two different labels"),
+    ],
+)
 def test_bad_training_data_gets_a_clear_message(texts, labels, message):
     with pytest.raises(CourseError, match=message):
         baselines.tfidf_predictions(texts, labels, ["c"])

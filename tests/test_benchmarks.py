@@ -1,4 +1,5 @@
 """The benchmark script's machinery on a tiny model (the figures themselves come from `python benchmarks/run.py`)."""
+
 import pytest
 from scripts import benchmark_script
 
@@ -18,7 +19,9 @@ def test_helper_and_trainer_both_train_and_give_a_ratio(run, tiny_model, tokeniz
 
 def test_results_are_written_as_a_markdown_table(run, tmp_path):
     rows = [run.Row("model load, warm", 0.4641, "s", "cached"), run.Row("LoRA training", 222.3, "tokens/s", "r=8")]
-    table = run.write_results(rows, "python benchmarks/run.py --notebooks none", ["a note"], 0.5, tmp_path / "results.md")
+    table = run.write_results(
+        rows, "python benchmarks/run.py --notebooks none", ["a note"], 0.5, tmp_path / "results.md"
+    )
     text = (tmp_path / "results.md").read_text()
     assert table in text and "| model load, warm | 0.464 | s | cached |" in table and "| LoRA training | 222 |" in table
     assert "- a note" in text and "Load average" in text
@@ -26,6 +29,7 @@ def test_results_are_written_as_a_markdown_table(run, tmp_path):
 
 def test_playground_latency_times_both_arithmetics_and_restores_the_course_one(run, tiny_model, tokenizer):
     from helpers import models
+
     course_setting = models.BFLOAT16_ALLOWED  # COURSE_BFLOAT16 (`make test` sets 0)
     rows = run.playground_latency(tiny_model, tokenizer, repeats=1)
     fast = models.arithmetic(tiny_model.device)
@@ -33,17 +37,24 @@ def test_playground_latency_times_both_arithmetics_and_restores_the_course_one(r
     assert f"playground answer, {fast}" in names and "playground first token, float32" in names
     assert len(names) == len(set(names))  # float32 is timed once where it is the course's arithmetic too
     assert all(row.value > 0 for row in rows) and models.BFLOAT16_ALLOWED == course_setting
-    first, total = (next(row.value for row in rows if row.benchmark == f"playground {what}, float32")
-                    for what in ("first token", "answer"))
+    first, total = (
+        next(row.value for row in rows if row.benchmark == f"playground {what}, float32")
+        for what in ("first token", "answer")
+    )
     assert first <= total
     assert any(name.startswith("playground answer: float32 time /") for name in names) == (fast == "bfloat16")
 
 
-def test_few_shot_reading_times_both_ways_of_reading_and_restores_the_shared_one(run, tiny_model, tokenizer, monkeypatch):
+def test_few_shot_reading_times_both_ways_of_reading_and_restores_the_shared_one(
+    run, tiny_model, tokenizer, monkeypatch
+):
     from helpers import kvcache
+
     shared_tokens = []
     grouping = kvcache.prefix_groups
-    monkeypatch.setattr(kvcache, "prefix_groups", lambda ids: shared_tokens.append(grouping(ids)[0][1]) or grouping(ids))
+    monkeypatch.setattr(
+        kvcache, "prefix_groups", lambda ids: shared_tokens.append(grouping(ids)[0][1]) or grouping(ids)
+    )
     counting = kvcache.prefix_groups
     shared, whole, ratio = run.few_shot_reading(tiny_model, tokenizer, repeats=1)
     assert shared_tokens and min(shared_tokens) > 100  # the shared rows really shared the examples
@@ -53,6 +64,7 @@ def test_few_shot_reading_times_both_ways_of_reading_and_restores_the_shared_one
 
 def test_the_readme_shows_the_one_table_of_time_and_memory_per_notebook():
     from helpers.config import REPO_ROOT
+
     table = (REPO_ROOT / "benchmarks" / "notebook_times.md").read_text()
     assert table in (REPO_ROOT / "README.md").read_text(), "copy benchmarks/notebook_times.md into the README"
     names = {path.stem for path in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}

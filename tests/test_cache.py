@@ -25,6 +25,7 @@ def counting(value):
         calls.append(folder)
         (folder / "adapter.txt").write_text("weights")
         return value
+
     return compute, calls
 
 
@@ -38,8 +39,15 @@ def test_computes_once_and_keys_on_the_settings(empty_cache):
 
 
 def test_tables_tuples_and_nested_values_come_back_as_they_were():
-    table = pd.DataFrame({"approach": ["zero-shot", "LoRA"], "accuracy": [0.2, 0.72], "steps": [0, 125],
-                          "parsed": [True, False], "scores": [[1.0, 0.0], [0.25, 1.0]]}).set_index("approach")
+    table = pd.DataFrame(
+        {
+            "approach": ["zero-shot", "LoRA"],
+            "accuracy": [0.2, 0.72],
+            "steps": [0, 125],
+            "parsed": [True, False],
+            "scores": [[1.0, 0.0], [0.25, 1.0]],
+        }
+    ).set_index("approach")
     value = {"results": table, "choice": ("context", table.reset_index()), "losses": {"LoRA": [3.4, 0.7]}}
     compute, _ = counting(value)
     first = cache.cached("demo", {"n": 1}, compute)
@@ -67,8 +75,13 @@ def test_a_broken_entry_is_measured_again_with_a_note(damage, capsys):
     cache.cached("demo", {"n": 1}, compute)
     path = cache.entry("demo", {"n": 1}) / cache.RESULT_FILE
     text = path.read_text()
-    path.write_text({"truncated": text[: len(text) // 2], "not json": "\x00\x01",
-                     "a table cut short": json.dumps({"table": {"__table__": {"data": 3}}})}[damage])
+    path.write_text(
+        {
+            "truncated": text[: len(text) // 2],
+            "not json": "\x00\x01",
+            "a table cut short": json.dumps({"table": {"__table__": {"data": 3}}}),
+        }[damage]
+    )
     value = cache.cached("demo", {"n": 1}, compute)
     assert len(calls) == 2 and value["table"]["a"].tolist() == [1, 2]
     assert "cannot be read" in capsys.readouterr().out
@@ -79,6 +92,7 @@ def test_an_exception_in_the_run_stores_nothing(empty_cache):
     def interrupted(folder):
         (folder / "adapter.txt").write_text("half trained")
         raise KeyboardInterrupt
+
     with pytest.raises(KeyboardInterrupt):
         cache.cached("demo", {"n": 1}, interrupted)
     assert list(empty_cache.iterdir()) == []
@@ -93,13 +107,18 @@ def test_an_entry_is_locked_while_it_is_measured(empty_cache):
         with pytest.raises(Timeout):  # another process (or another lock on the same file) must wait
             FileLock(cache.lock_file(folder)).acquire(timeout=0)
         return {"answer": 1}
+
     assert cache.cached("demo", {"n": 1}, compute) == {"answer": 1}
     FileLock(cache.lock_file(folder)).acquire(timeout=0)  # and let go after
 
 
 def test_a_second_process_waits_for_the_first_and_reads_its_result(empty_cache, tmp_path, capsys):
     folder, started = cache.entry("demo", {"n": 1}), tmp_path / "started"
-    first = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
         import json, pathlib, sys, time
         from filelock import FileLock
         folder, lock, started = map(pathlib.Path, sys.argv[1:])
@@ -110,7 +129,11 @@ def test_a_second_process_waits_for_the_first_and_reads_its_result(empty_cache, 
             folder.mkdir(parents=True)
             (folder / "adapter.txt").write_text("first weights")
             (folder / "result.json").write_text(json.dumps({"answer": "first"}))"""),
-        str(folder), str(cache.lock_file(folder)), str(started)])
+            str(folder),
+            str(cache.lock_file(folder)),
+            str(started),
+        ]
+    )
     deadline = time.monotonic() + 60
     while not started.exists() and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -126,6 +149,7 @@ def test_a_second_process_waits_for_the_first_and_reads_its_result(empty_cache, 
 def test_a_cache_made_read_only_while_measuring_keeps_the_result(empty_cache, monkeypatch, capsys):
     def refuse(*args):
         raise PermissionError(13, "Permission denied")
+
     monkeypatch.setattr(cache, "replace_folder", refuse)
     assert cache.cached("demo", {"n": 1}, lambda folder: {"answer": 42}) == {"answer": 42}
     assert "could not be kept in the course cache (Permission denied)" in capsys.readouterr().out

@@ -1,10 +1,10 @@
-"""Colab: the badge and setup cell are made from the one declared repository address, and every notebook carries them."""
+"""Colab: the badge and setup cell are made from the one declared repository address; every notebook carries them."""
+
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from helpers.colab import (add_badge_and_setup_cell, binder_badge, colab_badge, github_path, repository_url,
-                           setup_cell)
+from helpers.colab import add_badge_and_setup_cell, binder_badge, colab_badge, github_path, repository_url, setup_cell
 from helpers.config import REPO_ROOT
 from helpers.errors import CourseError
 from helpers.syllabus import notebook_summary
@@ -15,9 +15,11 @@ NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 def test_badges_link_to_the_notebook_on_github():
     assert colab_badge("01_x.ipynb", URL).endswith(
-        "(https://colab.research.google.com/github/someone/ft-vs-pe/blob/main/notebooks/01_x.ipynb)")
+        "(https://colab.research.google.com/github/someone/ft-vs-pe/blob/main/notebooks/01_x.ipynb)"
+    )
     assert binder_badge(URL).endswith(
-        "(https://mybinder.org/v2/gh/someone/ft-vs-pe/main?urlpath=lab/tree/notebooks/00_setup_and_tour.ipynb)")
+        "(https://mybinder.org/v2/gh/someone/ft-vs-pe/main?urlpath=lab/tree/notebooks/00_setup_and_tour.ipynb)"
+    )
     assert github_path(URL + ".git") == "someone/ft-vs-pe"
 
 
@@ -34,8 +36,11 @@ def test_setup_cell_is_valid_ipython_that_never_installs_torch():
 
 
 def write_notebook(path, title_cell="# 07 · A title\nWhat you will measure here."):
-    cells = [nbformat.v4.new_markdown_cell(title_cell), nbformat.v4.new_code_cell("# Setup: old text\nimport sys"),
-             nbformat.v4.new_code_cell("print(1)")]
+    cells = [
+        nbformat.v4.new_markdown_cell(title_cell),
+        nbformat.v4.new_code_cell("# Setup: old text\nimport sys"),
+        nbformat.v4.new_code_cell("print(1)"),
+    ]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
 
 

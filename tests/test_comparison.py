@@ -1,20 +1,28 @@
 """The head-to-head machinery, run end to end on a tiny random model (fast), plus its pure table logic."""
+
 from dataclasses import asdict
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 import torch
-
 from fakes import fake_results
 
 import helpers.comparison as comparison
 import helpers.tasks as tasks
-from helpers.comparison import (APPROACHES, Settings, best_of, default_settings, family_verdicts, head_to_head, load_lora,
-                                with_dollars)
-from helpers.tuning import fine_tune
+from helpers.comparison import (
+    APPROACHES,
+    Settings,
+    best_of,
+    default_settings,
+    family_verdicts,
+    head_to_head,
+    load_lora,
+    with_dollars,
+)
 from helpers.errors import CourseError
 from helpers.plots import plot_head_to_head
+from helpers.tuning import fine_tune
 
 
 def test_default_settings_follow_the_task():
@@ -33,8 +41,16 @@ def test_fine_tune_trains_on_the_rows_of_any_task(tiny_loads, tmp_path):
     path.write_text("note,tag\n" + "".join(f"note number {i},{'yes' if i % 2 else 'no'}\n" for i in range(20)))
     task = tasks.Task.from_file(path, text="note", label="tag")
     rows = task.split("train")
-    model, _, info = fine_tune(task, rows, learning_rate=1e-3, passes=1, batch_size=5, model_id="tiny", progress=False,
-                               validation=task.split("validation"))
+    model, _, info = fine_tune(
+        task,
+        rows,
+        learning_rate=1e-3,
+        passes=1,
+        batch_size=5,
+        model_id="tiny",
+        progress=False,
+        validation=task.split("validation"),
+    )
     assert info["labelled_examples"] == len(rows) and len(info["losses"]) == info["steps"] == -(-len(rows) // 5)
     assert 0 < info["trainable_parameters"] < info["parameters"] and info["training_flops"] > 0
     assert len(info["validation"]) == 1 and 0 <= info["validation"][0] <= 1  # answered after its one pass
@@ -46,18 +62,30 @@ def test_fine_tune_trains_on_the_rows_of_any_task(tiny_loads, tmp_path):
 
 def test_a_recipe_is_chosen_on_validation_and_another_seed_reproduces_its_schedule(tiny_loads, tmp_path, monkeypatch):
     import helpers.tuning as tuning
+
     task = tasks.REVIEWS
     rows, validation = task.sample("train", 6), task.sample("validation", 4)
     scores = iter([0.2, 0.5, 0.4, 0.5])  # rate 1e-3: 20% then 50%; rate 3e-3: 40% then 50% (a tie: the first wins)
     monkeypatch.setattr(tuning, "evaluate", lambda *a, **k: (pd.DataFrame({"accuracy": [next(scores)]}), None))
-    recipe, search, model, _, info = tuning.choose_recipe(task, rows, validation, "lora", tmp_path, learning_rates=(1e-3, 3e-3),
-                                                          max_passes=2, batch_size=3, model_id="tiny", progress=False)
+    recipe, search, model, _, info = tuning.choose_recipe(
+        task,
+        rows,
+        validation,
+        "lora",
+        tmp_path,
+        learning_rates=(1e-3, 3e-3),
+        max_passes=2,
+        batch_size=3,
+        model_id="tiny",
+        progress=False,
+    )
     assert (recipe.learning_rate, recipe.passes, recipe.max_passes) == (1e-3, 2, 2)
     assert list(search["validation_accuracy"]) == [0.2, 0.5, 0.4, 0.5] and list(search["passes"]) == [1, 2, 1, 2]
     assert not (tmp_path / "best.safetensors").exists() and len(info["losses"]) == info["steps"] == 4
     trained = dict(model.named_parameters())
-    rerun, _, _ = tuning.fine_tune(task, rows, learning_rate=1e-3, passes=2, max_passes=2, batch_size=3, model_id="tiny",
-                                   progress=False)
+    rerun, _, _ = tuning.fine_tune(
+        task, rows, learning_rate=1e-3, passes=2, max_passes=2, batch_size=3, model_id="tiny", progress=False
+    )
     for name, parameter in rerun.named_parameters():  # the checkpoint is the model that recipe trains from seed 0
         if parameter.requires_grad:
             assert torch.equal(parameter, trained[name]), name
@@ -71,19 +99,32 @@ def test_head_to_head_measures_every_approach_with_its_runs_and_caches(tiny_cour
     assert list(results.index) == list(APPROACHES)
     assert results.loc["zero-shot", "labelled_examples"] == 0 and results.loc["zero-shot", "training_flops"] == 0
     assert results.loc["LoRA fine-tune", "labelled_examples"] == 6 == results.loc["TF-IDF", "labelled_examples"]
-    assert 0 < results.loc["LoRA fine-tune", "trainable_parameters"] < results.loc["full fine-tune", "trainable_parameters"]
+    assert (
+        0
+        < results.loc["LoRA fine-tune", "trainable_parameters"]
+        < results.loc["full fine-tune", "trainable_parameters"]
+    )
     assert results.loc["full fine-tune", "training_flops"] > results.loc["LoRA fine-tune", "training_flops"] > 0
     assert results.loc["hybrid", "prompt"] == results.loc["best prompt", "prompt"]
     runs = {"LoRA fine-tune": 2, "full fine-tune": 2, "hybrid": 2, "zero-shot": 1, "label scoring": 1, "TF-IDF": 1}
-    assert all(results.loc[approach, "runs"] == n == len(results.loc[approach, "run_scores"]) for approach, n in runs.items())
-    assert results.loc["best prompt", "runs"] == (2 if results.loc["best prompt", "prompt"] == "few_shot_balanced" else 1)
+    assert all(
+        results.loc[approach, "runs"] == n == len(results.loc[approach, "run_scores"]) for approach, n in runs.items()
+    )
+    assert results.loc["best prompt", "runs"] == (
+        2 if results.loc["best prompt", "prompt"] == "few_shot_balanced" else 1
+    )
     assert results[["accuracy", "accuracy_low", "accuracy_high", "validation_accuracy"]].stack().between(0, 1).all()
-    assert (results["accuracy_low"] <= results["accuracy"]).all() and (results["accuracy"] <= results["accuracy_high"]).all()
+    assert (results["accuracy_low"] <= results["accuracy"]).all() and (
+        results["accuracy"] <= results["accuracy_high"]
+    ).all()
     assert set(run["candidates"]["approach"]) == {"best prompt", "label scoring", "TF-IDF"}
     assert set(run["candidates"].loc[run["candidates"]["pattern"] == "few_shot_balanced", "draw"]) == {0, 1}
     assert set(run["search"]["kind"]) == {"lora", "full"} and len(run["search"]) == 2 * 2 * 2  # kinds x rates x passes
     assert results.loc["LoRA fine-tune", "learning_rate"] == run["recipes"]["lora"]["learning_rate"]
-    assert set(run["losses"]) == {"LoRA fine-tune", "full fine-tune"} and set(run["losses"]["LoRA fine-tune"]) == {"0", "1"}
+    assert set(run["losses"]) == {"LoRA fine-tune", "full fine-tune"} and set(run["losses"]["LoRA fine-tune"]) == {
+        "0",
+        "1",
+    }
     loads = len(tiny_loads)
     assert head_to_head(settings, progress=False)["results"].equals(results) and len(tiny_loads) == loads  # cached
     model, _ = load_lora(settings, seed=1)
@@ -98,7 +139,11 @@ def test_families_are_judged_by_their_best_member_on_validation():
     results["validation_accuracy"] = [0.3, 0.2, 0.25, 0.4, 0.5, 0.45, 0.1]  # a choice the test split never makes
     assert best_of(results, "prompting") == "zero-shot" and best_of(results, "fine-tuning") == "LoRA fine-tune"
     pairs = [(a, b) for a, b, _ in family_verdicts(results)]
-    assert pairs == [("LoRA fine-tune", "zero-shot"), ("LoRA fine-tune", "full fine-tune"), ("LoRA fine-tune", "TF-IDF")]
+    assert pairs == [
+        ("LoRA fine-tune", "zero-shot"),
+        ("LoRA fine-tune", "full fine-tune"),
+        ("LoRA fine-tune", "TF-IDF"),
+    ]
     results.loc["hybrid", "validation_accuracy"] = 0.6  # measured best on validation: then it is judged too
     assert ("hybrid", "LoRA fine-tune") in [(a, b) for a, b, _ in family_verdicts(results)]
     verdict = dict(((a, b), c) for a, b, c in family_verdicts(results))[("LoRA fine-tune", "zero-shot")]
@@ -107,12 +152,15 @@ def test_families_are_judged_by_their_best_member_on_validation():
 
 def test_an_interrupted_fine_tune_is_never_cached_as_finished(tiny_course, monkeypatch):
     import helpers.tuning as tuning
+
     real_train = tuning.train
 
     def stopped_at_step_1(*args, **kwargs):  # the stop button, pressed during the first fine-tune
         def stop(step, loss):
             raise KeyboardInterrupt
+
         return real_train(*args, **{**kwargs, "on_step": stop})
+
     monkeypatch.setattr(tuning, "train", stopped_at_step_1)
     settings = tiny_course("reviews")
     with pytest.raises(CourseError, match="stopped after 1 of 4 steps.*nothing was cached"):

@@ -21,6 +21,7 @@ def test_switches_parse_strictly_and_an_empty_cache_means_the_default(monkeypatc
     import pytest
 
     from helpers.errors import CourseError
+
     for value, expected in [("on", True), ("YES", True), ("off", False), ("No", False), (" 1 ", True)]:
         monkeypatch.setenv("COURSE_QUICK", value)
         assert config.switch("COURSE_QUICK", not expected) is expected

@@ -1,5 +1,6 @@
 """The learning curve's crossing point (against every prompt that could use as many examples, over runs and examples)
 and its chart; its run on a tiny model is in test_verdicts (it feeds the claims)."""
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
@@ -11,10 +12,20 @@ from helpers.plots import plot_crossover
 
 
 def test_crossover_point_is_where_fine_tuning_beats_every_usable_prompt():
-    table = pd.DataFrame({"method": ["zero-shot", PROMPT, PROMPT] + [FINE_TUNE] * 3,
-                          "labelled_examples": [0, 5, 20, 10, 50, 200],
-                          "run_scores": [[scores(30)], [scores(50)], [scores(60)], [scores(45)] * 3, [scores(55)] * 3,
-                                         [scores(80)] * 3]})
+    table = pd.DataFrame(
+        {
+            "method": ["zero-shot", PROMPT, PROMPT] + [FINE_TUNE] * 3,
+            "labelled_examples": [0, 5, 20, 10, 50, 200],
+            "run_scores": [
+                [scores(30)],
+                [scores(50)],
+                [scores(60)],
+                [scores(45)] * 3,
+                [scores(55)] * 3,
+                [scores(80)] * 3,
+            ],
+        }
+    )
     assert crossover_point(table) == 200  # at 50 examples, the 20-shot prompt (60%) still wins
     table.at[4, "run_scores"] = [scores(75)] * 3
     assert crossover_point(table) == 50
@@ -30,9 +41,16 @@ def test_fine_tuning_sizes_must_leave_room_for_the_head_to_heads_own(tiny_course
 
 
 def test_chart_of_the_crossover():
-    table = pd.DataFrame({"method": ["zero-shot", PROMPT, FINE_TUNE], "labelled_examples": [0, 5, 20],
-                          "accuracy": [0.3, 0.4, 0.6], "accuracy_low": [0.2, 0.3, 0.5], "accuracy_high": [0.4, 0.5, 0.7],
-                          "prompt_tokens": [80.0, 400.0, 80.0]})
+    table = pd.DataFrame(
+        {
+            "method": ["zero-shot", PROMPT, FINE_TUNE],
+            "labelled_examples": [0, 5, 20],
+            "accuracy": [0.3, 0.4, 0.6],
+            "accuracy_low": [0.2, 0.3, 0.5],
+            "accuracy_high": [0.4, 0.5, 0.7],
+            "prompt_tokens": [80.0, 400.0, 80.0],
+        }
+    )
     ax = plot_crossover(table, point=20)
     assert ax.get_xscale() == "symlog" and "labelled examples" in ax.get_xlabel()
     plt.close("all")

@@ -5,35 +5,47 @@ import pytest
 from helpers.decision import Answers, Figures, cost_estimate, decision_form, duration, payback_months, recommend, render
 from helpers.errors import CourseError
 
-FIGURES = Figures(accuracy={"prompting": 0.4, "fine-tuning": 0.7, "hybrid": 0.72, "classical": 0.5},
-                  latency_s={"prompting": 1.0, "fine-tuning": 0.2, "hybrid": 0.4, "classical": 0.001},
-                  training_seconds=3600, examples_needed=500, probe_drop=0.1,
-                  accuracy_verdict="fine-tuning better", test_examples=300, classical_verdict="worse", model="SmolLM2-135M")
+FIGURES = Figures(
+    accuracy={"prompting": 0.4, "fine-tuning": 0.7, "hybrid": 0.72, "classical": 0.5},
+    latency_s={"prompting": 1.0, "fine-tuning": 0.2, "hybrid": 0.4, "classical": 0.001},
+    training_seconds=3600,
+    examples_needed=500,
+    probe_drop=0.1,
+    accuracy_verdict="fine-tuning better",
+    test_examples=300,
+    classical_verdict="worse",
+    model="SmolLM2-135M",
+)
 # can fine-tune; no people's time counted, so the rules below turn on the measured figures alone
 READY = Answers(labelled_examples=1000, changes="rarely", requests_per_month=100, price_per_hour=2.0, setup_hours=0)
 
 
-@pytest.mark.parametrize("changes, expected", [
-    (dict(gpu_budget=False), "prompting"),                                   # 1. no resources
-    (dict(ml_skills=False, priority="niche_accuracy"), "prompting"),          # 1. even for a niche
-    (dict(labelled_examples=499, priority="niche_accuracy"), "prompting"),    # 3. too little data
-    (dict(many_tasks=True, priority="niche_accuracy"), "fine-tuning"),        # 4. many tasks: an adapter for this one
-    (dict(many_tasks=True), "prompting"),                                     # 5. many tasks, flexibility
-    (dict(changes="weekly", priority="niche_accuracy"), "fine-tuning"),       # 4. the measurement, plus its upkeep
-    (dict(changes="weekly"), "prompting"),                                    # 5. weekly changes, flexibility
-    (dict(priority="niche_accuracy"), "fine-tuning"),                         # 4. niche, stable
-    (dict(priority="niche_accuracy", changes="monthly"), "fine-tuning"),      # 4. niche, monthly changes
-    (dict(requests_per_month=10_000), "fine-tuning"),                         # 5. training pays back fast
-    (dict(), "prompting"),                                                    # 5. training pays back too slowly
-])
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        (dict(gpu_budget=False), "prompting"),  # 1. no resources
+        (dict(ml_skills=False, priority="niche_accuracy"), "prompting"),  # 1. even for a niche
+        (dict(labelled_examples=499, priority="niche_accuracy"), "prompting"),  # 3. too little data
+        (dict(many_tasks=True, priority="niche_accuracy"), "fine-tuning"),  # 4. many tasks: an adapter for this one
+        (dict(many_tasks=True), "prompting"),  # 5. many tasks, flexibility
+        (dict(changes="weekly", priority="niche_accuracy"), "fine-tuning"),  # 4. the measurement, plus its upkeep
+        (dict(changes="weekly"), "prompting"),  # 5. weekly changes, flexibility
+        (dict(priority="niche_accuracy"), "fine-tuning"),  # 4. niche, stable
+        (dict(priority="niche_accuracy", changes="monthly"), "fine-tuning"),  # 4. niche, monthly changes
+        (dict(requests_per_month=10_000), "fine-tuning"),  # 5. training pays back fast
+        (dict(), "prompting"),  # 5. training pays back too slowly
+    ],
+)
 def test_every_rule_gives_its_recommendation_with_reasons(changes, expected):
     advice = recommend(replace(READY, **changes), FIGURES)
     assert advice.approach == expected
     assert advice.reasons and all(isinstance(reason, str) and reason for reason in advice.reasons)
 
 
-@pytest.mark.parametrize("verdict, expected", [
-    ("fine-tuning better", "fine-tuning"), ("too close to call", "prompting"), ("prompting better", "prompting")])
+@pytest.mark.parametrize(
+    "verdict, expected",
+    [("fine-tuning better", "fine-tuning"), ("too close to call", "prompting"), ("prompting better", "prompting")],
+)
 def test_an_accuracy_priority_gets_the_measured_best_and_a_tie_goes_to_the_cheaper(verdict, expected):
     advice = recommend(replace(READY, priority="niche_accuracy"), replace(FIGURES, accuracy_verdict=verdict))
     assert advice.approach == expected
@@ -80,15 +92,20 @@ def test_the_advice_follows_the_volume():
 
 
 def test_people_time_is_part_of_the_one_time_cost():
-    cheap, dear = (cost_estimate(replace(READY, setup_hours=hours, dollars_per_work_hour=50), FIGURES)
-                   for hours in (0, 40))
-    assert dear.loc["fine-tuning", "one_time_dollars"] - cheap.loc["fine-tuning", "one_time_dollars"] == pytest.approx(2000)
+    cheap, dear = (
+        cost_estimate(replace(READY, setup_hours=hours, dollars_per_work_hour=50), FIGURES) for hours in (0, 40)
+    )
+    assert dear.loc["fine-tuning", "one_time_dollars"] - cheap.loc["fine-tuning", "one_time_dollars"] == pytest.approx(
+        2000
+    )
     assert dear.loc["prompting", "one_time_dollars"] == 0
     assert recommend(replace(READY, requests_per_month=10_000, setup_hours=0), FIGURES).approach == "fine-tuning"
     assert recommend(replace(READY, requests_per_month=10_000, setup_hours=40), FIGURES).approach == "prompting"
 
 
-@pytest.mark.parametrize("months, words", [(0, "at once"), (0.01, "0.3 days"), (2.5, "2.5 months"), (float("inf"), "never")])
+@pytest.mark.parametrize(
+    "months, words", [(0, "at once"), (0.01, "0.3 days"), (2.5, "2.5 months"), (float("inf"), "never")]
+)
 def test_payback_is_said_in_days_or_months(months, words):
     assert duration(months) == words
 
@@ -104,7 +121,9 @@ def test_the_missing_resources_are_named():
 
 
 def test_cost_estimate_uses_measured_seconds_at_the_assumed_price():
-    costs = cost_estimate(replace(READY, labelled_examples=300, dollars_per_label=0.5, requests_per_month=1000), FIGURES)
+    costs = cost_estimate(
+        replace(READY, labelled_examples=300, dollars_per_label=0.5, requests_per_month=1000), FIGURES
+    )
     assert costs.loc["prompting", "one_time_dollars"] == 0
     assert costs.loc["fine-tuning", "one_time_dollars"] == pytest.approx(2.0 + 200 * 0.5)  # 1 h at $2 + 200 labels
     assert costs.loc["prompting", "dollars_per_1000_requests"] == pytest.approx(2.0 / 3.6)
@@ -137,17 +156,20 @@ def test_the_form_updates_its_advice_when_an_answer_changes():
     assert form.answers().ml_skills is False and form.answers().labelled_examples == 1000
 
 
-@pytest.mark.parametrize("call", [
-    lambda: recommend(replace(READY, priority="cheap"), FIGURES),
-    lambda: recommend(replace(READY, changes="daily"), FIGURES),
-    lambda: recommend(replace(READY, labelled_examples=-1), FIGURES),
-    lambda: recommend(replace(READY, price_per_hour="2"), FIGURES),
-    lambda: recommend(READY, replace(FIGURES, accuracy={"prompting": 0.5})),
-    lambda: decision_form(replace(FIGURES, latency_s={})),
-    lambda: recommend(READY, replace(FIGURES, accuracy_verdict="better")),
-    lambda: recommend(READY, replace(FIGURES, hybrid_verdict="fine-tuning better")),
-    lambda: recommend(replace(READY, setup_hours=-1), FIGURES),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: recommend(replace(READY, priority="cheap"), FIGURES),
+        lambda: recommend(replace(READY, changes="daily"), FIGURES),
+        lambda: recommend(replace(READY, labelled_examples=-1), FIGURES),
+        lambda: recommend(replace(READY, price_per_hour="2"), FIGURES),
+        lambda: recommend(READY, replace(FIGURES, accuracy={"prompting": 0.5})),
+        lambda: decision_form(replace(FIGURES, latency_s={})),
+        lambda: recommend(READY, replace(FIGURES, accuracy_verdict="better")),
+        lambda: recommend(READY, replace(FIGURES, hybrid_verdict="fine-tuning better")),
+        lambda: recommend(replace(READY, setup_hours=-1), FIGURES),
+    ],
+)
 def test_bad_input_gets_a_course_error(call):
     with pytest.raises(CourseError):
         call()

@@ -8,7 +8,10 @@ from helpers.effort import effort_table, written_tokens
 
 
 def test_written_tokens_count_the_instruction_not_the_input(tokenizer):
-    plain, explicit = written_tokens(tokenizer, "reviews", "zero_shot"), written_tokens(tokenizer, "reviews", "explicit")
+    plain, explicit = (
+        written_tokens(tokenizer, "reviews", "zero_shot"),
+        written_tokens(tokenizer, "reviews", "explicit"),
+    )
     assert 5 < plain < explicit  # the label definitions are more writing
     assert written_tokens(tokenizer, "reviews", "few_shot_similar") == plain  # examples are data, not writing
     assert written_tokens(tokenizer, "tickets", "context") > written_tokens(tokenizer, "tickets", "zero_shot")
@@ -20,10 +23,20 @@ def _run(best_scores):
     results.loc["best prompt", ["labelled_examples", "prompt"]] = [4, "few_shot_balanced"]
     tuned = results["family"] == "fine-tuning"
     results.loc[tuned, ["selection_runs", "selection_seconds", "selection_validation_answers"]] = [3, 600.0, 1800]
-    candidates = pd.DataFrame({"approach": ["best prompt"] * 3 + ["label scoring"], "n": [60] * 4,
-                               "pattern": ["explicit", "few_shot_balanced", "few_shot_balanced", "zero_shot"],
-                               "draw": [0, 0, 1, 0], "latency_s": [0.5, 1.0, 1.0, 0.2]})
-    return {"results": results, "candidates": candidates, "settings": replace(default_settings("reviews"), n_validation=60)}
+    candidates = pd.DataFrame(
+        {
+            "approach": ["best prompt"] * 3 + ["label scoring"],
+            "n": [60] * 4,
+            "pattern": ["explicit", "few_shot_balanced", "few_shot_balanced", "zero_shot"],
+            "draw": [0, 0, 1, 0],
+            "latency_s": [0.5, 1.0, 1.0, 0.2],
+        }
+    )
+    return {
+        "results": results,
+        "candidates": candidates,
+        "settings": replace(default_settings("reviews"), n_validation=60),
+    }
 
 
 def test_both_sides_read_as_chosen_on_validation_with_what_choosing_cost(tokenizer):
@@ -34,5 +47,7 @@ def test_both_sides_read_as_chosen_on_validation_with_what_choosing_cost(tokeniz
     assert table.loc["validation answers while choosing"].tolist() == [180, 1800]
     assert table.loc["machine minutes to choose"].tolist() == [2.5, 10.0]  # (0.5 + 1 + 1) s x 60 answers; 600 s
     assert table.loc["tokens written by hand", "prompting"] > table.loc["tokens written by hand", "fine-tuning"]
-    assert table.loc["test accuracy", "prompting"].startswith("75% (") and "full fine-tune, 3 seeds" in table.loc[
-        "test accuracy", "fine-tuning"]
+    assert (
+        table.loc["test accuracy", "prompting"].startswith("75% (")
+        and "full fine-tune, 3 seeds" in table.loc["test accuracy", "fine-tuning"]
+    )

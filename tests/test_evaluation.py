@@ -2,30 +2,52 @@ import pandas as pd
 import pytest
 
 from helpers.errors import CourseError
-from helpers.evaluation import (best_pattern, evaluate, evaluate_patterns, evaluate_predictor, parse_review_label, parse_ticket_json,
-                                review_plan, score_answers)
+from helpers.evaluation import (
+    best_pattern,
+    evaluate,
+    evaluate_patterns,
+    evaluate_predictor,
+    parse_review_label,
+    parse_ticket_json,
+    review_plan,
+    score_answers,
+)
 from helpers.generation import count_tokens
 from helpers.prompts import catalog, zero_shot_reviews, zero_shot_tickets
 
-REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "It has two buttons"],
-                        "label": ["very_positive", "negative", "neutral"]})
-EXPECTED = [{"product": "Pulse Plug P2", "issue_type": "defect", "urgency": "high", "order_id": "HH-12345"},
-            {"product": "Glint Bulb G9", "issue_type": "how_to", "urgency": "low", "order_id": None}]
+REVIEWS = pd.DataFrame(
+    {"text": ["I love it", "It broke", "It has two buttons"], "label": ["very_positive", "negative", "neutral"]}
+)
+EXPECTED = [
+    {"product": "Pulse Plug P2", "issue_type": "defect", "urgency": "high", "order_id": "HH-12345"},
+    {"product": "Glint Bulb G9", "issue_type": "how_to", "urgency": "low", "order_id": None},
+]
 TICKETS = pd.DataFrame({"text": ["My P2 sparks! HH-12345", "How do I dim my G9s?"], "expected": EXPECTED})
 
 
-@pytest.mark.parametrize("answer, label", [
-    ("very_positive", "very_positive"), ("Very positive.", "very_positive"), ("VERY-NEGATIVE", "very_negative"),
-    ("The sentiment is mixed", "mixed"), ("negative", "negative"), ("I think positive.\nAnswer: negative", "negative"),
-    ("I cannot tell", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "answer, label",
+    [
+        ("very_positive", "very_positive"),
+        ("Very positive.", "very_positive"),
+        ("VERY-NEGATIVE", "very_negative"),
+        ("The sentiment is mixed", "mixed"),
+        ("negative", "negative"),
+        ("I think positive.\nAnswer: negative", "negative"),
+        ("I cannot tell", None),
+        ("", None),
+    ],
+)
 def test_parse_review_label(answer, label):
     assert parse_review_label(answer) == label
 
 
 def test_parse_ticket_json_finds_the_object_in_chatter_and_fences():
-    assert parse_ticket_json('Sure! ```json\n{"urgency": "low", "order_id": null}\n```') == {"urgency": "low", "order_id": None}
-    assert parse_ticket_json("{broken} then {\"a\": 1}") == {"a": 1}
+    assert parse_ticket_json('Sure! ```json\n{"urgency": "low", "order_id": null}\n```') == {
+        "urgency": "low",
+        "order_id": None,
+    }
+    assert parse_ticket_json('{broken} then {"a": 1}') == {"a": 1}
     assert parse_ticket_json("no json here") is None
     assert parse_ticket_json('{"product": "Pulse Plug P2",') is None
 
@@ -38,8 +60,10 @@ def test_score_answers_for_reviews():
 
 
 def test_score_answers_for_tickets_counts_fields_and_forgives_case_and_null():
-    answers = ['{"product": "pulse plug p2", "issue_type": "defect", "urgency": "High", "order_id": "HH-12345"}',
-               '{"product": "Glint Bulb G9", "issue_type": "how_to", "urgency": "medium", "order_id": "null"}']
+    answers = [
+        '{"product": "pulse plug p2", "issue_type": "defect", "urgency": "High", "order_id": "HH-12345"}',
+        '{"product": "Glint Bulb G9", "issue_type": "how_to", "urgency": "medium", "order_id": "null"}',
+    ]
     details = score_answers(answers, TICKETS, "tickets")
     assert list(details["correct"]) == [True, False]
     assert list(details["urgency_ok"]) == [True, False] and list(details["order_id_ok"]) == [True, True]
@@ -80,7 +104,9 @@ def test_evaluate_score_always_picks_a_label(tiny_model, tokenizer):
 
 def test_evaluate_vote_counts_the_cost_of_every_sample(tiny_model, tokenizer):
     one, _ = evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, max_new_tokens=3)
-    voted, details = evaluate(tiny_model, tokenizer, zero_shot_reviews, REVIEWS, method="vote", n_samples=3, max_new_tokens=3)
+    voted, details = evaluate(
+        tiny_model, tokenizer, zero_shot_reviews, REVIEWS, method="vote", n_samples=3, max_new_tokens=3
+    )
     assert voted.loc[0, "prompt_tokens"] == 3 * one.loc[0, "prompt_tokens"]
     assert details["answer"].str.count(r" \| ").eq(2).all()
 
@@ -116,6 +142,7 @@ def test_bad_requests_raise_course_errors(tiny_model, tokenizer):
 
 def test_saved_results(tmp_path, monkeypatch):
     from helpers.evaluation import load_results, save_results
+
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     with pytest.raises(CourseError, match="notebook 02"):
         load_results("prompt_patterns")
@@ -126,25 +153,50 @@ def test_saved_results(tmp_path, monkeypatch):
 
 def test_charts_of_results_tables():
     import matplotlib
+
     matplotlib.use("Agg")
-    from helpers.plots import plot_accuracy_vs_tokens, plot_field_accuracy, plot_pattern_scores, plot_plateau, plot_spread
-    results = pd.DataFrame({"pattern": ["a", "b"], "method": ["generate", "score"], "accuracy": [0.2, 0.4],
-                            "prompt_tokens": [80, 800], "json_valid_rate": [1, 0.5], "product_accuracy": [0.5, 0.5],
-                            "issue_type_accuracy": [0.1, 0.2], "urgency_accuracy": [0.3, 0.3], "order_id_accuracy": [1, 1]})
+    from helpers.plots import (
+        plot_accuracy_vs_tokens,
+        plot_field_accuracy,
+        plot_pattern_scores,
+        plot_plateau,
+        plot_spread,
+    )
+
+    results = pd.DataFrame(
+        {
+            "pattern": ["a", "b"],
+            "method": ["generate", "score"],
+            "accuracy": [0.2, 0.4],
+            "prompt_tokens": [80, 800],
+            "json_valid_rate": [1, 0.5],
+            "product_accuracy": [0.5, 0.5],
+            "issue_type_accuracy": [0.1, 0.2],
+            "urgency_accuracy": [0.3, 0.3],
+            "order_id_accuracy": [1, 1],
+        }
+    )
     ax = plot_pattern_scores(results, chance=0.2)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a (generate)", "b (score)"]
     assert ax.get_xlabel() and ax.get_title() and ax.get_legend()
     assert len(plot_field_accuracy(results).patches) == 10
     assert plot_accuracy_vs_tokens(results).get_xscale() == "log"
-    curve = pd.DataFrame({"k": [0, 1, 0, 1], "method": ["generate"] * 2 + ["score"] * 2,
-                          "accuracy": [0.2, 0.3, 0.2, 0.4], "prompt_tokens": [80, 160, 80, 160]})
+    curve = pd.DataFrame(
+        {
+            "k": [0, 1, 0, 1],
+            "method": ["generate"] * 2 + ["score"] * 2,
+            "accuracy": [0.2, 0.3, 0.2, 0.4],
+            "prompt_tokens": [80, 160, 80, 160],
+        }
+    )
     assert len(plot_plateau(curve).lines) == 2
     spread = pd.DataFrame({"group": ["seeds"] * 3 + ["wordings"] * 2, "accuracy": [0.1, 0.2, 0.3, 0.2, 0.2]})
     assert "range 10%–30%" in [t.get_text() for t in plot_spread(spread).texts]
 
 
-@pytest.mark.parametrize("quick, scored, samples", [
-    (True, ["zero_shot"], 3), (False, ["zero_shot", "explicit", "few_shot_balanced"], 5)])
+@pytest.mark.parametrize(
+    "quick, scored, samples", [(True, ["zero_shot"], 3), (False, ["zero_shot", "explicit", "few_shot_balanced"], 5)]
+)
 def test_review_plan_measures_every_pattern_and_is_smaller_in_quick_mode(monkeypatch, quick, scored, samples):
     monkeypatch.setattr("helpers.config.QUICK", quick)
     names = ["zero_shot", "explicit", "chain_of_thought", "few_shot_balanced"]
@@ -152,4 +204,6 @@ def test_review_plan_measures_every_pattern_and_is_smaller_in_quick_mode(monkeyp
     assert [name for name, method, _ in plan if method == "generate"] == names
     assert [name for name, method, _ in plan if method == "score"] == scored  # only patterns that exist
     assert [options for name, method, options in plan if method == "vote"] == [{"n_samples": samples}]
-    assert dict(((name, method), options) for name, method, options in plan)["chain_of_thought", "generate"] == {"max_new_tokens": 40}
+    assert dict(((name, method), options) for name, method, options in plan)["chain_of_thought", "generate"] == {
+        "max_new_tokens": 40
+    }

@@ -58,7 +58,11 @@ class WeightCasts(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func is torch.ops.aten._to_copy.default and args[0].shape == self.shape and kwargs.get("dtype") == torch.bfloat16:
+        if (
+            func is torch.ops.aten._to_copy.default
+            and args[0].shape == self.shape
+            and kwargs.get("dtype") == torch.bfloat16
+        ):
             self.count += 1
         return func(*args, **kwargs)
 
@@ -90,8 +94,13 @@ def test_answering_rounds_a_frozen_weight_once_per_call_and_freezes_it_again(mon
 
 def test_course_bfloat16_0_is_read_from_the_environment():
     code = "import torch; from helpers import models; print(models.arithmetic(torch.device('cpu')))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            env={**os.environ, "COURSE_BFLOAT16": "0"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COURSE_BFLOAT16": "0"},
+    )
     assert result.stdout.strip() == "float32"
 
 
@@ -140,7 +149,9 @@ def test_a_complete_conversion_is_reused(tmp_path, monkeypatch):
 def test_an_outdated_or_incomplete_conversion_is_replaced(tmp_path, monkeypatch, tokenizer, tiny_model, damage, capsys):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     folder = tmp_path / models.PACKAGED_MODEL
-    _fake_cache(folder, version=models.CONVERSION_VERSION - 1 if damage == "older conversion" else models.CONVERSION_VERSION)
+    _fake_cache(
+        folder, version=models.CONVERSION_VERSION - 1 if damage == "older conversion" else models.CONVERSION_VERSION
+    )
     if damage == "no marker":
         (folder / models.CONVERSION_MARKER).unlink()
     if damage == "no weights":
@@ -148,12 +159,16 @@ def test_an_outdated_or_incomplete_conversion_is_replaced(tmp_path, monkeypatch,
     # The conversion itself, with the tiny model standing in for the 20-second dequantisation.
     monkeypatch.setattr(models, "packaged_gguf_path", lambda: tmp_path / "model.gguf")
     monkeypatch.setattr(models.AutoTokenizer, "from_pretrained", lambda *args, **kwargs: copy.deepcopy(tokenizer))
-    monkeypatch.setattr(models.AutoModelForCausalLM, "from_pretrained", lambda *args, **kwargs: copy.deepcopy(tiny_model))
+    monkeypatch.setattr(
+        models.AutoModelForCausalLM, "from_pretrained", lambda *args, **kwargs: copy.deepcopy(tiny_model)
+    )
     assert models.packaged_model_dir() == folder
     assert "incomplete or was made by an older version" in capsys.readouterr().out
     assert models.conversion_is_complete(folder)
     assert json.loads((folder / "config.json").read_text())["hidden_size"] == tiny_model.config.hidden_size
-    assert sorted(path.name for path in tmp_path.iterdir()) == [models.PACKAGED_MODEL]  # no partial or stale folder left
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        models.PACKAGED_MODEL
+    ]  # no partial or stale folder left
 
 
 def test_special_tokens_come_from_the_model_config(tokenizer):
@@ -166,6 +181,7 @@ def test_special_tokens_come_from_the_model_config(tokenizer):
 
 def test_converted_tokenizer_ends_every_turn_with_im_end(tokenizer):
     from helpers.training import sft_example
+
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     assert tokenizer.eos_token == "<|im_end|>" and tokenizer.eos_token_id == im_end
     assert tokenizer.pad_token_id == im_end and tokenizer.bos_token == "<|im_start|>"
@@ -173,8 +189,9 @@ def test_converted_tokenizer_ends_every_turn_with_im_end(tokenizer):
     assert example["labels"][-1] == im_end
     assert tokenizer.decode([t for t in example["labels"] if t >= 0]) == "positive<|im_end|>"
     # The same end token closes an assistant turn in the model's own chat template.
-    chat = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}],
-                                         tokenize=False)
+    chat = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}], tokenize=False
+    )
     assert chat.rstrip().endswith("Hello<|im_end|>")
 
 
@@ -196,6 +213,7 @@ def test_real_packaged_model_loads_on_cpu(real_model):
 
 def test_module_entry_point_reports_the_load(tmp_path):
     import subprocess
+
     result = subprocess.run([sys.executable, "-m", "helpers.models"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "134.5 M parameters" in result.stdout
@@ -211,7 +229,9 @@ def test_a_training_forward_pass_keeps_no_weight_casts(monkeypatch):
         assert casts.count == copies
 
 
-def test_trimming_between_layers_trims_after_every_nth_layer_and_its_gradient_until_the_context_ends(monkeypatch, tokenizer):
+def test_trimming_between_layers_trims_after_every_nth_layer_and_its_gradient_until_the_context_ends(
+    monkeypatch, tokenizer
+):
     trims = []
     monkeypatch.setattr(models, "trim_memory", lambda: trims.append(1))
     monkeypatch.setattr(models, "_glibc", lambda: object())
@@ -233,6 +253,7 @@ def test_trimming_between_layers_trims_after_every_nth_layer_and_its_gradient_un
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resident memory is read the Linux way here")
 def test_free_memory_returns_an_unreferenced_model_to_the_system(tokenizer):
     import psutil
+
     process = psutil.Process()
 
     def resident():
@@ -252,6 +273,7 @@ def test_glibc_gives_large_blocks_their_own_pages_at_a_fixed_threshold(monkeypat
     class FakeGlibc:
         def mallopt(self, option, value):
             calls.append((option, value))
+
     monkeypatch.setattr(models, "_glibc", lambda: FakeGlibc())
     models.fix_mmap_threshold()
     assert calls == [(-3, 8 * 2**20)]  # M_MMAP_THRESHOLD: fixed, so glibc no longer raises it (see the docstring)
@@ -262,6 +284,7 @@ def test_glibc_gives_large_blocks_their_own_pages_at_a_fixed_threshold(monkeypat
 
 def test_the_allocator_is_found_where_it_is_glibc():
     import platform
+
     glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     libc = models._glibc()
     assert (libc is not None) == glibc

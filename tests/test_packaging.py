@@ -1,4 +1,5 @@
 """One set of packages everywhere: pyproject.toml, constraints.txt, environment.yml and Binder's copy of it."""
+
 import os
 import re
 import tomllib
@@ -53,7 +54,9 @@ def test_environment_names_the_packages_of_pyproject(path):
 @pytest.mark.parametrize("path", ENVIRONMENT_FILES, ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_environment_pins_the_tested_versions(path):
     tested = {canonicalize_name(name): version for name, version in pinned_versions().items()}
-    differing = {name: (version, tested.get(name)) for name, version in pip_pins(path).items() if tested.get(name) != version}
+    differing = {
+        name: (version, tested.get(name)) for name, version in pip_pins(path).items() if tested.get(name) != version
+    }
     assert not differing, f"{path.name} vs constraints.txt: {differing}"
 
 
@@ -85,10 +88,22 @@ def test_postbuild_installs_the_course_and_model_pinned_and_warms_the_cache():
 def test_binder_sessions_run_in_quick_mode_unless_asked_otherwise(preset, expected):
     import subprocess
     import sys
+
     env = {key: value for key, value in os.environ.items() if key != "COURSE_QUICK"}
     if preset is not None:
         env["COURSE_QUICK"] = preset
-    done = subprocess.run(["bash", str(REPO_ROOT / "binder" / "start"), sys.executable, "-c",
-                           "from helpers.config import QUICK; print(QUICK)"], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            "bash",
+            str(REPO_ROOT / "binder" / "start"),
+            sys.executable,
+            "-c",
+            "from helpers.config import QUICK; print(QUICK)",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert done.stdout.strip() == expected

@@ -8,11 +8,15 @@ from helpers.data import REVIEW_LABELS
 from helpers.errors import CourseError
 from helpers.generation import chat_text
 
-POOL = pd.DataFrame({
-    "text": [f"review {word} about the {'hub' if i % 2 else 'lock'}" for i, word in
-             enumerate("alpha bravo charlie delta echo foxtrot golf hotel india juliet".split())],
-    "label": [REVIEW_LABELS[i % 5] for i in range(10)],
-})
+POOL = pd.DataFrame(
+    {
+        "text": [
+            f"review {word} about the {'hub' if i % 2 else 'lock'}"
+            for i, word in enumerate("alpha bravo charlie delta echo foxtrot golf hotel india juliet".split())
+        ],
+        "label": [REVIEW_LABELS[i % 5] for i in range(10)],
+    }
+)
 TICKET = {"product": "Pulse Plug P2", "issue_type": "defect", "urgency": "high", "order_id": "HH-12345"}
 
 

@@ -1,4 +1,5 @@
 """The seed article's table and claims, judged from numbers: made-up ones with known answers, then tiny real runs."""
+
 import pandas as pd
 import pytest
 from fakes import fake_results, scores
@@ -10,21 +11,40 @@ from helpers.versatility import versatility
 
 
 def _versatile(base_probe: int, tuned_probe: int) -> dict:
-    return {"runs": {"base model": {"probe": [scores(base_probe, 50)], "movie_reviews": [scores(30)]},
-                     "fine-tuned on reviews": {"probe": [scores(tuned_probe, 50)] * 3, "movie_reviews": [scores(30)] * 3}}}
+    return {
+        "runs": {
+            "base model": {"probe": [scores(base_probe, 50)], "movie_reviews": [scores(30)]},
+            "fine-tuned on reviews": {"probe": [scores(tuned_probe, 50)] * 3, "movie_reviews": [scores(30)] * 3},
+        }
+    }
 
 
 def _crossing(prompt: int, tuned: int) -> pd.DataFrame:
-    return pd.DataFrame({"method": ["zero-shot", PROMPT, FINE_TUNE], "labelled_examples": [0, 5, 100],
-                         "run_scores": [[scores(20)], [scores(prompt)], [scores(tuned)] * 3]})
+    return pd.DataFrame(
+        {
+            "method": ["zero-shot", PROMPT, FINE_TUNE],
+            "labelled_examples": [0, 5, 100],
+            "run_scores": [[scores(20)], [scores(prompt)], [scores(tuned)] * 3],
+        }
+    )
 
 
 def test_seed_table_has_the_seed_aspects_and_our_approaches():
     table = seed_table(fake_results(), price_per_hour=2.0)
-    assert list(table.index) == ["Definition", "Use case", "Data requirement", "Cost", "Flexibility", "Performance",
-                                 "Deployment complexity", "When to use"]
+    assert list(table.index) == [
+        "Definition",
+        "Use case",
+        "Data requirement",
+        "Cost",
+        "Flexibility",
+        "Performance",
+        "Deployment complexity",
+        "When to use",
+    ]
     assert list(table.columns) == list(APPROACHES)
-    assert "edit the prompt" in table.loc["Flexibility", "zero-shot"] and "retrain" in table.loc["Flexibility", "hybrid"]
+    assert (
+        "edit the prompt" in table.loc["Flexibility", "zero-shot"] and "retrain" in table.loc["Flexibility", "hybrid"]
+    )
     assert "most accurate" in table.loc["When to use", "hybrid"]
     assert table.loc["When to use", "zero-shot"].startswith("clearly less accurate")  # never praised when clearly worse
     assert table.loc["Data requirement", "best prompt"] == "5 labelled examples"
@@ -85,7 +105,9 @@ def test_claims_and_decision_figures_from_tiny_runs_of_every_experiment(tiny_cou
     assert table.loc[table["method"] == FINE_TUNE, "runs"].eq(len(reviews.seeds)).all()
     versatile = versatility(reviews, [movies, tickets], n_probe=3, progress=False)
     assert list(versatile["table"].index) == ["base model", "fine-tuned on reviews"]
-    assert {"reviews_accuracy", "probe_accuracy", "movie_reviews_accuracy", "tickets_accuracy"} <= set(versatile["table"])
+    assert {"reviews_accuracy", "probe_accuracy", "movie_reviews_accuracy", "tickets_accuracy"} <= set(
+        versatile["table"]
+    )
     run = head_to_head(reviews, progress=False)
     claims = seed_claims({"reviews": run}, table, versatile)
     assert set(claims["verdict"]) <= {"agrees", "disagrees", "partly", "too close to call"}
