@@ -75,7 +75,7 @@ def ceiling_finding(results: pd.DataFrame, agreement) -> str:
     else:
         verdict = "level with one person against the others, within chance: near the ceiling these labels allow"
     return (
-        f"The best approach, {best}, reaches {accuracy:.0%} ({low:.0%}-{high:.0%}); one rater agrees with the "
+        f"The best approach, {best}, reaches {accuracy:.0%} ({100 * low:.0f}-{high:.0%}); one rater agrees with the "
         f"others' shade on {format_accuracy(agreement)} of the same sentences. So it is {verdict}."
     )
 
@@ -183,8 +183,14 @@ def iteration_findings(table: pd.DataFrame) -> list[str]:
             for way, (_, row) in zip(ways[1:], rows.iloc[1:].iterrows())
             if compare_methods(leader["run_scores"], row["run_scores"]).verdict != "A better"
         ]
-        sentence = f"{variation}: the most accurate way was {ways[0]} ({format_runs(leader['run_scores'])})"
-        sentences.append(
-            sentence + (f"; within chance of it: {'; '.join(tied)}." if tied else ", clearly ahead of every other way.")
-        )
+        measured = format_runs(leader["run_scores"])
+        if tied:
+            sentences.append(
+                f"{variation}: {ways[0]} scored most ({measured}), but no way is clearly the most accurate; within "
+                f"chance of it: {'; '.join(tied)}."
+            )
+        else:
+            sentences.append(
+                f"{variation}: the most accurate way was {ways[0]} ({measured}), clearly ahead of every other way."
+            )
     return sentences
