@@ -35,19 +35,21 @@ from helpers.files import output_folder  # noqa: E402
 from helpers.models import load_model  # noqa: E402
 from helpers.statistics import run_interval  # noqa: E402
 from helpers.style import style_experiment  # noqa: E402
-from helpers.tasks import get_task  # noqa: E402
 from helpers.variations import iteration  # noqa: E402
 from helpers.versatility import versatility  # noqa: E402
 
 SCALAR_DROPPED = ("scores", "run_scores", "predictions", "agreement_scores")
 
 
-def injection(model_id: str):
-    def compute(folder):
-        model, tokenizer = load_model(model_id)
-        return measure_injection(model, tokenizer, reference.injection_victims(), progress=True)
+def injection(settings: comparison.Settings):
+    """The injection experiment on the reviews (cached on the victims' number and the model)."""
 
-    return cached("injection", {"victims": len(reference.injection_victims()), "model_id": model_id}, compute)
+    def compute(folder):
+        model, tokenizer = load_model(settings.model_id)
+        return measure_injection(model, tokenizer, reference.injection_victims(), settings.task, progress=True)
+
+    key = {"victims": len(reference.injection_victims()), "model_id": settings.model_id}
+    return cached("injection", key, compute)
 
 
 def steps(model_id: str | None) -> dict:
@@ -60,7 +62,7 @@ def steps(model_id: str | None) -> dict:
         "tickets head-to-head": lambda: comparison.head_to_head(run["tickets"]),
         "synthetic reviews head-to-head": lambda: comparison.head_to_head(run["synthetic_reviews"]),
         "versatility": lambda: versatility(run["reviews"], others, n_probe=None),
-        "injection": lambda: injection(run["reviews"].model_id),
+        "injection": lambda: injection(run["reviews"]),
         "hybrid path": lambda: iteration(run["reviews"], n_test=reference.ITERATION_TEST),
         "house style": lambda: style_experiment(reference.style_settings(model_id)),
     }
@@ -85,7 +87,7 @@ def export_head_to_head(task: str, run: dict, folder: Path) -> None:
         return values
 
     examples["prediction"], examples["agreement"] = first_run("predictions"), first_run("agreement_scores")
-    column = get_task(task).label_column
+    column = run["settings"].task.label_column
     examples["expected"] = examples["example"].map(lambda i: str(test.iloc[i][column]))
     reference.write_table(f"{task}_head_to_head_examples", examples, folder)
     reference.write_table(f"{task}_prompt_choice", run["candidates"], folder)
@@ -266,7 +268,7 @@ def main() -> None:
         fingerprint=reference.fingerprint(model_id),
         wall_seconds=round(time.time() - started + from_cache),
         step_seconds=seconds,
-        settings={task: vars(reference.settings(task, model_id)) for task in reference.HEAD_TO_HEADS}
+        settings={task: reference.settings(task, model_id).key() for task in reference.HEAD_TO_HEADS}
         | {"house style": vars(reference.style_settings(model_id))},
         crossover=reference.CROSSOVER_SIZES,
         command="python benchmarks/reference.py" + (f" --model {args.model}" if args.model else ""),

@@ -39,6 +39,7 @@ from helpers.environment import machine_summary  # noqa: E402
 from helpers.generation import generate, generate_batch  # noqa: E402
 from helpers.models import load_model  # noqa: E402
 from helpers.style import sample_replies, styled_request  # noqa: E402
+from helpers.tasks import REVIEWS  # noqa: E402
 from helpers.training import add_lora, collate, task_examples, train  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results.md"
@@ -192,7 +193,7 @@ def playground_latency(model, tokenizer, repeats: int = 3) -> list[Row]:
 def review_examples(tokenizer, n: int = 64) -> list[dict]:
     """Training examples from the course's review data: zero-shot prompt -> label."""
     reviews = balanced_sample(load_reviews("train"), n)
-    return task_examples(tokenizer, reviews, "reviews")
+    return task_examples(tokenizer, reviews, REVIEWS)
 
 
 def mean_tokens(examples) -> float:

@@ -1,6 +1,6 @@
 """The results cache of the long experiments (notebooks 05 and 06): measured once, reused after.
 
-    value = cached("head-to-head", asdict(settings), compute)   # compute(folder) runs only on a miss
+    value = cached("head-to-head", settings.key(), compute)     # compute(folder) runs only on a miss
 
 An entry is a folder in `cache_dir()/results/`, named by the experiment's kind and a digest of its
 settings, the data files, the versions of torch, transformers and peft, the arithmetic and CACHE_VERSION: change any

@@ -25,7 +25,7 @@ run, `helpers.consistency`), latency, prompt tokens, labelled examples, training
 Every step is cached as soon as it is measured (`helpers.cache`): an interrupted run resumes with the next step.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,7 @@ from .evaluation import EVAL_BATCH, evaluate, evaluate_patterns, evaluate_predic
 from .models import count_parameters, default_model_id, free_memory, load_model
 from .prompts import catalog, make_few_shot, zero_shot
 from .statistics import compare_methods, run_interval
-from .tasks import get_task
+from .tasks import Task, get_task, require_task
 from .training import load_adapter
 from .tuning import KINDS, LEARNING_RATES, choose_recipe, train_recipe
 
@@ -60,7 +60,7 @@ NAMES = {"lora": "LoRA fine-tune", "full": "full fine-tune"}
 class Settings:
     """Everything that decides a head-to-head's numbers (and so its cache key)."""
 
-    task: str  # a course task's name
+    task: Task  # a course task (`default_settings` resolves its name)
     n_test: int | None  # test examples every approach answers (None: the whole split)
     n_validation: int | None  # validation examples every choice is made on (None: the whole split)
     n_train: int  # labelled training examples: the fine-tunes' data and the few-shot prompts' pool
@@ -77,12 +77,18 @@ class Settings:
     full_learning_rates: tuple = LEARNING_RATES["full"]
     model_id: str = field(default_factory=default_model_id)
 
+    def __post_init__(self):
+        require_task(self.task)
+
+    def key(self) -> dict:
+        """The settings as plain data, the task by its name: what the cache is keyed on."""
+        return {**{f.name: getattr(self, f.name) for f in fields(self)}, "task": self.task.name}
+
     def rows(self, split: str, n: int | None = None) -> pd.DataFrame:
         """Rows of a split: the settings' own number by default, balanced over labels and fixed by the seed; None
         (for validation and test) means the whole split as it is."""
-        task = get_task(self.task)
         n = {"train": self.n_train, "validation": self.n_validation, "test": self.n_test}[split] if n is None else n
-        return task.split(split).reset_index(drop=True) if n is None else task.sample(split, n, seed=SEED)
+        return self.task.split(split).reset_index(drop=True) if n is None else self.task.sample(split, n, seed=SEED)
 
     def learning_rates(self, kind: str) -> tuple:
         return {"lora": self.lora_learning_rates, "full": self.full_learning_rates}[kind]
@@ -140,13 +146,14 @@ QUICK_PROTOCOL = dict(
 )
 
 
-def default_settings(task: str, quick: bool | None = None) -> Settings:
+def default_settings(task: str | Task, quick: bool | None = None) -> Settings:
     """The course's sizes for a task: tiny in quick mode (CI), sized for a laptop CPU in full mode.
 
     `quick` defaults to COURSE_QUICK. On a GPU, ask for larger sizes with
     `dataclasses.replace(settings, n_train=...)`; `helpers.reference.settings` gives the reference run's.
     """
-    name = get_task(task).name
+    task = get_task(task)  # where a task's name enters
+    name = task.name
     if name not in SIZES:
         raise CourseError(
             f"The course's sizes are for its tasks ({', '.join(SIZES)}); measure task {name!r} with "
@@ -154,7 +161,7 @@ def default_settings(task: str, quick: bool | None = None) -> Settings:
         )
     pick = (lambda q, f: quick_or_full(q, f)) if quick is None else (lambda q, f: q if quick else f)
     sizes = {key: pick(*values) for key, values in SIZES[name].items()}
-    return Settings(name, **sizes, **pick(QUICK_PROTOCOL, {}))
+    return Settings(task, **sizes, **pick(QUICK_PROTOCOL, {}))
 
 
 # --- One run of one approach, and the runs of an approach combined ----------------------------------------
@@ -163,7 +170,7 @@ def default_settings(task: str, quick: bool | None = None) -> Settings:
 def measure_run(model, tokenizer, pattern, test: pd.DataFrame, settings: Settings, consistent: bool) -> dict:
     """Accuracy and costs of one (model, prompt pattern) on the test rows; with `consistent`, also its consistency
     over wordings of the instruction and sampling seeds on the first `settings.n_consistency` rows."""
-    task = get_task(settings.task)
+    task = settings.task
     summary, details = evaluate(model, tokenizer, pattern, test, task, batch_size=EVAL_BATCH)
     row = summary.iloc[0].drop(["pattern", "method", "task"]).to_dict()
     row.update(
@@ -229,13 +236,13 @@ def combined(approach: str, runs: list[dict], **extra) -> dict:
 
 def prompt_patterns(settings: Settings, pool: pd.DataFrame | None = None) -> dict:
     """The prompt candidates of a head-to-head: name -> list of patterns (several draws of a fixed few-shot prompt)."""
-    task = get_task(settings.task)
+    task = settings.task
     pool = settings.rows("train") if pool is None else pool
     written = catalog(task)
     patterns = {name: [written[name]] for name in WRITTEN_CANDIDATES if name in written}
     k = min(settings.k, len(pool))
-    patterns["few_shot_balanced"] = [make_few_shot(pool, k, "balanced", task, seed=draw) for draw in settings.draws]
-    patterns["few_shot_similar"] = [make_few_shot(pool, k, "similar", task)]
+    patterns["few_shot_balanced"] = [make_few_shot(pool, k, task, "balanced", seed=draw) for draw in settings.draws]
+    patterns["few_shot_similar"] = [make_few_shot(pool, k, task, "similar")]
     return patterns
 
 
@@ -244,7 +251,7 @@ def choose_prompt(settings: Settings, progress: bool = True) -> tuple[str, pd.Da
     one row per candidate and draw). The best pattern has the highest mean accuracy over its draws."""
 
     def compute(folder):
-        task = get_task(settings.task)
+        task = settings.task
         model, tokenizer = load_model(settings.model_id)
         validation, pool = settings.rows("validation"), settings.rows("train")
         candidates = {
@@ -285,12 +292,12 @@ def choose_prompt(settings: Settings, progress: bool = True) -> tuple[str, pd.Da
         best = means.sort_values(["accuracy", "prompt_tokens"], ascending=[False, True], kind="stable").index[0]
         return best, table
 
-    return cached("prompt-choice", asdict(settings), compute)
+    return cached("prompt-choice", settings.key(), compute)
 
 
 def _prompt_side(settings: Settings, folder, progress: bool) -> dict:
     """Zero-shot, the best prompt (each draw), label scoring and TF-IDF on the test rows."""
-    task = get_task(settings.task)
+    task = settings.task
     best, candidates = choose_prompt(settings, progress)
     validation = {
         approach: _validation_of(candidates, approach, pattern)
@@ -390,7 +397,7 @@ def _validation_of(candidates: pd.DataFrame, approach: str, pattern: str) -> flo
 def _fine_tuned_side(settings: Settings, kind: str, folder, progress: bool) -> dict:
     """One kind of fine-tune: its recipe chosen on validation (seed 0), then every seed trained and measured.
     LoRA also gives the hybrid (each seed asked with the best prompt) and keeps each seed's adapter in `folder`."""
-    task = get_task(settings.task)
+    task = settings.task
     best, _ = choose_prompt(settings, progress)
     pool, validation, test = settings.rows("train"), settings.rows("validation"), settings.rows("test")
     best_patterns = prompt_patterns(settings, pool)[best]
@@ -478,7 +485,7 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
             },
         }
 
-    return {**cached("head-to-head", asdict(settings), compute), "settings": settings}
+    return {**cached("head-to-head", settings.key(), compute), "settings": settings}
 
 
 def _measured(settings: Settings, step: str, progress: bool) -> dict:
@@ -489,7 +496,7 @@ def _measured(settings: Settings, step: str, progress: bool) -> dict:
             return _prompt_side(settings, folder, progress)
         return _fine_tuned_side(settings, step, folder, progress)
 
-    return cached(f"head-to-head-{step}", asdict(settings), compute)
+    return cached(f"head-to-head-{step}", settings.key(), compute)
 
 
 def load_lora(settings: Settings, seed: int | None = None):
@@ -498,7 +505,7 @@ def load_lora(settings: Settings, seed: int | None = None):
     _measured(settings, "lora", progress=True)
     model, tokenizer = load_model(settings.model_id)
     seed = settings.seeds[0] if seed is None else seed
-    return load_adapter(model, entry("head-to-head-lora", asdict(settings)) / f"adapter-seed{seed}"), tokenizer
+    return load_adapter(model, entry("head-to-head-lora", settings.key()) / f"adapter-seed{seed}"), tokenizer
 
 
 # --- Reading the results --------------------------------------------------------------------------------------

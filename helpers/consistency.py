@@ -1,7 +1,7 @@
 """Consistency: does the model give the same answer when the question is asked differently, or again?
 
-    predictions, summaries = across_paraphrases(model, tokenizer, zero_shot_reviews, df, "reviews")
-    predictions, summaries = across_seeds(model, tokenizer, zero_shot_reviews, df, "reviews", seeds=(0, 1, 2))
+    predictions, summaries = across_paraphrases(model, tokenizer, zero_shot_reviews, df, REVIEWS)
+    predictions, summaries = across_seeds(model, tokenizer, zero_shot_reviews, df, REVIEWS, seeds=(0, 1, 2))
     consistency(predictions)   # {"agreement": ..., "unanimous": ...}
 
 Two sources of wobble, both named in the seed article:
@@ -23,15 +23,14 @@ import pandas as pd
 
 from .errors import CourseError
 from .evaluation import evaluate, evaluate_patterns
-from .prompts import check_task
-from .tasks import get_task
+from .tasks import Task, require_task
 
 UNPARSED = "unparsed"
 
 
-def reworded(pattern, task, wording: str):
+def reworded(pattern, task: Task, wording: str):
     """The same prompt pattern with the task instruction replaced by `wording` (in every turn, examples included)."""
-    instruction = get_task(task).instruction
+    instruction = require_task(task).instruction
     if not str(wording).strip():
         raise CourseError("The new wording is empty: write the instruction in other words.")
 
@@ -80,11 +79,11 @@ def _predictions_and_summaries(runs: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def across_paraphrases(
-    model, tokenizer, pattern, df: pd.DataFrame, task, wordings=None, **evaluate_options
+    model, tokenizer, pattern, df: pd.DataFrame, task: Task, wordings=None, **evaluate_options
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Answers to every rewording of the instruction (greedy, all in shared batches):
     (predictions table, one summary row per wording)."""
-    wordings = get_task(task).paraphrases if wordings is None else tuple(wordings)
+    wordings = require_task(task).paraphrases if wordings is None else tuple(wordings)
     if len(wordings) < 2:
         raise CourseError("Give at least two wordings of the instruction to compare.")
     runs = evaluate_patterns(
@@ -103,13 +102,13 @@ def across_seeds(
     tokenizer,
     pattern,
     df: pd.DataFrame,
-    task: str,
+    task: Task,
     seeds=(0, 1, 2),
     temperature: float = 0.7,
     **evaluate_options,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Answers sampled at `temperature` with each seed: (predictions table, one summary row per seed)."""
-    check_task(task)
+    require_task(task)
     seeds = tuple(seeds)
     if len(seeds) < 2 or len(set(seeds)) < len(seeds):
         raise CourseError(f"Give at least two different seeds to compare (got {seeds!r}).")

@@ -10,8 +10,6 @@ only the data change) from every training seed, and (a task with labels) the cla
 whole training split. The largest fine-tuned point and 0 examples (zero-shot) are the head-to-head's own rows.
 """
 
-from dataclasses import asdict
-
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -24,7 +22,6 @@ from .evaluation import example_scores
 from .models import free_memory, load_model
 from .prompts import zero_shot
 from .statistics import compare_methods
-from .tasks import get_task
 from .tuning import Recipe, train_recipe
 
 BASELINE = "TF-IDF + logistic regression"
@@ -45,7 +42,7 @@ def crossover(settings: Settings, sizes=None, progress: bool = True) -> pd.DataF
         )
 
     def compute(folder):
-        task = get_task(settings.task)
+        task = settings.task
         run = head_to_head(settings, progress)
         results, recipe = run["results"], Recipe(**run["recipes"]["lora"])
         test, best = settings.rows("test"), results.loc["best prompt", "prompt"]
@@ -96,7 +93,7 @@ def crossover(settings: Settings, sizes=None, progress: bool = True) -> pd.DataF
             rows.append(_point(FINE_TUNE, n, combined(FINE_TUNE, runs)))
         return pd.DataFrame(rows).sort_values(["method", "labelled_examples"], kind="stable").reset_index(drop=True)
 
-    table = cached("crossover", {**asdict(settings), "sizes": sizes}, compute)
+    table = cached("crossover", {**settings.key(), "sizes": sizes}, compute)
     return table.assign(n=table["scores"].map(len))  # the test examples behind every accuracy
 
 

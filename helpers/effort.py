@@ -1,6 +1,6 @@
 """What each approach costs a person, not a machine: prompts written and tried, tokens typed, examples labelled.
 
-    written_tokens(tokenizer, "reviews", "explicit")   # tokens a person wrote for that pattern
+    written_tokens(tokenizer, REVIEWS, "explicit")     # tokens a person wrote for that pattern
     effort_table(tokenizer, run, crossover_table)      # prompting vs fine-tuning, side by side
 
 A prompt engineer writes instructions and tries them; a fine-tune needs labelled examples, one short instruction and
@@ -14,9 +14,10 @@ from .comparison import best_of
 from .generation import text_ids
 from .prompts import catalog
 from .statistics import format_runs
+from .tasks import Task
 
 
-def written_tokens(tokenizer, task: str, pattern: str) -> int:
+def written_tokens(tokenizer, task: Task, pattern: str) -> int:
     """Tokens of the text a person wrote for a pattern: its messages without the input. A few-shot pattern
     repeats the zero-shot instruction around labelled examples, so a person wrote the zero-shot instruction."""
     name = "zero_shot" if pattern.startswith("few_shot") else pattern

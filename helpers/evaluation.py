@@ -1,10 +1,11 @@
 """Measure a prompt pattern, or any predictor, on a data split: one function, one tidy table.
 
-    summary, details = evaluate(model, tokenizer, zero_shot_reviews, test_df, task="reviews")
-    runs = evaluate_patterns(model, tokenizer, {"zero_shot": zero_shot_reviews, "role": role}, test_df)
+    summary, details = evaluate(model, tokenizer, zero_shot_reviews, test_df, REVIEWS)
+    runs = evaluate_patterns(model, tokenizer, {"zero_shot": zero_shot_reviews, "role": partial(role, task=REVIEWS)},
+                             test_df, REVIEWS)
                                              # {name: (summary, details)}, all prompts answered in shared batches
 
-`task` is a course task's name or a `helpers.tasks.Task` (its parser, scorer and labels are used).
+`task` is a `helpers.tasks.Task` (its parser, scorer and labels are used); `get_task(name)` gives a course task.
 `summary` is a one-row DataFrame (stack several with `pd.concat`):
     pattern, task, method, n, accuracy, unparseable_rate, latency_s, prompt_tokens, output_tokens
     and for tickets also json_valid_rate, exact_match and one accuracy per field.
@@ -29,6 +30,7 @@ notebooks read it back with `load_results("prompt_patterns")` and `best_pattern(
 import json
 import time
 from collections import Counter
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -36,8 +38,14 @@ import pandas as pd
 from .config import cache_dir, quick_or_full
 from .errors import CourseError
 from .generation import count_tokens, generate_batch, score_labels
-from .prompts import INJECTED_LABEL, check_task, delimited, inject, zero_shot_reviews
-from .tasks import get_task, normalise_ticket, parse_review_label, parse_ticket_json  # noqa: F401 (the parsers, re-exported)
+from .prompts import INJECTED_LABEL, delimited, inject, zero_shot
+from .tasks import (  # the parsers are re-exported
+    Task,
+    normalise_ticket,  # noqa: F401
+    parse_review_label,  # noqa: F401
+    parse_ticket_json,  # noqa: F401
+    require_task,
+)
 
 METHODS = ("generate", "vote", "score")
 EVAL_BATCH = (
@@ -45,23 +53,18 @@ EVAL_BATCH = (
 )
 
 
-def _parse(answer: str, task):
-    return get_task(task).parse(answer)
-
-
-def score_answers(answers: list[str], df: pd.DataFrame, task="reviews", predictions=None) -> pd.DataFrame:
+def score_answers(answers: list[str], df: pd.DataFrame, task: Task, predictions=None) -> pd.DataFrame:
     """One row per example: the raw answer, its parsed prediction and whether it is right.
 
     `predictions` (optional) replaces parsing, e.g. the labels picked by label scoring.
     """
-    check_task(task)
+    require_task(task)
     if len(answers) != len(df):
         raise CourseError(f"Got {len(answers)} answers for {len(df)} examples: give exactly one answer per row.")
     if predictions is None:
-        predictions = [_parse(answer, task) for answer in answers]
+        predictions = [task.parse(answer) for answer in answers]
     rows = pd.DataFrame({"text": list(df["text"]), "answer": list(answers), "prediction": list(predictions)})
     rows["parsed"] = rows["prediction"].notna()
-    task = get_task(task)
     answers = [task.answer(row) for _, row in df.iterrows()]  # the ideal answers, as text
     rows["expected"] = [json.loads(a) for a in answers] if task.fields else list(df[task.label_column])
     for field in task.fields:  # an extraction task: each field right or wrong (the ideal answer parsed alike)
@@ -72,7 +75,7 @@ def score_answers(answers: list[str], df: pd.DataFrame, task="reviews", predicti
     return rows
 
 
-def example_scores(predictions, df: pd.DataFrame, task="reviews") -> list[float]:
+def example_scores(predictions, df: pd.DataFrame, task: Task) -> list[float]:
     """Per example, what accuracy averages: 1 or 0 for a review label, the share of right fields for a ticket.
 
     The input of a paired comparison (`helpers.statistics.compare_paired`) of two methods on `df`.
@@ -81,12 +84,12 @@ def example_scores(predictions, df: pd.DataFrame, task="reviews") -> list[float]
     return [float(score) for score in score_answers([""] * len(df), df, task, predictions=predictions)["score"]]
 
 
-def summarize(details: pd.DataFrame, pattern: str, task="reviews", method: str = "generate") -> pd.DataFrame:
+def summarize(details: pd.DataFrame, pattern: str, task: Task, method: str = "generate") -> pd.DataFrame:
     """The one-row summary of a `details` table (see the module docstring for the columns)."""
-    summary = {"pattern": pattern, "task": get_task(task).name, "method": method, "n": len(details)}
+    summary = {"pattern": pattern, "task": require_task(task).name, "method": method, "n": len(details)}
     summary["accuracy"] = details["score"].mean()  # tickets: the mean of the four field accuracies
-    if get_task(task).fields:  # tickets: four fields of JSON
-        fields = {field: details[f"{field}_ok"].mean() for field in get_task(task).fields}
+    if task.fields:  # tickets: four fields of JSON
+        fields = {field: details[f"{field}_ok"].mean() for field in task.fields}
         summary["json_valid_rate"] = details["parsed"].mean()
         summary["exact_match"] = details["correct"].mean()
         summary.update({f"{field}_accuracy": value for field, value in fields.items()})
@@ -111,7 +114,7 @@ def evaluate(
     tokenizer,
     pattern,
     df: pd.DataFrame,
-    task="reviews",
+    task: Task,
     method: str = "generate",
     *,
     name: str | None = None,
@@ -130,7 +133,7 @@ def evaluate_patterns(
     tokenizer,
     patterns: dict,
     df: pd.DataFrame,
-    task="reviews",
+    task: Task,
     method: str = "generate",
     *,
     max_new_tokens: int | None = None,
@@ -148,7 +151,7 @@ def evaluate_patterns(
     temperature: 0 (greedy) for "generate" unless given; 0.7 for "vote".
     max_new_tokens: 8 for reviews and 64 for tickets unless given (give more for chain-of-thought).
     """
-    check_task(task)
+    require_task(task)
     if method not in METHODS:
         raise CourseError(f"Unknown method {method!r}: use one of {', '.join(METHODS)}.")
     if len(df) == 0:
@@ -156,10 +159,10 @@ def evaluate_patterns(
     if not patterns:
         raise CourseError("Give at least one prompt pattern to evaluate.")
     prompts = [pattern(text) for pattern in patterns.values() for text in df["text"]]
-    max_new_tokens = max_new_tokens or get_task(task).max_new_tokens
+    max_new_tokens = max_new_tokens or task.max_new_tokens
 
     if method == "score":
-        allowed = get_task(task).labels
+        allowed = task.labels
         if not allowed:
             raise CourseError(
                 "Label scoring needs a fixed list of answers; tickets are free JSON: use method='generate'."
@@ -201,7 +204,7 @@ def evaluate_patterns(
         answers = pd.DataFrame(
             {
                 "answer": [group[0].text if samples == 1 else " | ".join(g.text for g in group) for group in groups],
-                "prediction": [_majority([_parse(g.text, task) for g in group]) for group in groups],
+                "prediction": [_majority([task.parse(g.text) for g in group]) for group in groups],
                 **{
                     column: [sum(getattr(g, column) for g in group) for group in groups]
                     for column in ("prompt_tokens", "output_tokens", "seconds")
@@ -220,10 +223,10 @@ def evaluate_patterns(
 
 
 def evaluate_predictor(
-    predict, df: pd.DataFrame, task="reviews", name: str = "predictor"
+    predict, df: pd.DataFrame, task: Task, name: str = "predictor"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evaluate any function `predict(list of texts) -> list of answer texts` the same way as a prompt."""
-    check_task(task)
+    require_task(task)
     if len(df) == 0:
         raise CourseError("The data split is empty: pass a DataFrame with at least one row.")
     began = time.perf_counter()
@@ -253,11 +256,11 @@ INJECTION_CONDITIONS = ("clean review, zero-shot", "injected, zero-shot", "injec
 
 
 def measure_injection(
-    model, tokenizer, victims: pd.DataFrame, methods=("generate", "score"), progress: bool = False
+    model, tokenizer, victims: pd.DataFrame, task: Task, methods=("generate", "score"), progress: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """How often a prompt injection moves the answer to the attacker's label (`prompts.INJECTED_LABEL`).
 
-    `victims` (reviews whose true label is far from it) are asked three ways: clean with the zero-shot
+    `victims` (reviews of `task` whose true label is far from it) are asked three ways: clean with the zero-shot
     prompt, with the injection appended, and injected but fenced by `prompts.delimited`. Returns (one
     summary row per condition and method with `answered_attacker_label`, one row per condition, method and
     review: example, prediction, hijacked) for paired comparisons (`hijacked_flags`).
@@ -265,13 +268,12 @@ def measure_injection(
     from tqdm.auto import tqdm
 
     hostile = victims.assign(text=victims["text"].map(inject))
-    conditions = dict(
-        zip(INJECTION_CONDITIONS, [(zero_shot_reviews, victims), (zero_shot_reviews, hostile), (delimited, hostile)])
-    )
+    plain, fenced = partial(zero_shot, task=require_task(task)), partial(delimited, task=task)
+    conditions = dict(zip(INJECTION_CONDITIONS, [(plain, victims), (plain, hostile), (fenced, hostile)]))
     rows, examples = [], []
     for condition, (pattern, data) in tqdm(conditions.items(), desc="conditions", disable=not progress):
         for method in methods:
-            summary, details = evaluate(model, tokenizer, pattern, data, "reviews", method, name=condition)
+            summary, details = evaluate(model, tokenizer, pattern, data, task, method, name=condition)
             flags = details["prediction"] == INJECTED_LABEL
             rows.append(summary.assign(answered_attacker_label=float(flags.mean())))
             examples.append(
@@ -296,10 +298,10 @@ def hijacked_flags(examples: pd.DataFrame) -> dict:
     }
 
 
-def best_pattern(results: pd.DataFrame, task="reviews") -> pd.Series:
+def best_pattern(results: pd.DataFrame, task: Task) -> pd.Series:
     """The row of the most accurate pattern (and method) of a task in a results table; fewer prompt tokens break
     ties."""
-    name = get_task(task).name
+    name = require_task(task).name
     rows = results[results["task"] == name]
     if rows.empty:
         raise CourseError(f"The results table has no rows for task {name!r}: evaluate some patterns first.")

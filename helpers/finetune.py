@@ -49,7 +49,7 @@ from .evaluation import evaluate
 from .files import output_folder, partial_folder, replace_folder, write_text
 from .models import load_model, load_tokenizer, tiny_random_model
 from .prompts import zero_shot
-from .tasks import COURSE_TASKS, get_task
+from .tasks import COURSE_TASKS, Task, get_task
 from .training import LINEAR_MODULES, OPTIMIZERS, add_lora, make_fully_trainable, steps_for_epochs, task_examples, train
 
 DEFAULTS = {
@@ -149,9 +149,8 @@ def read_config(path) -> dict:
     return config
 
 
-def training_data(config: dict, tokenizer) -> list[dict]:
+def training_data(config: dict, task: Task, tokenizer) -> list[dict]:
     """Chat-form examples of the training split: the canonical prompt, then the ideal answer."""
-    task = get_task(config["task"])
     table = task.split("train")
     n = config["train_examples"]
     if n is not None:
@@ -206,9 +205,10 @@ def run(config: dict) -> dict:
     The trained weights and the loss history are saved as soon as training ends, interrupted or not, so an
     evaluation problem (or a second Ctrl-C during it) never loses them; metrics.json then gains the test accuracy.
     """
+    task = get_task(config["task"])  # the one place the config's task name is resolved
     accelerator = Accelerator()
     model, tokenizer = build_model(config, accelerator.device)
-    examples = training_data(config, tokenizer)
+    examples = training_data(config, task, tokenizer)
     steps = config["steps"] or steps_for_epochs(
         len(examples), config["batch_size"] * accelerator.num_processes, config["epochs"]
     )
@@ -254,12 +254,9 @@ def run(config: dict) -> dict:
         output = save(Path(config["output_dir"]), model, tokenizer, metrics)
         metrics["saved_to"] = str(output)
         if config["eval_examples"] != 0 and not result.interrupted:
-            task = config["task"]
-            test = get_task(task).split("test")
+            test = task.split("test")
             if config["eval_examples"] is not None:
-                test = balanced_sample(
-                    test, min(config["eval_examples"], len(test)), label_column=get_task(task).label_column
-                )
+                test = balanced_sample(test, min(config["eval_examples"], len(test)), label_column=task.label_column)
             summary, _ = evaluate(
                 model,
                 tokenizer,

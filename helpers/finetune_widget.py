@@ -27,6 +27,7 @@ from .errors import CourseError
 from .evaluation import evaluate
 from .plots import figure_png, plot_confusion, plot_loss
 from .prompts import zero_shot_reviews
+from .tasks import REVIEWS
 from .training import LINEAR_MODULES, add_lora, steps_for_epochs, task_examples, train
 
 TRAIN_SIZES = (25, 50, 100, 200, 500, 1000, 2000)
@@ -189,7 +190,7 @@ class FineTuneApp(widgets.VBox):
         model, tokenizer = self.load_base()
         model = add_lora(model, rank=rank, alpha=alpha, target_modules=target_modules)
         data = balanced_sample(self.train_df, train_examples, seed=self.seed)
-        examples = task_examples(tokenizer, data, "reviews")
+        examples = task_examples(tokenizer, data, REVIEWS)
         self.progress.max, self.progress.value = steps, 0
         losses = []
 
@@ -217,7 +218,7 @@ class FineTuneApp(widgets.VBox):
         done = len(self.result.losses)
         stopped = f"Stopped after {done} of {steps} steps" if self.result.interrupted else f"Trained {done} steps"
         self.status.value = f"{stopped}; answering {len(self.test_df)} test reviews..."
-        summary, self.details = evaluate(self.model, tokenizer, zero_shot_reviews, self.test_df, "reviews")
+        summary, self.details = evaluate(self.model, tokenizer, zero_shot_reviews, self.test_df, REVIEWS)
         accuracy = summary["accuracy"].iloc[0]
         self.score.value = (
             f"<b>Test accuracy: {accuracy:.0%}</b> on {len(self.test_df)} reviews "

@@ -201,9 +201,9 @@ class Playground(widgets.VBox):
 
         def work():
             patterns = {"A": self.prompt_a.pattern(), "B": self.prompt_b.pattern()}
+            task = get_task(self.task.value)  # the dropdown's name, resolved once
             data = self.load(self.task.value, self.split.value)
-            label = get_task(self.task.value).label_column
-            sample = balanced_sample(data, min(self.n_examples.value, len(data)), label_column=label)
+            sample = balanced_sample(data, min(self.n_examples.value, len(data)), label_column=task.label_column)
             options = self._sampling() if self.method.value == "generate" else {}
             runs = [
                 evaluate(
@@ -211,7 +211,7 @@ class Playground(widgets.VBox):
                     self.tokenizer,
                     pattern,
                     sample,
-                    self.task.value,
+                    task,
                     self.method.value,
                     name=name,
                     **options,

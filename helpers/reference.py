@@ -31,7 +31,7 @@ from .models import PACKAGED_MODEL, default_model_id, packaged_gguf_path, short_
 from .prompts import INJECTED_LABEL, INJECTION, catalog, delimited, inject, zero_shot
 from .statistics import format_runs
 from .style import HOUSE_STYLE, StyleSettings, default_style_settings, reply_request, styled_request
-from .tasks import get_task
+from .tasks import REVIEWS
 
 RESULTS_DIR = REPO_ROOT / "results"
 PROVENANCE = "provenance.json"
@@ -93,10 +93,15 @@ def _rendered_prompts() -> dict:
         run = settings(task)
         texts = list(run.rows("validation")["text"].head(2))
         patterns = {name: draws[0] for name, draws in prompt_patterns(run).items()}
-        patterns.update(catalog(task))
+        patterns.update(catalog(run.task))
         rendered[task] = {name: [pattern(text) for text in texts] for name, pattern in sorted(patterns.items())}
-        rendered[task]["wordings"] = list(get_task(task).paraphrases)
-    rendered["injection"] = [INJECTION, INJECTED_LABEL, delimited(inject("It broke.")), zero_shot("It broke.")]
+        rendered[task]["wordings"] = list(run.task.paraphrases)
+    rendered["injection"] = [
+        INJECTION,
+        INJECTED_LABEL,
+        delimited(inject("It broke."), REVIEWS),
+        zero_shot("It broke.", REVIEWS),
+    ]
     rendered["style"] = [HOUSE_STYLE, reply_request("It broke."), styled_request("It broke.")]
     return rendered
 
@@ -109,7 +114,7 @@ def fingerprint(model_id: str | None = None) -> str:
     for path in data_files(("probe", "reviews", "synthetic_reviews", "tickets", "replies")):
         digest.update(path.name.encode() + path.read_bytes())
     definition = {
-        "settings": {task: asdict(settings(task, model_id)) for task in HEAD_TO_HEADS},
+        "settings": {task: settings(task, model_id).key() for task in HEAD_TO_HEADS},
         "crossover": CROSSOVER_SIZES,
         "iteration": ITERATION_TEST,
         "style": asdict(style_settings(model_id)),

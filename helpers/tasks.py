@@ -763,3 +763,15 @@ def get_task(task) -> Task:
             "(e.g. Task.from_file(...))."
         )
     return COURSE_TASKS[task]
+
+
+def require_task(task) -> Task:
+    """The Task itself: everything below the entry points takes a Task, resolved once from a name by `get_task`."""
+    if isinstance(task, Task):
+        return task
+    if isinstance(task, str) and task in COURSE_TASKS:
+        raise CourseError(f"Expected a Task, got the name {task!r}: pass get_task({task!r}).")
+    raise CourseError(
+        f"Unknown task {task!r}: pass a Task, a course task (get_task with one of "
+        f"{', '.join(map(repr, COURSE_TASKS))}) or your own (Task.from_file(...))."
+    )

@@ -1,7 +1,7 @@
 """Supervised fine-tuning (SFT) of a chat model, small enough to read top to bottom.
 
     examples = sft_examples(tokenizer, prompts, answers)   # chat form, loss on the answer only
-    examples = task_examples(tokenizer, rows, "reviews")     # the same, from labelled rows of a task
+    examples = task_examples(tokenizer, rows, REVIEWS)       # the same, from labelled rows of a task
     model = add_lora(model, rank=8)                          # or make_fully_trainable(model)
     result = train(model, tokenizer, examples, steps=100)    # losses, seconds per step, peak memory
 
@@ -40,7 +40,7 @@ from .errors import CourseError
 from .generation import chat_ids, text_ids
 from .models import count_parameters, fast_arithmetic, trim_memory, trimming_between_layers
 from .prompts import zero_shot
-from .tasks import get_task
+from .tasks import Task, require_task
 
 IGNORE_INDEX = -100  # label value that PyTorch's cross-entropy skips: "no loss here"
 LINEAR_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -73,10 +73,10 @@ def sft_examples(tokenizer, prompts, answers, system: str | None = None) -> list
     return [sft_example(tokenizer, p, a, system) for p, a in zip(prompts, answers)]
 
 
-def task_examples(tokenizer, rows, task="reviews") -> list[dict]:
+def task_examples(tokenizer, rows, task: Task) -> list[dict]:
     """Training examples from labelled rows of a task: its canonical (zero-shot) prompt, then the ideal answer,
     so that a fine-tuned model is asked exactly as the zero-shot baseline is."""
-    task = get_task(task)
+    require_task(task)
     return sft_examples(
         tokenizer, [zero_shot(text, task) for text in rows["text"]], [task.answer(row) for _, row in rows.iterrows()]
     )

@@ -23,7 +23,7 @@ from .errors import CourseError
 from .evaluation import EVAL_BATCH, evaluate
 from .models import count_parameters, load_model
 from .prompts import zero_shot
-from .tasks import get_task
+from .tasks import Task, require_task
 from .training import LINEAR_MODULES, add_lora, make_fully_trainable, task_examples, train
 
 KINDS = ("lora", "full")
@@ -65,7 +65,7 @@ def trainable_model(kind: str, model_id: str | None, seed: int, lora_rank: int =
 
 
 def fine_tune(
-    task,
+    task: Task,
     rows: pd.DataFrame,
     *,
     kind: str = "lora",
@@ -89,7 +89,7 @@ def fine_tune(
     info: labelled_examples, steps, training_seconds, training_flops, trainable_parameters, parameters, losses,
     validation.
     """
-    task = get_task(task)
+    require_task(task)
     model, tokenizer, optimizer = trainable_model(kind, model_id, seed, lora_rank)
     examples = task_examples(tokenizer, rows, task)
     recipe = Recipe(kind, learning_rate, passes, max_passes or passes, batch_size, lora_rank)
@@ -150,7 +150,7 @@ def _trained_weights(model) -> dict:
 
 
 def choose_recipe(
-    task,
+    task: Task,
     rows: pd.DataFrame,
     validation: pd.DataFrame,
     kind: str,
@@ -225,7 +225,7 @@ def choose_recipe(
 
 
 def train_recipe(
-    task, rows: pd.DataFrame, recipe: Recipe, seed: int, model_id: str | None = None, progress: bool = True
+    task: Task, rows: pd.DataFrame, recipe: Recipe, seed: int, model_id: str | None = None, progress: bool = True
 ):
     """The recipe trained again from another seed (adapter start and data order): (model, tokenizer, info)."""
     return fine_tune(

@@ -14,7 +14,7 @@ labels it was trained on, is what `follows_format` measures.
 """
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import partial
 
 import pandas as pd
@@ -162,13 +162,13 @@ def iteration(settings: Settings, n_test: int | None = None, progress: bool = Tr
     training seeds. `n_test`: the variations are asked on that many test reviews
     (balanced over labels; default: the head-to-head's test rows).
     """
-    if settings.task != "reviews":
+    if settings.task.name != "reviews":
         raise CourseError("The variations are about reviews: pass default_settings('reviews').")
 
     def compute(folder):
         results = head_to_head(settings, progress)["results"]
         test = settings.rows("test", n_test)
-        examples = choose_examples(settings.rows("train"), settings.k, "balanced")
+        examples = choose_examples(settings.rows("train"), settings.k, settings.task, "balanced")
         training = results.loc["LoRA fine-tune", "training_seconds"]
         rows = [
             _step(
@@ -200,7 +200,7 @@ def iteration(settings: Settings, n_test: int | None = None, progress: bool = Tr
                     }
                     runs.setdefault((row["step"], model_name, variation.name, row["shots"]), []).append(row)
             if seed is not None:
-                _, details = evaluate(model, tokenizer, zero_shot_reviews, test, "reviews", batch_size=EVAL_BATCH)
+                _, details = evaluate(model, tokenizer, zero_shot_reviews, test, settings.task, batch_size=EVAL_BATCH)
                 for variation in VARIATIONS.values():
                     row = {
                         "step": "3b. translate its five labels by code",
@@ -232,7 +232,7 @@ def iteration(settings: Settings, n_test: int | None = None, progress: bool = Tr
             n=table["run_scores"].map(lambda runs: len(runs[0])),
         )
 
-    return cached("iteration", {**asdict(settings), "n_test": n_test}, compute)
+    return cached("iteration", {**settings.key(), "n_test": n_test}, compute)
 
 
 def _step(step: str, model: str, variation: str, row, seconds_to_build: float, shots: int = 0) -> dict:

@@ -6,8 +6,6 @@ The base model and the models LoRA fine-tuned in the head-to-head (`helpers.comp
 each asked the general probe (`data/probe`) and other tasks (another domain, another task), zero-shot.
 """
 
-from dataclasses import asdict
-
 import numpy as np
 import pandas as pd
 
@@ -51,7 +49,7 @@ def versatility(settings: Settings, others, n_probe: int | None = None, progress
     per-example scores per run (for `statistics.compare_methods`)}.
     """
     others = tuple(others)
-    if any(other.task == settings.task for other in others) or not others:
+    if any(other.task.name == settings.task.name for other in others) or not others:
         raise CourseError(
             "Pass the settings of other tasks as `others` (e.g. movie reviews and tickets after a reviews fine-tune)."
         )
@@ -60,7 +58,7 @@ def versatility(settings: Settings, others, n_probe: int | None = None, progress
     def compute(folder):
         probe = probe_sample(n_probe)
         results = head_to_head(settings, progress)["results"]
-        tuned = f"fine-tuned on {settings.task}"
+        tuned = f"fine-tuned on {settings.task.name}"
         answers, runs = {}, {"base model": {}, tuned: {}}
         for name, seed in [("base model", None)] + [(tuned, seed) for seed in settings.seeds]:
             model = None
@@ -78,21 +76,21 @@ def versatility(settings: Settings, others, n_probe: int | None = None, progress
                     other.task,
                     batch_size=EVAL_BATCH,
                 )
-                runs[name].setdefault(other.task, []).append([float(score) for score in details["score"]])
+                runs[name].setdefault(other.task.name, []).append([float(score) for score in details["score"]])
         rows = []
         for name, approach in [("base model", "zero-shot"), (tuned, "LoRA fine-tune")]:
             rows.append(
                 {
                     "model": name,
                     "runs": len(runs[name]["probe"]),
-                    f"{settings.task}_accuracy": results.loc[approach, "accuracy"],
+                    f"{settings.task.name}_accuracy": results.loc[approach, "accuracy"],
                     "probe_questions": len(probe),
                     "probe_accuracy": float(np.mean(runs[name]["probe"])),
-                    **{f"{other.task}_accuracy": float(np.mean(runs[name][other.task])) for other in others},
+                    **{f"{other.task.name}_accuracy": float(np.mean(runs[name][other.task.name])) for other in others},
                 }
             )
         return {"table": pd.DataFrame(rows).set_index("model"), "probe": answers, "runs": runs}
 
     return cached(
-        "versatility", {**asdict(settings), "others": [asdict(other) for other in others], "n_probe": n_probe}, compute
+        "versatility", {**settings.key(), "others": [other.key() for other in others], "n_probe": n_probe}, compute
     )

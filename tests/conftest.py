@@ -101,7 +101,7 @@ def tiny_course(monkeypatch, tmp_path, tiny_loads):
         "tickets",
     ):  # a random model never stops by itself: keep its answers short
         monkeypatch.setitem(tasks.COURSE_TASKS, task, replace(tasks.COURSE_TASKS[task], max_new_tokens=3))
-    return lambda task, **changes: comparison.Settings(task, **{**TINY_SIZES, **changes})
+    return lambda task, **changes: comparison.Settings(tasks.COURSE_TASKS[task], **{**TINY_SIZES, **changes})
 
 
 @pytest.fixture

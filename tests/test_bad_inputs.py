@@ -33,6 +33,7 @@ from helpers import (
     prompts,
     reference,
     statistics,
+    tasks,
     tinygpt,
     tokens,
     training,
@@ -299,50 +300,63 @@ BAD_INPUTS = [
         "too few examples of '0' \\(5\\), '1' \\(5\\), '2' \\(5\\)",
     ),
     # --- prompts, evaluation, consistency ---------------------------------------------------------------
-    ("prompts", lambda c: prompts.zero_shot("", "reviews"), "The input text is empty"),
-    ("prompts", lambda c: prompts.zero_shot(None, "reviews"), "The input text is empty"),
+    ("prompts", lambda c: prompts.zero_shot("", tasks.REVIEWS), "The input text is empty"),
+    ("prompts", lambda c: prompts.zero_shot(None, tasks.REVIEWS), "The input text is empty"),
     ("prompts", lambda c: prompts.zero_shot("ok", "poems"), "Unknown task 'poems'"),
     ("prompts", lambda c: prompts.catalog("poems"), "Unknown task"),
-    ("prompts", lambda c: prompts.choose_examples(c.reviews, 2, "best"), "Unknown way to choose examples 'best'"),
-    ("prompts", lambda c: prompts.choose_examples(c.reviews, 11), "k must be a whole number from 0 to 10"),
-    ("prompts", lambda c: prompts.choose_examples(c.reviews, -1), "k must be"),
-    ("prompts", lambda c: prompts.choose_examples(c.reviews, 2.5), "k must be"),
-    ("prompts", lambda c: prompts.choose_examples(c.reviews, 2, "similar"), "needs the input text"),
-    ("prompts", lambda c: prompts.make_few_shot(c.reviews, 3, "random", "poems"), "Unknown task"),
+    ("prompts", lambda c: prompts.zero_shot("ok", "reviews"), r"got the name 'reviews': pass get_task\('reviews'\)"),
+    (
+        "prompts",
+        lambda c: prompts.choose_examples(c.reviews, 2, tasks.REVIEWS, "best"),
+        "Unknown way to choose examples 'best'",
+    ),
+    (
+        "prompts",
+        lambda c: prompts.choose_examples(c.reviews, 11, tasks.REVIEWS),
+        "k must be a whole number from 0 to 10",
+    ),
+    ("prompts", lambda c: prompts.choose_examples(c.reviews, -1, tasks.REVIEWS), "k must be"),
+    ("prompts", lambda c: prompts.choose_examples(c.reviews, 2.5, tasks.REVIEWS), "k must be"),
+    ("prompts", lambda c: prompts.choose_examples(c.reviews, 2, tasks.REVIEWS, "similar"), "needs the input text"),
+    ("prompts", lambda c: prompts.make_few_shot(c.reviews, 3, "poems", "random"), "Unknown task"),
     (
         "evaluation",
-        lambda c: evaluation.evaluate(c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews, "reviews", "guess"),
+        lambda c: evaluation.evaluate(
+            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews, tasks.REVIEWS, "guess"
+        ),
         "Unknown method 'guess'",
     ),
     (
         "evaluation",
-        lambda c: evaluation.evaluate(c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews.head(0)),
+        lambda c: evaluation.evaluate(
+            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews.head(0), tasks.REVIEWS
+        ),
         "The data split is empty",
     ),
     (
         "evaluation",
         lambda c: evaluation.evaluate(
-            c.model, c.tokenizer, prompts.zero_shot_tickets, load_tickets("test").head(2), "tickets", "score"
+            c.model, c.tokenizer, prompts.zero_shot_tickets, load_tickets("test").head(2), tasks.TICKETS, "score"
         ),
         "Label scoring needs a fixed list",
     ),
     (
         "evaluation",
         lambda c: evaluation.evaluate(
-            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews.head(2), "reviews", "vote", n_samples=0
+            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews.head(2), tasks.REVIEWS, "vote", n_samples=0
         ),
         "n_samples must be a whole number",
     ),
     (
         "evaluation",
         lambda c: evaluation.evaluate(
-            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews.head(2), "reviews", "vote", temperature=0
+            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews.head(2), tasks.REVIEWS, "vote", temperature=0
         ),
         "Self-consistency needs varied samples",
     ),
     (
         "evaluation",
-        lambda c: evaluation.evaluate_patterns(c.model, c.tokenizer, {}, c.reviews),
+        lambda c: evaluation.evaluate_patterns(c.model, c.tokenizer, {}, c.reviews, tasks.REVIEWS),
         "at least one prompt pattern",
     ),
     (
@@ -352,10 +366,16 @@ BAD_INPUTS = [
     ),
     (
         "evaluation",
-        lambda c: evaluation.best_pattern(pd.DataFrame({"task": ["tickets"], "accuracy": [1.0], "prompt_tokens": [1]})),
+        lambda c: evaluation.best_pattern(
+            pd.DataFrame({"task": ["tickets"], "accuracy": [1.0], "prompt_tokens": [1]}), tasks.REVIEWS
+        ),
         "no rows for task 'reviews'",
     ),
-    ("evaluation", lambda c: evaluation.score_answers(["positive"], c.reviews), "Got 1 answers for 10 examples"),
+    (
+        "evaluation",
+        lambda c: evaluation.score_answers(["positive"], c.reviews, tasks.REVIEWS),
+        "Got 1 answers for 10 examples",
+    ),
     (
         "evaluation",
         lambda c: evaluation.load_results("never_saved_anywhere"),
@@ -363,33 +383,33 @@ BAD_INPUTS = [
     ),
     (
         "consistency",
-        lambda c: consistency.reworded(prompts.zero_shot_reviews, "reviews", " "),
+        lambda c: consistency.reworded(prompts.zero_shot_reviews, tasks.REVIEWS, " "),
         "The new wording is empty",
     ),
     (
         "consistency",
-        lambda c: consistency.reworded(lambda t: [{"role": "user", "content": t}], "reviews", "Say it")("good"),
+        lambda c: consistency.reworded(lambda t: [{"role": "user", "content": t}], tasks.REVIEWS, "Say it")("good"),
         "does not contain the task's standard instruction",
     ),
     ("consistency", lambda c: consistency.agreement(pd.DataFrame({"only": ["a", "b"]})), "at least two variants"),
     (
         "consistency",
         lambda c: consistency.across_paraphrases(
-            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews, "reviews", wordings=["one"]
+            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews, tasks.REVIEWS, wordings=["one"]
         ),
         "at least two wordings",
     ),
     (
         "consistency",
         lambda c: consistency.across_seeds(
-            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews, "reviews", seeds=(1, 1)
+            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews, tasks.REVIEWS, seeds=(1, 1)
         ),
         "at least two different seeds",
     ),
     (
         "consistency",
         lambda c: consistency.across_seeds(
-            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews, "reviews", temperature=0
+            c.model, c.tokenizer, prompts.zero_shot_reviews, c.reviews, tasks.REVIEWS, temperature=0
         ),
         "Greedy decoding",
     ),
@@ -582,7 +602,7 @@ BAD_INPUTS = [
     (
         "comparison",
         lambda c: tuning.fine_tune(
-            "reviews", load_reviews("train").head(2), kind="qlora", learning_rate=1e-3, passes=1
+            tasks.REVIEWS, load_reviews("train").head(2), kind="qlora", learning_rate=1e-3, passes=1
         ),
         "Unknown kind of fine-tune",
     ),

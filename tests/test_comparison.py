@@ -1,7 +1,5 @@
 """The head-to-head machinery, run end to end on a tiny random model (fast), plus its pure table logic."""
 
-from dataclasses import asdict
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
@@ -27,13 +25,16 @@ from helpers.tuning import fine_tune
 
 def test_default_settings_follow_the_task():
     reviews, tickets = default_settings("reviews"), default_settings("tickets")
-    assert reviews.task == "reviews" and tickets.task == "tickets" and len(reviews.seeds) >= 2
+    assert reviews.task is tasks.REVIEWS and tickets.task is tasks.TICKETS and len(reviews.seeds) >= 2
+    assert reviews.key()["task"] == "reviews"  # the cache is keyed on the task's name, as plain data
     full = default_settings("reviews", quick=False)
     assert len(full.seeds) >= 3 and len(full.lora_learning_rates) >= 3 and len(full.full_learning_rates) >= 3
     assert full.n_test is None and len(full.rows("test")) == len(tasks.REVIEWS.split("test"))  # the whole split
     with pytest.raises(CourseError):
         default_settings("poems")
-    assert Settings("reviews", 3, 2, 6, 1, 2, 1).rows("test").equals(tasks.REVIEWS.sample("test", 3))
+    assert Settings(tasks.REVIEWS, 3, 2, 6, 1, 2, 1).rows("test").equals(tasks.REVIEWS.sample("test", 3))
+    with pytest.raises(CourseError, match="pass get_task"):
+        Settings("reviews", 3, 2, 6, 1, 2, 1)  # a name is resolved where it enters, not carried below
 
 
 def test_fine_tune_trains_on_the_rows_of_any_task(tiny_loads, tmp_path):
@@ -165,9 +166,9 @@ def test_an_interrupted_fine_tune_is_never_cached_as_finished(tiny_course, monke
     settings = tiny_course("reviews")
     with pytest.raises(CourseError, match="stopped after 1 of 4 steps.*nothing was cached"):
         head_to_head(settings, progress=False)
-    assert not comparison.entry("head-to-head", asdict(settings)).exists()
-    assert not comparison.entry("head-to-head-lora", asdict(settings)).exists()
-    assert comparison.entry("head-to-head-prompts", asdict(settings)).exists()  # the finished step is kept
+    assert not comparison.entry("head-to-head", settings.key()).exists()
+    assert not comparison.entry("head-to-head-lora", settings.key()).exists()
+    assert comparison.entry("head-to-head-prompts", settings.key()).exists()  # the finished step is kept
     monkeypatch.setattr(tuning, "train", real_train)
     assert head_to_head(settings, progress=False)["losses"]["LoRA fine-tune"]  # measured in full the next time
 

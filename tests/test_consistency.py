@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 
+from helpers import tasks
 from helpers.consistency import (
     UNPARSED,
     across_paraphrases,
@@ -41,8 +42,8 @@ def test_prediction_key_makes_json_fields_comparable_and_names_unparsed_answers(
 
 def test_reworded_replaces_the_instruction_in_every_turn():
     pool = pd.DataFrame({"text": ["Great", "Awful"], "label": ["very_positive", "very_negative"]})
-    few_shot = catalog("reviews", pool=pool, k=2)["few_shot_random"]
-    messages = reworded(few_shot, "reviews", "NEW WORDING")("Nice kettle")
+    few_shot = catalog(tasks.REVIEWS, pool=pool, k=2)["few_shot_random"]
+    messages = reworded(few_shot, tasks.REVIEWS, "NEW WORDING")("Nice kettle")
     user_turns = [m["content"] for m in messages if m["role"] == "user"]
     assert len(user_turns) == 3 and all(t.startswith("NEW WORDING") for t in user_turns)
     assert not any(REVIEW_TASK.instruction in t for t in user_turns)
@@ -61,7 +62,7 @@ def test_every_paraphrase_names_every_allowed_answer():
 
 def test_across_paraphrases_gives_one_column_and_one_summary_per_wording(tiny_model, tokenizer):
     predictions, summaries = across_paraphrases(
-        tiny_model, tokenizer, zero_shot_reviews, REVIEWS, "reviews", max_new_tokens=3
+        tiny_model, tokenizer, zero_shot_reviews, REVIEWS, tasks.REVIEWS, max_new_tokens=3
     )
     assert predictions.shape == (3, len(REVIEW_TASK.paraphrases))
     assert list(summaries["variant"]) == list(predictions.columns)
@@ -70,10 +71,10 @@ def test_across_paraphrases_gives_one_column_and_one_summary_per_wording(tiny_mo
 
 def test_across_seeds_samples_with_each_seed_and_is_reproducible(tiny_model, tokenizer):
     first, summaries = across_seeds(
-        tiny_model, tokenizer, zero_shot_reviews, REVIEWS, "reviews", seeds=(0, 1), max_new_tokens=3
+        tiny_model, tokenizer, zero_shot_reviews, REVIEWS, tasks.REVIEWS, seeds=(0, 1), max_new_tokens=3
     )
     again, _ = across_seeds(
-        tiny_model, tokenizer, zero_shot_reviews, REVIEWS, "reviews", seeds=(0, 1), max_new_tokens=3
+        tiny_model, tokenizer, zero_shot_reviews, REVIEWS, tasks.REVIEWS, seeds=(0, 1), max_new_tokens=3
     )
     assert list(first.columns) == ["seed 0", "seed 1"] and len(summaries) == 2
     assert first.map(prediction_key).equals(again.map(prediction_key))
@@ -83,11 +84,11 @@ def test_across_seeds_samples_with_each_seed_and_is_reproducible(tiny_model, tok
     "call",
     [
         lambda m, t: agreement(pd.DataFrame({"only": ["mixed"]})),
-        lambda m, t: reworded(zero_shot_reviews, "reviews", "  "),
-        lambda m, t: reworded(zero_shot_tickets, "reviews", "New words")("text"),
-        lambda m, t: across_paraphrases(m, t, zero_shot_reviews, REVIEWS, "reviews", wordings=["one"]),
-        lambda m, t: across_seeds(m, t, zero_shot_reviews, REVIEWS, "reviews", seeds=(1, 1)),
-        lambda m, t: across_seeds(m, t, zero_shot_reviews, REVIEWS, "reviews", temperature=0),
+        lambda m, t: reworded(zero_shot_reviews, tasks.REVIEWS, "  "),
+        lambda m, t: reworded(zero_shot_tickets, tasks.REVIEWS, "New words")("text"),
+        lambda m, t: across_paraphrases(m, t, zero_shot_reviews, REVIEWS, tasks.REVIEWS, wordings=["one"]),
+        lambda m, t: across_seeds(m, t, zero_shot_reviews, REVIEWS, tasks.REVIEWS, seeds=(1, 1)),
+        lambda m, t: across_seeds(m, t, zero_shot_reviews, REVIEWS, tasks.REVIEWS, temperature=0),
         lambda m, t: across_seeds(m, t, zero_shot_reviews, REVIEWS, "poems"),
     ],
 )

@@ -3,18 +3,19 @@ from dataclasses import replace
 import pandas as pd
 from fakes import fake_results
 
+from helpers import tasks
 from helpers.comparison import default_settings
 from helpers.effort import effort_table, written_tokens
 
 
 def test_written_tokens_count_the_instruction_not_the_input(tokenizer):
     plain, explicit = (
-        written_tokens(tokenizer, "reviews", "zero_shot"),
-        written_tokens(tokenizer, "reviews", "explicit"),
+        written_tokens(tokenizer, tasks.REVIEWS, "zero_shot"),
+        written_tokens(tokenizer, tasks.REVIEWS, "explicit"),
     )
     assert 5 < plain < explicit  # the label definitions are more writing
-    assert written_tokens(tokenizer, "reviews", "few_shot_similar") == plain  # examples are data, not writing
-    assert written_tokens(tokenizer, "tickets", "context") > written_tokens(tokenizer, "tickets", "zero_shot")
+    assert written_tokens(tokenizer, tasks.REVIEWS, "few_shot_similar") == plain  # examples are data, not writing
+    assert written_tokens(tokenizer, tasks.TICKETS, "context") > written_tokens(tokenizer, tasks.TICKETS, "zero_shot")
 
 
 def _run(best_scores):

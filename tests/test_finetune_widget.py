@@ -110,7 +110,7 @@ def test_empty_data_is_refused(tokenizer):
 
 
 def test_confusion_matrix_counts_and_unreadable_answers():
-    details = pd.DataFrame({"expected": ["mixed", "mixed", "positive"], "prediction": ["mixed", None, "mixed"]})
+    details = pd.DataFrame({"expected": ["neutral", "neutral", "positive"], "prediction": ["neutral", None, "neutral"]})
     ax = plot_confusion(details, list(REVIEW_LABELS))
     counts = ax.images[0].get_array()
     assert counts.shape == (5, 6)  # five labels, plus a column for unreadable answers

@@ -8,7 +8,7 @@ from scripts import benchmark_script
 import helpers.comparison as comparison
 import helpers.evaluation as evaluation
 import helpers.style as style
-import helpers.tasks as tasks  # noqa: F401
+import helpers.tasks as tasks
 import helpers.versatility as versatility
 from helpers import reference
 from helpers.comparison import Settings
@@ -66,7 +66,7 @@ def script():
 def tiny_reference(monkeypatch, tmp_path, tokenizer, script, tiny_course):
     """The whole reference run on tiny random models and tiny sizes, written to a temporary results folder."""
     monkeypatch.setattr(script, "load_model", lambda *a, **k: (tiny_random_model(tokenizer), tokenizer))
-    monkeypatch.setattr(reference, "settings", lambda task, model_id=None: Settings(task, **TINY))
+    monkeypatch.setattr(reference, "settings", lambda task, model_id=None: Settings(tasks.COURSE_TASKS[task], **TINY))
     monkeypatch.setattr(reference, "CROSSOVER_SIZES", (2,))
     monkeypatch.setattr(reference, "ITERATION_TEST", 3)
     monkeypatch.setattr(style, "load_model", lambda *a, **k: (tiny_random_model(tokenizer), tokenizer))
@@ -87,7 +87,7 @@ def test_a_tiny_reference_run_reads_back_as_the_experiments_and_the_larger_sampl
     assert {"date", "commit", "machine", "versions", "wall_seconds", "step_seconds", "settings", "files"} <= set(record)
     assert set(record["step_seconds"]) == STEPS and reference.edited_files(folder) == []
     for task in reference.HEAD_TO_HEADS:
-        run = comparison.head_to_head(Settings(task, **TINY), progress=False)  # from the cache
+        run = comparison.head_to_head(Settings(tasks.COURSE_TASKS[task], **TINY), progress=False)  # from the cache
         shipped = reference.head_to_head(task, folder)
         assert list(shipped["results"].index) == list(run["results"].index)
         for approach, row in run["results"].iterrows():
@@ -125,7 +125,7 @@ def test_a_tiny_reference_run_reads_back_as_the_experiments_and_the_larger_sampl
     assert len(flags) == 6 and all(len(values) == 3 for values in flags.values())
     path = reference.iteration(folder)
     assert {"step", "model", "variation", "accuracy", "runs", "n", "run_scores"} <= set(path.columns)
-    measured = iteration(Settings("reviews", **TINY), n_test=3, progress=False)  # from the cache
+    measured = iteration(Settings(tasks.COURSE_TASKS["reviews"], **TINY), n_test=3, progress=False)  # from the cache
     assert [np.allclose(a, b) for a, b in zip(path["run_scores"], measured["run_scores"])] == [True] * len(path)
     assert path.loc[path["model"] == "fine-tuned", "runs"].eq(2).all()
     styled = reference.house_style(folder)

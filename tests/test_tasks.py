@@ -14,7 +14,7 @@ def test_a_course_task_reads_and_scores_answers_as_the_evaluation_does(task):
     ideal = [task.answer(row) for _, row in rows.iterrows()]
     wrong = ideal[1:] + ideal[:1]  # each row gets another row's answer: mostly wrong, some fields right
     for answers in (ideal, wrong, ["no idea"] * len(rows), [f"Answer: {a.upper()}" for a in ideal]):
-        expected = score_answers(answers, rows, task.name)["score"].tolist()
+        expected = score_answers(answers, rows, task)["score"].tolist()
         assert [task.score(task.parse(a), row) for a, (_, row) in zip(answers, rows.iterrows())] == expected
 
 
