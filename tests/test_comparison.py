@@ -93,6 +93,7 @@ def test_a_recipe_is_chosen_on_validation_and_another_seed_reproduces_its_schedu
     assert recipe.steps(6) == (4, 4) and tuning.Recipe("lora", 1e-3, 1, 3, 3).steps(6) == (2, 6)
 
 
+@pytest.mark.slow
 def test_head_to_head_measures_every_approach_with_its_runs_and_caches(tiny_course, tiny_loads):
     settings = tiny_course("reviews")
     run = head_to_head(settings, progress=False)
@@ -173,6 +174,7 @@ def test_an_interrupted_fine_tune_is_never_cached_as_finished(tiny_course, monke
     assert head_to_head(settings, progress=False)["losses"]["LoRA fine-tune"]  # measured in full the next time
 
 
+@pytest.mark.slow
 def test_tickets_results_have_json_validity_and_no_label_only_approaches(tiny_course):
     results = head_to_head(tiny_course("tickets", n_test=2), progress=False)["results"]
     assert "json_valid_rate" in results and "urgency_accuracy" in results and "exact_match" in results

@@ -164,6 +164,7 @@ def test_keyword_baseline_is_far_from_perfect():
     assert 0.2 < accuracy < 0.7
 
 
+@pytest.mark.slow
 def test_generator_rewrites_the_same_bytes(tmp_path):
     subprocess.run(
         [sys.executable, str(REPO_ROOT / "data" / "make_data.py"), "--out", str(tmp_path)],
@@ -278,6 +279,7 @@ def test_bad_reply_facts_name_file_and_line(tmp_path):
         load_replies("train", tmp_path)
 
 
+@pytest.mark.slow
 def test_the_data_cards_quote_the_figures_their_generators_print(tmp_path):
     from helpers.data import real_reviews_report
 

@@ -51,6 +51,7 @@ def emails(tmp_path):
     return replace(task, max_new_tokens=3)  # a random model never stops by itself: keep its answers short
 
 
+@pytest.mark.slow
 def test_every_approach_is_measured_on_the_same_test_rows_with_intervals_over_seeds_and_verdicts(emails, tiny_loads):
     measured = decide.measure_task(emails, settings=SMALL, progress=False)
     results = measured["results"]
@@ -89,6 +90,7 @@ def test_every_approach_is_measured_on_the_same_test_rows_with_intervals_over_se
     assert len(tiny_loads) == 1 + 2 + 3 + 1 + 1 + 1
 
 
+@pytest.mark.slow
 def test_a_stopped_run_goes_on_where_it_stopped(emails, tiny_loads, monkeypatch):
     def stopped(task, rows, recipe, seed, model_id=None, progress=True):
         if len(rows) < 12:  # the learning curve's fine-tune, the last step
@@ -120,6 +122,7 @@ def test_a_stopped_fine_tune_writes_nothing(emails, tiny_loads, monkeypatch, tmp
     }  # the steps before the fine-tune, and nothing of it
 
 
+@pytest.mark.slow
 def test_the_report_and_results_are_written_together_with_every_decision(tmp_path, tiny_loads):
     extra = "".join(f"Message {i}: my invoice question number {i * 3},billing\n" for i in range(2))  # two repeats
     task = replace(
@@ -178,6 +181,7 @@ def test_the_budget_cuts_the_rows_first_then_the_protocol_and_says_what(tmp_path
     assert notes[-1].startswith(f"Even this takes about {minutes(least):.1f} minutes here, more than the 1 asked")
 
 
+@pytest.mark.slow
 def test_the_command_prints_its_plan_and_estimate_first_and_sizes_the_run_to_the_minutes(
     tmp_path, tiny_loads, capsys, monkeypatch
 ):
@@ -297,6 +301,7 @@ def test_an_output_folder_of_yours_is_refused_before_anything_is_measured(tmp_pa
     assert [p.name for p in (tmp_path / "my_project").iterdir()] == ["thesis.tex"]
 
 
+@pytest.mark.slow
 def test_text_from_the_file_is_printed_in_the_report_never_rendered(tmp_path, tiny_loads):
     hostile = "<img src=x onerror=alert(1)>"
     rows = [

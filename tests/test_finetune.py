@@ -159,6 +159,7 @@ def test_full_run_saves_the_whole_model(tmp_path):
     assert (tmp_path / "out" / "model.safetensors").exists()
 
 
+@pytest.mark.slow
 def test_two_processes_under_accelerate_launch_learn_as_one_with_the_doubled_batch(tmp_path):
     # Scale-out, verified on the CPU: two gloo processes with batches of 2 take the same steps as one process
     # with batches of 4 (the same examples in the same order; gradients averaged), so the losses agree.

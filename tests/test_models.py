@@ -92,6 +92,7 @@ def test_answering_rounds_a_frozen_weight_once_per_call_and_freezes_it_again(mon
     assert not any(parameter.requires_grad for parameter in model.parameters())  # even after an error
 
 
+@pytest.mark.slow
 def test_course_bfloat16_0_is_read_from_the_environment():
     code = "import torch; from helpers import models; print(models.arithmetic(torch.device('cpu')))"
     result = subprocess.run(
@@ -211,6 +212,7 @@ def test_real_packaged_model_loads_on_cpu(real_model):
     assert "trust_remote_code" not in str(model.config.to_dict())
 
 
+@pytest.mark.slow
 def test_module_entry_point_reports_the_load(tmp_path):
     import subprocess
 

@@ -80,6 +80,7 @@ def tiny_reference(monkeypatch, tmp_path, tokenizer, script, tiny_course):
     return folder
 
 
+@pytest.mark.slow
 def test_a_tiny_reference_run_reads_back_as_the_experiments_and_the_larger_sample_wins(tiny_reference):
     folder = tiny_reference
     record = reference.provenance(folder)
@@ -237,6 +238,7 @@ def test_the_shipped_reference_is_full_size():
     assert style.loc["LoRA fine-tune", "runs"] >= 3
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not QUICK, reason="compares the quick run (COURSE_QUICK=1, as make test sets) with the reference")
 @pytest.mark.parametrize("task", ["reviews", "tickets"])
 def test_quick_measurements_agree_with_the_reference(task):
@@ -272,6 +274,7 @@ def test_quick_measurements_agree_with_the_reference(task):
             ), row["pattern"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not QUICK, reason="compares the quick run (COURSE_QUICK=1, as make test sets) with the reference")
 def test_the_quick_probe_agrees_with_the_reference():
     """The base model on the general probe: the quick run asks a few of the questions the reference asked."""
@@ -289,6 +292,7 @@ def _right_or_wrong(accuracy: float, n: int) -> list[float]:
     return [1.0] * right + [0.0] * (int(n) - right)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not QUICK, reason="compares the quick run (COURSE_QUICK=1, as make test sets) with the reference")
 def test_the_quick_house_style_run_agrees_with_the_reference():
     """The base model asked for replies with and without the style guide: the same model and prompts in both runs."""

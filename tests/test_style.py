@@ -94,6 +94,7 @@ def tiny_style(monkeypatch, tmp_path, tokenizer):
     return loads
 
 
+@pytest.mark.slow
 def test_the_style_experiment_measures_every_approach_on_the_same_tickets_and_caches(tiny_style):
     from helpers.style import StyleSettings, style_experiment
 
@@ -130,6 +131,7 @@ def test_the_style_experiment_measures_every_approach_on_the_same_tickets_and_ca
     assert len(tiny_style) == loads and again["results"].equals(results)  # read from the cache
 
 
+@pytest.mark.slow
 def test_a_stopped_style_fine_tune_is_not_cached(tiny_style, monkeypatch):
     from helpers import style
 
@@ -158,6 +160,7 @@ def test_a_stopped_style_fine_tune_is_not_cached(tiny_style, monkeypatch):
     assert len(style.style_experiment(settings, progress=False)["losses"]["0"]) == 2
 
 
+@pytest.mark.slow
 def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer, tmp_path, monkeypatch):
     import torch
 

@@ -153,6 +153,7 @@ def test_optimizers_and_their_memory(model, tokenizer, examples):
     assert 0 < adafactor.optimizer_state_bytes < adamw.optimizer_state_bytes
 
 
+@pytest.mark.slow
 def test_full_fine_tune_overfits_a_tiny_set(model, tokenizer, examples):
     result = train(
         make_fully_trainable(model), tokenizer, examples, steps=30, batch_size=4, learning_rate=1e-2, progress=False

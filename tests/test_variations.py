@@ -78,6 +78,7 @@ def test_mapped_accuracy_translates_five_way_predictions():
     assert mapped_accuracy(details, STARS) == 0
 
 
+@pytest.mark.slow
 def test_iteration_measures_each_step(tiny_course):
     settings = tiny_course("reviews")
     table = iteration(settings, progress=False)

@@ -97,6 +97,7 @@ def test_a_gap_within_chance_is_never_agreement():
     assert learning["verdict"] == "too close to call" and "did not clearly beat prompting" in learning["measured"]
 
 
+@pytest.mark.slow
 def test_claims_and_decision_figures_from_tiny_runs_of_every_experiment(tiny_course):
     reviews, movies, tickets = tiny_course("reviews"), tiny_course("movie_reviews"), tiny_course("tickets", n_test=2)
     table = crossover(reviews, sizes=(2,), progress=False)
