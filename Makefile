@@ -25,8 +25,8 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
-	$(BIN)/python -m helpers.models
-	$(BIN)/python -m helpers.fetch
+	$(BIN)/python -m helpers.llm.models
+	$(BIN)/python -m helpers.prompting.fetch
 
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_setup_and_tour.ipynb

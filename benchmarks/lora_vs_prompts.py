@@ -3,10 +3,10 @@ prompt pattern on the whole reviews test split by at least 30 accuracy points?
 
     .venv/bin/python benchmarks/lora_vs_prompts.py     # about an hour on 2 CPU cores
 
-1. Notebook 02's measurements of the reviews (`helpers.evaluation.review_plan`, full mode: every pattern,
+1. Notebook 02's measurements of the reviews (`helpers.prompting.evaluation.review_plan`, full mode: every pattern,
    the vote, label scoring) on the whole validation split, to choose the best prompt; then that prompt
    (and the zero-shot one) on all the test reviews. Choose on validation, report on test.
-2. The LoRA fine-tune of `configs/reviews_lora.json` through `helpers.finetune` (the notebook's training
+2. The LoRA fine-tune of `configs/reviews_lora.json` through `helpers.finetuning.finetune` (the notebook's training
    loop as a command), evaluated on the same test reviews with the zero-shot prompt; its metrics.json is
    reused when an earlier run of the same config left one.
 Prints both and the margin, and writes them to benchmarks/lora_vs_prompts.md.
@@ -26,10 +26,12 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from helpers import finetune, prompts  # noqa: E402
-from helpers.data import balanced_sample, load_reviews  # noqa: E402
-from helpers.evaluation import best_pattern, evaluate, review_plan  # noqa: E402
-from helpers.models import free_memory, load_model  # noqa: E402
+from helpers.finetuning import finetune
+from helpers.llm.memory import free_memory  # noqa: E402
+from helpers.llm.models import load_model  # noqa: E402
+from helpers.prompting import prompts  # noqa: E402
+from helpers.prompting.data import balanced_sample, load_reviews  # noqa: E402
+from helpers.prompting.evaluation import best_pattern, evaluate, review_plan  # noqa: E402
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "reviews_lora.json"
 TARGET_POINTS = 30
@@ -102,7 +104,7 @@ def main():
         "",
         markdown_table(tested[columns].round(3)),
         "",
-        "## LoRA fine-tune (`configs/reviews_lora.json` through `helpers.finetune`)",
+        "## LoRA fine-tune (`configs/reviews_lora.json` through `helpers.finetuning.finetune`)",
         "",
         f"{lora['train_examples']} training examples, {lora['steps']} steps of {lora['config']['batch_size']}, "
         f"rank {lora['config']['lora']['rank']} on {', '.join(lora['config']['lora']['target_modules'])}, "

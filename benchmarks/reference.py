@@ -4,10 +4,12 @@
     python benchmarks/reference.py --model HuggingFaceTB/SmolLM2-360M-Instruct   # -> results/SmolLM2-360M/ (network)
     python benchmarks/reference.py --steps "reviews head-to-head"   # some steps only (no results/ written)
 
-Each experiment is cached as soon as it is measured (`helpers.cache`, as in notebooks 05 and 06), so a stopped run
+Each experiment is cached as soon as it is measured (`helpers.experiments.cache`, as in notebooks 05 and 06), so a
+stopped run
 resumes where it stopped. The results folder is written at the end, one tidy CSV per measurement with every
 per-example answer of every run, and provenance.json says when, where and on what it ran (and the SHA-256 of every
-other file, so that a hand edit shows). `helpers.reference` reads it back; `tests/test_reference.py` checks its
+other file, so that a hand edit shows). `helpers.experiments.reference` reads it back; `tests/test_reference.py`
+checks its
 fingerprint and quick runs against it. Wall time: see results/README.md (it records each step's minutes).
 """
 
@@ -25,18 +27,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pandas as pd  # noqa: E402
 from tqdm.auto import tqdm  # noqa: E402
 
-from helpers import comparison, models, reference  # noqa: E402
-from helpers.cache import cached  # noqa: E402
-from helpers.config import REPO_ROOT  # noqa: E402
-from helpers.crossover import crossover  # noqa: E402
-from helpers.data import has_closing_verdict  # noqa: E402
-from helpers.evaluation import measure_injection  # noqa: E402
-from helpers.files import output_folder  # noqa: E402
-from helpers.models import load_model  # noqa: E402
-from helpers.statistics import run_interval  # noqa: E402
-from helpers.style import style_experiment  # noqa: E402
-from helpers.variations import iteration  # noqa: E402
-from helpers.versatility import versatility  # noqa: E402
+from helpers.core.config import REPO_ROOT  # noqa: E402
+from helpers.core.files import output_folder  # noqa: E402
+from helpers.core.statistics import run_interval  # noqa: E402
+from helpers.experiments import comparison, reference
+from helpers.experiments.cache import cached  # noqa: E402
+from helpers.experiments.crossover import crossover  # noqa: E402
+from helpers.experiments.style import style_experiment  # noqa: E402
+from helpers.experiments.variations import iteration  # noqa: E402
+from helpers.experiments.versatility import versatility  # noqa: E402
+from helpers.llm import models  # noqa: E402
+from helpers.llm.models import load_model  # noqa: E402
+from helpers.prompting.data import has_closing_verdict  # noqa: E402
+from helpers.prompting.evaluation import measure_injection  # noqa: E402
 
 SCALAR_DROPPED = ("scores", "run_scores", "predictions", "agreement_scores")
 
@@ -276,7 +279,7 @@ def main() -> None:
         "finished steps from the course cache)",
     )
     reference.write_provenance(record, output)
-    from helpers.files import write_text
+    from helpers.core.files import write_text
 
     write_text(output / "README.md", reference.summary(output))
     reference.write_provenance(record, output)  # again: its digests now cover README.md too

@@ -32,22 +32,22 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from helpers import kvcache, models  # noqa: E402
-from helpers.config import cache_dir  # noqa: E402
-from helpers.data import balanced_sample, load_reviews  # noqa: E402
-from helpers.environment import machine_summary  # noqa: E402
-from helpers.generation import generate, generate_batch  # noqa: E402
-from helpers.models import load_model  # noqa: E402
-from helpers.style import sample_replies, styled_request  # noqa: E402
-from helpers.tasks import REVIEWS  # noqa: E402
-from helpers.training import add_lora, collate, task_examples, train  # noqa: E402
+from helpers.core.config import cache_dir  # noqa: E402
+from helpers.core.environment import machine_summary  # noqa: E402
+from helpers.experiments.style import sample_replies, styled_request  # noqa: E402
+from helpers.finetuning.training import add_lora, collate, task_examples, train  # noqa: E402
+from helpers.llm import kvcache, models  # noqa: E402
+from helpers.llm.generation import generate, generate_batch  # noqa: E402
+from helpers.llm.models import load_model  # noqa: E402
+from helpers.prompting.data import balanced_sample, load_reviews  # noqa: E402
+from helpers.prompting.tasks import REVIEWS  # noqa: E402
 
 RESULTS = REPO_ROOT / "benchmarks" / "results.md"
 MB = 1e6
 # A fresh Python process: import first, then time only load_model; report its own peak memory.
 LOAD_IN_FRESH_PROCESS = """
 import resource, time
-from helpers.models import load_model
+from helpers.llm.models import load_model
 start = time.perf_counter()
 load_model(device="cpu")
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
@@ -130,7 +130,7 @@ def generation(model, tokenizer, repeats: int = 3) -> list[Row]:
 
 def few_shot_reading(model, tokenizer, repeats: int = 3) -> list[Row]:
     """Reading eight 3-shot prompts (notebook 07's house-style requests, up to the first token of the answers):
-    their shared beginning read once (`helpers.kvcache`), and every prompt read whole, as before."""
+    their shared beginning read once (`helpers.llm.kvcache`), and every prompt read whole, as before."""
     examples = sample_replies("train", 3)
     prompts = [styled_request(text, examples=examples) for text in sample_replies("test", 8)["text"]]
     read = lambda: generate_batch(model, tokenizer, prompts, max_new_tokens=1, batch_size=8)  # noqa: E731
@@ -288,7 +288,7 @@ def notebooks(modes: list[str], paths: list[Path]):
 
 
 def trainer_versus_helper(model, tokenizer, steps: int = 50, batch_size: int = 16, n_examples: int = 256) -> list[Row]:
-    """Fine-tune throughput of helpers.training.train vs transformers' Trainer with default settings:
+    """Fine-tune throughput of helpers.finetuning.training.train vs transformers' Trainer with default settings:
     same model, same LoRA adapter, same examples, same batch size, learning rate and number of steps."""
     from transformers import Trainer, TrainingArguments
 

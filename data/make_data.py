@@ -31,9 +31,9 @@ from sklearn.pipeline import make_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
-from helpers.config import SEED  # noqa: E402
-from helpers.data import BOTTOM_LINE, ISSUE_TYPES, PRODUCTS, SPLITS  # noqa: E402
-from helpers.data import SYNTHETIC_LABELS as REVIEW_LABELS  # noqa: E402  (the made-up reviews' labels)
+from helpers.core.config import SEED  # noqa: E402
+from helpers.prompting.data import BOTTOM_LINE, ISSUE_TYPES, PRODUCTS, SPLITS  # noqa: E402
+from helpers.prompting.data import SYNTHETIC_LABELS as REVIEW_LABELS  # noqa: E402  (the made-up reviews' labels)
 
 REVIEW_SIZES = {"train": 2000, "validation": 200, "test": 300}  # balanced over 5 labels
 TICKET_SIZES = {"train": 510, "validation": 102, "test": 204}  # balanced over 6 issue types
@@ -1084,7 +1084,7 @@ class TicketWriter:
 # ---------------------------------------------------------------------------
 # Replies: Halcyon Home's answers to the tickets, in its house style
 # ---------------------------------------------------------------------------
-# Every reply follows the seven rules of helpers.style.HOUSE_STYLE (greeting, product name,
+# Every reply follows the seven rules of helpers.experiments.style.HOUSE_STYLE (greeting, product name,
 # order number, a next step with a time frame, tone, length, sign-off); the sentences in
 # between are drawn from pools, so the style is fixed and the wording varies.
 
@@ -1326,7 +1326,7 @@ def csv_field(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Headlines: an example of "your own task" (notebook 08, `python -m helpers.decide`)
+# Headlines: an example of "your own task" (notebook 08, `python -m helpers.experiments.decide`)
 # ---------------------------------------------------------------------------
 
 HEADLINE_SECTIONS = ("business", "culture", "science", "sport")

@@ -3,14 +3,14 @@ data/synthetic_reviews/README.md).
 
     python data/zero_shot_report.py
 
-Reads the answer two ways (see helpers/evaluation.py): greedy generation then parsing,
+Reads the answer two ways (see helpers/prompting/evaluation.py): greedy generation then parsing,
 and label scoring. Deterministic: both are greedy, so the figures repeat on any CPU.
 """
 
-from helpers.data import SYNTHETIC_LABELS, load_synthetic_reviews
-from helpers.evaluation import evaluate
-from helpers.models import load_model
-from helpers.prompts import zero_shot
+from helpers.llm.models import load_model
+from helpers.prompting.data import SYNTHETIC_LABELS, load_synthetic_reviews
+from helpers.prompting.evaluation import evaluate
+from helpers.prompting.prompts import zero_shot
 
 
 def main():

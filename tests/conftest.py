@@ -7,8 +7,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never touch a hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from helpers import models  # noqa: E402
-from helpers.models import load_model, load_tokenizer, tiny_random_model  # noqa: E402
+from helpers.llm import models  # noqa: E402
+from helpers.llm.models import load_model, load_tokenizer, tiny_random_model  # noqa: E402
 
 # `make test` runs two workers, each a whole file at a time (pytest-xdist, --dist loadfile): the longest files
 # go first, so that no worker is left with a long notebook at the end while the other one has finished.
@@ -55,7 +55,8 @@ def real_model():
 def tiny_loads(monkeypatch, tokenizer):
     """Every model the experiments load (head-to-head, crossover, versatility, variations, decide) is a fresh
     tiny random model; returns the list of model ids asked for."""
-    from helpers import comparison, crossover, decide, tuning, variations, versatility
+    from helpers.experiments import comparison, crossover, decide, variations, versatility
+    from helpers.finetuning import tuning
 
     loads = []
 
@@ -91,7 +92,8 @@ def tiny_course(monkeypatch, tmp_path, tiny_loads):
     Returns `settings(task, **changes)`: the head-to-head settings of that size."""
     from dataclasses import replace
 
-    from helpers import comparison, tasks
+    from helpers.experiments import comparison
+    from helpers.prompting import tasks
 
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     monkeypatch.setattr(comparison, "WRITTEN_CANDIDATES", ("zero_shot", "strict_format"))

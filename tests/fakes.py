@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from helpers.comparison import APPROACHES, FAMILIES
+from helpers.experiments.comparison import APPROACHES, FAMILIES
 
 
 def scores(right: int, n: int = 100) -> list[float]:

@@ -2,7 +2,7 @@
 
 import importlib.util
 
-from helpers.config import REPO_ROOT
+from helpers.core.config import REPO_ROOT
 
 
 def benchmark_script(name: str):

@@ -13,38 +13,17 @@ import types
 import pandas as pd
 import pytest
 
-import helpers.cache as cache
-import helpers.models as models
-from helpers import (
-    baselines,
-    comparison,
-    consistency,
-    costs,
-    crossover,
-    decide,
-    decision,
-    evaluation,
-    files,
-    finetune,
-    generation,
-    perplexity,
-    playground,
-    pretraining,
-    prompts,
-    reference,
-    statistics,
-    tasks,
-    tinygpt,
-    tokens,
-    training,
-    tuning,
-    variations,
-    versatility,
-)
-from helpers.config import DATA_DIR
-from helpers.data import balanced_sample, load_probe, load_reviews, load_synthetic_reviews, load_tickets
-from helpers.errors import CourseError
-from helpers.tasks import Task
+import helpers.experiments.cache as cache
+import helpers.llm.models as models
+from helpers.core import costs, files, statistics
+from helpers.core.config import DATA_DIR
+from helpers.core.errors import CourseError
+from helpers.experiments import advice, baselines, comparison, crossover, decide, reference, variations, versatility
+from helpers.finetuning import finetune, training, tuning
+from helpers.llm import generation, perplexity, pretraining, tinygpt, tokens
+from helpers.prompting import consistency, evaluation, playground, prompts, tasks
+from helpers.prompting.data import balanced_sample, load_probe, load_reviews, load_synthetic_reviews, load_tickets
+from helpers.prompting.tasks import Task
 
 REVIEWS_HEADER = "text,label\n"
 GOOD_TICKET = {
@@ -442,39 +421,37 @@ BAD_INPUTS = [
     # --- the decision helper -----------------------------------------------------------------------------
     (
         "decision",
-        lambda c: decision.recommend(decision.Answers(priority="cheapest"), decision.Figures(**FIGURES)),
+        lambda c: advice.recommend(advice.Answers(priority="cheapest"), advice.Figures(**FIGURES)),
         "Unknown priority",
     ),
     (
         "decision",
-        lambda c: decision.recommend(decision.Answers(changes="hourly"), decision.Figures(**FIGURES)),
+        lambda c: advice.recommend(advice.Answers(changes="hourly"), advice.Figures(**FIGURES)),
         "Unknown rate of change",
     ),
     (
         "decision",
-        lambda c: decision.recommend(decision.Answers(labelled_examples=-5), decision.Figures(**FIGURES)),
+        lambda c: advice.recommend(advice.Answers(labelled_examples=-5), advice.Figures(**FIGURES)),
         "at least 0",
     ),
     (
         "decision",
-        lambda c: decision.recommend(decision.Answers(requests_per_month="lots"), decision.Figures(**FIGURES)),
+        lambda c: advice.recommend(advice.Answers(requests_per_month="lots"), advice.Figures(**FIGURES)),
         "at least 0",
     ),
     (
         "decision",
-        lambda c: decision.recommend(decision.Answers(labelled_examples=True), decision.Figures(**FIGURES)),
+        lambda c: advice.recommend(advice.Answers(labelled_examples=True), advice.Figures(**FIGURES)),
         "at least 0",
     ),
     (
         "decision",
-        lambda c: decision.recommend(decision.Answers(), decision.Figures(**{**FIGURES, "accuracy_verdict": "maybe"})),
+        lambda c: advice.recommend(advice.Answers(), advice.Figures(**{**FIGURES, "accuracy_verdict": "maybe"})),
         "Unknown accuracy verdict",
     ),
     (
         "decision",
-        lambda c: decision.recommend(
-            decision.Answers(), decision.Figures(**{**FIGURES, "accuracy": {"prompting": 0.3}})
-        ),
+        lambda c: advice.recommend(advice.Answers(), advice.Figures(**{**FIGURES, "accuracy": {"prompting": 0.3}})),
         "has no value for fine-tuning, hybrid",
     ),
     # --- training -------------------------------------------------------------------------------------
@@ -703,7 +680,7 @@ def _reload_config(**environment):
     import importlib
     import os
 
-    from helpers import config
+    from helpers.core import config
 
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
@@ -836,7 +813,7 @@ def test_an_unwritable_cache_folder_says_what_to_do(monkeypatch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("COURSE_CACHE", str(blocker / "cache"))
-    from helpers.config import cache_dir
+    from helpers.core.config import cache_dir
 
     with pytest.raises(CourseError, match="Cannot create the course cache .*set COURSE_CACHE"):
         cache_dir()

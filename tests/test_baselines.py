@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from helpers import baselines
-from helpers.data import REVIEW_LABELS, load_reviews
-from helpers.errors import CourseError
+from helpers.core.errors import CourseError
+from helpers.experiments import baselines
+from helpers.prompting.data import REVIEW_LABELS, load_reviews
 
 
 def test_chance_and_majority():

@@ -28,7 +28,7 @@ def test_results_are_written_as_a_markdown_table(run, tmp_path):
 
 
 def test_playground_latency_times_both_arithmetics_and_restores_the_course_one(run, tiny_model, tokenizer):
-    from helpers import models
+    from helpers.llm import models
 
     course_setting = models.BFLOAT16_ALLOWED  # COURSE_BFLOAT16 (`make test` sets 0)
     rows = run.playground_latency(tiny_model, tokenizer, repeats=1)
@@ -48,7 +48,7 @@ def test_playground_latency_times_both_arithmetics_and_restores_the_course_one(r
 def test_few_shot_reading_times_both_ways_of_reading_and_restores_the_shared_one(
     run, tiny_model, tokenizer, monkeypatch
 ):
-    from helpers import kvcache
+    from helpers.llm import kvcache
 
     shared_tokens = []
     grouping = kvcache.prefix_groups
@@ -63,7 +63,7 @@ def test_few_shot_reading_times_both_ways_of_reading_and_restores_the_shared_one
 
 
 def test_the_readme_shows_the_one_table_of_time_and_memory_per_notebook():
-    from helpers.config import REPO_ROOT
+    from helpers.core.config import REPO_ROOT
 
     table = (REPO_ROOT / "benchmarks" / "notebook_times.md").read_text()
     assert table in (REPO_ROOT / "README.md").read_text(), "copy benchmarks/notebook_times.md into the README"

@@ -20,7 +20,7 @@ import psutil
 import pytest
 from browser import CHROMIUM, Browser, JupyterLab
 
-from helpers.config import REPO_ROOT
+from helpers.core.config import REPO_ROOT
 
 SCREENSHOTS = REPO_ROOT / "tests" / "screenshots"
 MISSING = [

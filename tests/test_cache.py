@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from filelock import FileLock, Timeout
 
-from helpers import cache
+from helpers.experiments import cache
 
 
 @pytest.fixture(autouse=True)

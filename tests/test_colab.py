@@ -4,7 +4,7 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from helpers.colab import (
+from helpers.core.colab import (
     add_badge_and_setup_cell,
     binder_badge,
     colab_badge,
@@ -13,9 +13,9 @@ from helpers.colab import (
     repository_url,
     setup_cell,
 )
-from helpers.config import REPO_ROOT
-from helpers.errors import CourseError
-from helpers.syllabus import notebook_summary
+from helpers.core.config import REPO_ROOT
+from helpers.core.errors import CourseError
+from helpers.core.syllabus import notebook_summary
 
 URL = "https://github.com/someone/ft-vs-pe"
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -81,7 +81,7 @@ def test_every_notebook_opens_in_colab_with_the_setup_cell(path):
     cells = nbformat.read(path, as_version=4).cells
     first_markdown = next(cell.source for cell in cells if cell.cell_type == "markdown")
     first_code = next(cell.source for cell in cells if cell.cell_type == "code")
-    fix = "run `python -m helpers.colab`"
+    fix = "run `python -m helpers.core.colab`"
     assert colab_badge(path.name, repository_url()) in first_markdown.splitlines()[:3], fix
     assert first_code == setup_cell(repository_url()), fix
 

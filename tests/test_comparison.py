@@ -6,9 +6,11 @@ import pytest
 import torch
 from fakes import fake_results
 
-import helpers.comparison as comparison
-import helpers.tasks as tasks
-from helpers.comparison import (
+import helpers.experiments.comparison as comparison
+import helpers.prompting.tasks as tasks
+from helpers.core.errors import CourseError
+from helpers.core.plots import plot_head_to_head
+from helpers.experiments.comparison import (
     APPROACHES,
     Settings,
     best_of,
@@ -18,9 +20,7 @@ from helpers.comparison import (
     load_lora,
     with_dollars,
 )
-from helpers.errors import CourseError
-from helpers.plots import plot_head_to_head
-from helpers.tuning import fine_tune
+from helpers.finetuning.tuning import fine_tune
 
 
 def test_default_settings_follow_the_task():
@@ -62,7 +62,7 @@ def test_fine_tune_trains_on_the_rows_of_any_task(tiny_loads, tmp_path):
 
 
 def test_a_recipe_is_chosen_on_validation_and_another_seed_reproduces_its_schedule(tiny_loads, tmp_path, monkeypatch):
-    import helpers.tuning as tuning
+    import helpers.finetuning.tuning as tuning
 
     task = tasks.REVIEWS
     rows, validation = task.sample("train", 6), task.sample("validation", 4)
@@ -153,7 +153,7 @@ def test_families_are_judged_by_their_best_member_on_validation():
 
 
 def test_an_interrupted_fine_tune_is_never_cached_as_finished(tiny_course, monkeypatch):
-    import helpers.tuning as tuning
+    import helpers.finetuning.tuning as tuning
 
     real_train = tuning.train
 

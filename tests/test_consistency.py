@@ -1,8 +1,9 @@
 import pandas as pd
 import pytest
 
-from helpers import tasks
-from helpers.consistency import (
+from helpers.core.errors import CourseError
+from helpers.prompting import tasks
+from helpers.prompting.consistency import (
     UNPARSED,
     across_paraphrases,
     across_seeds,
@@ -11,10 +12,9 @@ from helpers.consistency import (
     prediction_key,
     reworded,
 )
-from helpers.errors import CourseError
-from helpers.prompts import catalog, zero_shot_reviews, zero_shot_tickets
-from helpers.tasks import REVIEWS as REVIEW_TASK
-from helpers.tasks import get_task
+from helpers.prompting.prompts import catalog, zero_shot_reviews, zero_shot_tickets
+from helpers.prompting.tasks import REVIEWS as REVIEW_TASK
+from helpers.prompting.tasks import get_task
 
 REVIEWS = pd.DataFrame(
     {"text": ["I love it", "It broke", "Meh, half good"], "label": ["very_positive", "negative", "mixed"]}

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from helpers.costs import (
+from helpers.core.costs import (
     break_even_requests,
     cost_per_1000_requests,
     dollars,
@@ -11,7 +11,7 @@ from helpers.costs import (
     tokens_trained,
     training_flops,
 )
-from helpers.errors import CourseError
+from helpers.core.errors import CourseError
 
 
 def test_training_flops_is_six_n_d_for_a_full_fine_tune_and_about_four_for_lora():

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from fakes import scores
 
-from helpers.crossover import FINE_TUNE, PROMPT, crossover, crossover_point
-from helpers.errors import CourseError
-from helpers.plots import plot_crossover
+from helpers.core.errors import CourseError
+from helpers.core.plots import plot_crossover
+from helpers.experiments.crossover import FINE_TUNE, PROMPT, crossover, crossover_point
 
 
 def test_crossover_point_is_where_fine_tuning_beats_every_usable_prompt():

@@ -9,8 +9,9 @@ from itertools import combinations
 
 import pytest
 
-from helpers.config import DATA_DIR, REPO_ROOT
-from helpers.data import (
+from helpers.core.config import DATA_DIR, REPO_ROOT
+from helpers.core.errors import CourseError
+from helpers.prompting.data import (
     ISSUE_TYPES,
     ORDER_ID_PATTERN,
     PRODUCTS,
@@ -34,7 +35,6 @@ from helpers.data import (
     rater_agreement,
     shade,
 )
-from helpers.errors import CourseError
 
 MIN_REVIEWS = {"train": 1000, "validation": 150, "test": 250}
 MIN_TICKETS = {"train": 400, "validation": 80, "test": 150}
@@ -253,7 +253,7 @@ def test_bad_split_lists_the_valid_ones():
 
 @pytest.mark.parametrize("split", ["train", "validation", "test"])
 def test_every_reply_follows_the_house_style_and_answers_its_own_ticket(split):
-    from helpers.style import check_reply
+    from helpers.experiments.style import check_reply
 
     replies, tickets = load_replies(split), load_tickets(split)
     assert list(replies["text"]) == list(tickets["text"])  # a reply for every ticket, in the same order
@@ -281,7 +281,7 @@ def test_bad_reply_facts_name_file_and_line(tmp_path):
 
 @pytest.mark.slow
 def test_the_data_cards_quote_the_figures_their_generators_print(tmp_path):
-    from helpers.data import real_reviews_report
+    from helpers.prompting.data import real_reviews_report
 
     assert real_reviews_report() in (DATA_DIR / "reviews" / "README.md").read_text()
     report = subprocess.run(

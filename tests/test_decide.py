@@ -6,12 +6,12 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-import helpers.decide as decide
-import helpers.tuning as tuning
-from helpers.decision import ADVICE
-from helpers.statistics import MethodComparison
-from helpers.tasks import Task
-from helpers.training import TrainResult
+import helpers.experiments.decide as decide
+import helpers.finetuning.tuning as tuning
+from helpers.core.statistics import MethodComparison
+from helpers.experiments.advice import ADVICE
+from helpers.finetuning.training import TrainResult
+from helpers.prompting.tasks import Task
 
 SMALL = decide.DecideSettings(
     n_train=12,
@@ -275,13 +275,15 @@ def test_the_command_says_what_is_wrong_with_a_bad_file_in_one_line(tmp_path):
     (tmp_path / "few.csv").write_text(
         "message,team\n" + "".join(f"text {i},{'a' if i % 2 else 'b'}\n" for i in range(6))
     )
-    with pytest.raises(SystemExit, match=r"helpers.decide: .*few.csv: too few examples"):
+    with pytest.raises(SystemExit, match=r"helpers.experiments.decide: .*few.csv: too few examples"):
         decide.main(["--data", str(tmp_path / "few.csv"), "--text", "message", "--label", "team"])
     with pytest.raises(SystemExit, match="no column 'body' for the text"):
         decide.main(["--data", str(tmp_path / "few.csv"), "--text", "body", "--label", "team"])
     with pytest.raises(SystemExit, match="the text and the label are both the column 'team'"):
         decide.main(["--data", str(tmp_path / "few.csv"), "--text", "team", "--label", "team"])
-    with pytest.raises(SystemExit, match=r"helpers.decide: minutes must be a positive number of minutes \(got -5.0\)"):
+    with pytest.raises(
+        SystemExit, match=r"helpers.experiments.decide: minutes must be a positive number of minutes \(got -5.0\)"
+    ):
         decide.main(["--data", str(tmp_path / "few.csv"), "--text", "message", "--label", "team", "--minutes", "-5"])
 
 

@@ -3,9 +3,9 @@ from dataclasses import replace
 import pandas as pd
 from fakes import fake_results
 
-from helpers import tasks
-from helpers.comparison import default_settings
-from helpers.effort import effort_table, written_tokens
+from helpers.experiments.comparison import default_settings
+from helpers.experiments.effort import effort_table, written_tokens
+from helpers.prompting import tasks
 
 
 def test_written_tokens_count_the_instruction_not_the_input(tokenizer):

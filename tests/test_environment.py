@@ -1,8 +1,8 @@
 import pytest
 from packaging.version import Version
 
-from helpers import environment
-from helpers.config import REPO_ROOT
+from helpers.core import environment
+from helpers.core.config import REPO_ROOT
 
 
 def test_pins_are_read_from_the_constraints_file(tmp_path):

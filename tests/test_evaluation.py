@@ -1,9 +1,10 @@
 import pandas as pd
 import pytest
 
-from helpers import tasks
-from helpers.errors import CourseError
-from helpers.evaluation import (
+from helpers.core.errors import CourseError
+from helpers.llm.generation import count_tokens
+from helpers.prompting import tasks
+from helpers.prompting.evaluation import (
     best_pattern,
     evaluate,
     evaluate_patterns,
@@ -13,8 +14,7 @@ from helpers.evaluation import (
     review_plan,
     score_answers,
 )
-from helpers.generation import count_tokens
-from helpers.prompts import catalog, zero_shot_reviews, zero_shot_tickets
+from helpers.prompting.prompts import catalog, zero_shot_reviews, zero_shot_tickets
 
 REVIEWS = pd.DataFrame(
     {"text": ["I love it", "It broke", "It has two buttons"], "label": ["very_positive", "negative", "neutral"]}
@@ -152,7 +152,7 @@ def test_bad_requests_raise_course_errors(tiny_model, tokenizer):
 
 
 def test_saved_results(tmp_path, monkeypatch):
-    from helpers.evaluation import load_results, save_results
+    from helpers.prompting.evaluation import load_results, save_results
 
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     with pytest.raises(CourseError, match="notebook 02"):
@@ -166,7 +166,7 @@ def test_charts_of_results_tables():
     import matplotlib
 
     matplotlib.use("Agg")
-    from helpers.plots import (
+    from helpers.core.plots import (
         plot_accuracy_vs_tokens,
         plot_field_accuracy,
         plot_pattern_scores,
@@ -209,7 +209,7 @@ def test_charts_of_results_tables():
     "quick, scored, samples", [(True, ["zero_shot"], 3), (False, ["zero_shot", "explicit", "few_shot_balanced"], 5)]
 )
 def test_review_plan_measures_every_pattern_and_is_smaller_in_quick_mode(monkeypatch, quick, scored, samples):
-    monkeypatch.setattr("helpers.config.QUICK", quick)
+    monkeypatch.setattr("helpers.core.config.QUICK", quick)
     names = ["zero_shot", "explicit", "chain_of_thought", "few_shot_balanced"]
     plan = review_plan(names)
     assert [name for name, method, _ in plan if method == "generate"] == names

@@ -1,7 +1,7 @@
 import pytest
 
-from helpers import files
-from helpers.errors import CourseError
+from helpers.core import files
+from helpers.core.errors import CourseError
 
 
 def test_replace_folder_swaps_a_whole_folder_in(tmp_path):

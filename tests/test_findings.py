@@ -3,7 +3,7 @@
 import pandas as pd
 from fakes import fake_results, scores
 
-from helpers import findings
+from helpers.experiments import findings
 
 
 def test_family_findings_name_the_best_of_each_family_on_validation_and_flip_with_the_data():

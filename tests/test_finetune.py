@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers.config import REPO_ROOT
-from helpers.errors import CourseError
-from helpers.finetune import DEFAULTS, main, read_config
+from helpers.core.config import REPO_ROOT
+from helpers.core.errors import CourseError
+from helpers.finetuning.finetune import DEFAULTS, main, read_config
 
 TINY = {
     "model": "tiny",
@@ -76,7 +76,7 @@ def test_bad_configs_are_refused_with_a_reason(tmp_path, content, message):
 
 
 def test_a_bad_value_stops_before_any_model_loads(tmp_path, capsys, monkeypatch):
-    import helpers.finetune as finetune
+    import helpers.finetuning.finetune as finetune
 
     monkeypatch.setattr(finetune, "build_model", lambda *args: pytest.fail("loaded a model for a bad config"))
     assert main(["--config", str(write(tmp_path / "bad.json", {"steps": 0}))]) == 2
@@ -84,7 +84,7 @@ def test_a_bad_value_stops_before_any_model_loads(tmp_path, capsys, monkeypatch)
 
 
 def test_a_diverging_loss_stops_with_advice(tmp_path, capsys, monkeypatch):
-    import helpers.finetune as finetune
+    import helpers.finetuning.finetune as finetune
 
     real_train = finetune.train
 
@@ -99,7 +99,7 @@ def test_a_diverging_loss_stops_with_advice(tmp_path, capsys, monkeypatch):
 
 
 def test_an_interrupted_run_is_saved_as_interrupted_and_not_evaluated(tmp_path, capsys, monkeypatch):
-    import helpers.finetune as finetune
+    import helpers.finetuning.finetune as finetune
 
     real_train = finetune.train
 
@@ -120,7 +120,7 @@ def test_an_interrupted_run_is_saved_as_interrupted_and_not_evaluated(tmp_path, 
 
 
 def test_saving_replaces_the_output_folder_whole(tmp_path):
-    from helpers.files import MARK
+    from helpers.core.files import MARK
 
     out = tmp_path / "out"
     out.mkdir()
@@ -180,7 +180,7 @@ def test_two_processes_under_accelerate_launch_learn_as_one_with_the_doubled_bat
         "--dynamo_backend",
         "no",
         "-m",
-        "helpers.finetune",
+        "helpers.finetuning.finetune",
         "--config",
         str(two),
     ]
@@ -207,9 +207,9 @@ def test_two_processes_under_accelerate_launch_learn_as_one_with_the_doubled_bat
 
 
 def test_a_stopped_run_never_replaces_a_finished_one(tmp_path, capsys, monkeypatch):
-    import helpers.finetune as finetune
-    from helpers.models import tiny_random_model
-    from helpers.training import load_adapter
+    import helpers.finetuning.finetune as finetune
+    from helpers.finetuning.training import load_adapter
+    from helpers.llm.models import tiny_random_model
 
     config = write(tmp_path / "tiny.json", {**TINY, "eval_examples": 0, "output_dir": str(tmp_path / "out")})
     assert main(["--config", str(config)]) == 0
@@ -237,7 +237,7 @@ def test_an_output_dir_of_yours_is_refused_before_training_and_home_is_expanded(
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     config = write(tmp_path / "tiny.json", {**TINY, "output_dir": str(tmp_path / "mine")})
-    monkeypatch.setattr("helpers.finetune.build_model", lambda *a: pytest.fail("a model was loaded"))
+    monkeypatch.setattr("helpers.finetuning.finetune.build_model", lambda *a: pytest.fail("a model was loaded"))
     assert main(["--config", str(config)]) == 2
     assert "already holds files the course did not write" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]

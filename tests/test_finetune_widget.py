@@ -8,11 +8,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from helpers.data import REVIEW_LABELS, balanced_sample, load_reviews
-from helpers.errors import CourseError
-from helpers.finetune_widget import FineTuneApp
-from helpers.models import tiny_random_model
-from helpers.plots import plot_confusion, plot_learning_curve, plot_loss_curves
+from helpers.core.errors import CourseError
+from helpers.core.plots import plot_confusion, plot_learning_curve, plot_loss_curves
+from helpers.finetuning.finetune_widget import FineTuneApp
+from helpers.llm.models import tiny_random_model
+from helpers.prompting.data import REVIEW_LABELS, balanced_sample, load_reviews
 
 PNG = b"\x89PNG"
 

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import generation
-from helpers.errors import CourseError
-from helpers.generation import (
+from helpers.core.errors import CourseError
+from helpers.llm import generation
+from helpers.llm.generation import (
     chat_text,
     count_tokens,
     generate,

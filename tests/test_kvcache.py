@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from helpers.generation import chat_text, generate, generate_batch
-from helpers.kvcache import prefix_groups, read_shared_prefix
+from helpers.llm.generation import chat_text, generate, generate_batch
+from helpers.llm.kvcache import prefix_groups, read_shared_prefix
 
 FEW_SHOT = [
     {"role": "system", "content": "Label the sentiment of each review as positive or negative."},

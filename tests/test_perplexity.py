@@ -3,10 +3,10 @@ import math
 import pytest
 import torch
 
-from helpers.errors import CourseError
-from helpers.perplexity import TextScore, passages, score_char_model, score_language_model, score_table
-from helpers.pretraining import CharTokenizer
-from helpers.tinygpt import GPTConfig, TinyGPT
+from helpers.core.errors import CourseError
+from helpers.llm.perplexity import TextScore, passages, score_char_model, score_language_model, score_table
+from helpers.llm.pretraining import CharTokenizer
+from helpers.llm.tinygpt import GPTConfig, TinyGPT
 
 
 def test_bits_per_character_and_perplexity_follow_from_the_counts():

@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from helpers import playground
-from helpers.errors import CourseError
-from helpers.playground import build_messages, build_playground, fill_template, parse_examples
+from helpers.core.errors import CourseError
+from helpers.prompting import playground
+from helpers.prompting.playground import build_messages, build_playground, fill_template, parse_examples
 
 REVIEWS = pd.DataFrame(
     {
@@ -116,7 +116,7 @@ def test_extreme_slider_values_are_clamped_and_still_answer(app):
 
 
 def test_unexpected_errors_are_shown_not_raised(app, monkeypatch):
-    monkeypatch.setattr("helpers.playground.generate", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("helpers.prompting.playground.generate", lambda *a, **k: 1 / 0)
     app.run_button.click()
     assert "Unexpected problem (ZeroDivisionError)" in app.output_text
 

@@ -1,7 +1,7 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from helpers.plots import (
+from helpers.core.plots import (
     LiveLossPlot,
     figure_png,
     near_groups,
@@ -14,7 +14,7 @@ from helpers.plots import (
     plot_size_curve,
     plot_style_rules,
 )
-from helpers.pretraining import TrainingRun
+from helpers.llm.pretraining import TrainingRun
 
 
 def test_next_token_chart_has_one_bar_per_token_most_probable_on_top():

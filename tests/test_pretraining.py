@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from helpers.errors import CourseError
-from helpers.pretraining import (
+from helpers.core.errors import CourseError
+from helpers.llm.pretraining import (
     CharTokenizer,
     TrainingRun,
     compute_table,
@@ -14,7 +14,7 @@ from helpers.pretraining import (
     train,
     words,
 )
-from helpers.tinygpt import GPTConfig, TinyGPT
+from helpers.llm.tinygpt import GPTConfig, TinyGPT
 
 TEXT = "the cat sat on the mat. " * 40
 

@@ -3,10 +3,10 @@ import json
 import pandas as pd
 import pytest
 
-from helpers import prompts, tasks
-from helpers.data import REVIEW_LABELS
-from helpers.errors import CourseError
-from helpers.generation import chat_text
+from helpers.core.errors import CourseError
+from helpers.llm.generation import chat_text
+from helpers.prompting import prompts, tasks
+from helpers.prompting.data import REVIEW_LABELS
 
 POOL = pd.DataFrame(
     {

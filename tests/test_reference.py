@@ -5,20 +5,20 @@ import pandas as pd
 import pytest
 from scripts import benchmark_script
 
-import helpers.comparison as comparison
-import helpers.evaluation as evaluation
-import helpers.style as style
-import helpers.tasks as tasks
-import helpers.versatility as versatility
-from helpers import reference
-from helpers.comparison import Settings
-from helpers.config import QUICK
-from helpers.crossover import BASELINE, FINE_TUNE, PROMPT, crossover_point
-from helpers.errors import CourseError
-from helpers.models import tiny_random_model
-from helpers.style import StyleSettings
-from helpers.variations import iteration
-from helpers.verdicts import seed_claims  # noqa: F401
+import helpers.experiments.comparison as comparison
+import helpers.experiments.style as style
+import helpers.experiments.versatility as versatility
+import helpers.prompting.evaluation as evaluation
+import helpers.prompting.tasks as tasks
+from helpers.core.config import QUICK
+from helpers.core.errors import CourseError
+from helpers.experiments import reference
+from helpers.experiments.comparison import Settings
+from helpers.experiments.crossover import BASELINE, FINE_TUNE, PROMPT, crossover_point
+from helpers.experiments.style import StyleSettings
+from helpers.experiments.variations import iteration
+from helpers.experiments.verdicts import seed_claims  # noqa: F401
+from helpers.llm.models import tiny_random_model
 
 TINY = dict(
     n_test=4,

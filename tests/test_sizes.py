@@ -1,9 +1,9 @@
 import pandas as pd
 import torch
 
-from helpers.pretraining import CharTokenizer
-from helpers.sizes import PATTERNS, as_plain_text, chat_answerer, probe_messages, size_curve, text_answerer
-from helpers.tinygpt import GPTConfig, TinyGPT
+from helpers.llm.pretraining import CharTokenizer
+from helpers.llm.tinygpt import GPTConfig, TinyGPT
+from helpers.prompting.sizes import PATTERNS, as_plain_text, chat_answerer, probe_messages, size_curve, text_answerer
 
 PROBE = pd.DataFrame(
     {"question": ["What is 2 + 2?", "Name the capital of France."], "answers": [["4", "four"], ["Paris"]]}

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from helpers import statistics
-from helpers.errors import CourseError
+from helpers.core import statistics
+from helpers.core.errors import CourseError
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import pytest
 
-from helpers.errors import CourseError
-from helpers.style import HOUSE_STYLE, RULES, SIGN_OFF, check_reply, style_score
+from helpers.core.errors import CourseError
+from helpers.experiments.style import HOUSE_STYLE, RULES, SIGN_OFF, check_reply, style_score
 
 FACTS = {"name": "Sofia", "product": "Pulse Plug P2", "order_id": "HH-29435", "issue_type": "delivery"}
 GOOD = (
@@ -80,8 +80,8 @@ def test_bad_input_gets_a_clear_message():
 @pytest.fixture
 def tiny_style(monkeypatch, tmp_path, tokenizer):
     """The experiment on fresh tiny random models, with a temporary cache; counts the models loaded."""
-    from helpers import style
-    from helpers.models import tiny_random_model
+    from helpers.experiments import style
+    from helpers.llm.models import tiny_random_model
 
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     loads = []
@@ -96,7 +96,7 @@ def tiny_style(monkeypatch, tmp_path, tokenizer):
 
 @pytest.mark.slow
 def test_the_style_experiment_measures_every_approach_on_the_same_tickets_and_caches(tiny_style):
-    from helpers.style import StyleSettings, style_experiment
+    from helpers.experiments.style import StyleSettings, style_experiment
 
     settings = StyleSettings(
         model_id="tiny",
@@ -133,7 +133,7 @@ def test_the_style_experiment_measures_every_approach_on_the_same_tickets_and_ca
 
 @pytest.mark.slow
 def test_a_stopped_style_fine_tune_is_not_cached(tiny_style, monkeypatch):
-    from helpers import style
+    from helpers.experiments import style
 
     real_train = style.train_model
 
@@ -164,8 +164,8 @@ def test_a_stopped_style_fine_tune_is_not_cached(tiny_style, monkeypatch):
 def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer, tmp_path, monkeypatch):
     import torch
 
-    from helpers import style
-    from helpers.models import tiny_random_model
+    from helpers.experiments import style
+    from helpers.llm.models import tiny_random_model
 
     loads = []
 

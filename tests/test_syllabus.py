@@ -1,6 +1,6 @@
 import json
 
-from helpers.syllabus import course_map, notebook_summary
+from helpers.core.syllabus import course_map, notebook_summary
 
 
 def write_notebook(path, markdown):

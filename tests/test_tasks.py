@@ -3,9 +3,9 @@ import json
 import pandas as pd
 import pytest
 
-from helpers.errors import CourseError
-from helpers.evaluation import score_answers
-from helpers.tasks import MIN_PER_LABEL, REVIEWS, TICKETS, Task, get_task, parse_label, with_texts_cut
+from helpers.core.errors import CourseError
+from helpers.prompting.evaluation import score_answers
+from helpers.prompting.tasks import MIN_PER_LABEL, REVIEWS, TICKETS, Task, get_task, parse_label, with_texts_cut
 
 
 @pytest.mark.parametrize("task", [REVIEWS, TICKETS], ids=lambda t: t.name)

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from helpers.errors import CourseError
-from helpers.tinygpt import GPTConfig, TinyGPT
+from helpers.core.errors import CourseError
+from helpers.llm.tinygpt import GPTConfig, TinyGPT
 
 
 def small_model(seed=0, **sizes):

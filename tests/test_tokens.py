@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from helpers.errors import CourseError
-from helpers.tokens import (
+from helpers.core.errors import CourseError
+from helpers.llm.tokens import (
     CONTINUATION,
     NextTokenExplorer,
     apply_temperature,

@@ -6,11 +6,9 @@ import warnings
 import pytest
 import torch
 
-from helpers import training
-from helpers.errors import CourseError
-from helpers.generation import chat_text
-from helpers.models import count_parameters, tiny_random_model
-from helpers.training import (
+from helpers.core.errors import CourseError
+from helpers.finetuning import training
+from helpers.finetuning.training import (
     IGNORE_INDEX,
     PeakMemory,
     add_lora,
@@ -24,6 +22,8 @@ from helpers.training import (
     steps_for_epochs,
     train,
 )
+from helpers.llm.generation import chat_text
+from helpers.llm.models import count_parameters, tiny_random_model
 
 PROMPTS = ["Classify: I love it.", "Classify: It broke.", "Classify: Fine, I guess.", "Classify: Awful!"]
 ANSWERS = ["positive", "negative", "mixed", "very_negative"]

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.errors import CourseError
-from helpers.plots import plot_iteration
-from helpers.variations import (
+from helpers.core.errors import CourseError
+from helpers.core.plots import plot_iteration
+from helpers.experiments.variations import (
     VARIATIONS,
     evaluate_variation,
     iteration,

@@ -4,10 +4,10 @@ import pandas as pd
 import pytest
 from fakes import fake_results, scores
 
-from helpers.comparison import APPROACHES, head_to_head
-from helpers.crossover import BASELINE, FINE_TUNE, PROMPT, crossover
-from helpers.verdicts import decision_figures, seed_claims, seed_table, strengths
-from helpers.versatility import versatility
+from helpers.experiments.comparison import APPROACHES, head_to_head
+from helpers.experiments.crossover import BASELINE, FINE_TUNE, PROMPT, crossover
+from helpers.experiments.verdicts import decision_figures, seed_claims, seed_table, strengths
+from helpers.experiments.versatility import versatility
 
 
 def _versatile(base_probe: int, tuned_probe: int) -> dict:

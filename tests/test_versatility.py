@@ -4,10 +4,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from helpers.data import load_probe
-from helpers.errors import CourseError
-from helpers.plots import plot_versatility
-from helpers.versatility import probe_sample, probe_score, versatility
+from helpers.core.errors import CourseError
+from helpers.core.plots import plot_versatility
+from helpers.experiments.versatility import probe_sample, probe_score, versatility
+from helpers.prompting.data import load_probe
 
 
 def test_a_probe_sample_spreads_over_the_kinds_of_question_and_is_reproducible():

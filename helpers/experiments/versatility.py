@@ -1,0 +1,98 @@
+"""Swiss army knife vs scalpel: what a fine-tune costs outside its task.
+
+    versatility(default_settings("reviews"), [default_settings("movie_reviews"), default_settings("tickets")])
+
+The base model and the models LoRA fine-tuned in the head-to-head (`helpers.experiments.comparison`, every training
+seed),
+each asked the general probe (`data/probe`) and other tasks (another domain, another task), zero-shot.
+"""
+
+import numpy as np
+import pandas as pd
+
+from ..core.config import SEED, quick_or_full
+from ..core.errors import CourseError
+from ..llm.generation import generate_batch
+from ..llm.memory import free_memory
+from ..llm.models import load_model
+from ..prompting.data import balanced_sample, load_probe, probe_is_correct
+from ..prompting.evaluation import EVAL_BATCH, evaluate
+from ..prompting.prompts import zero_shot
+from .cache import cached
+from .comparison import Settings, head_to_head, load_lora
+
+
+def probe_sample(n: int | None = None) -> pd.DataFrame:
+    """`n` questions of the general probe, balanced over their kinds (fixed by the seed); all of them for None."""
+    probe = load_probe()
+    if n is None:
+        return probe
+    return balanced_sample(probe, min(n, len(probe)), "kind", seed=SEED).reset_index(drop=True)
+
+
+def probe_score(model, tokenizer, probe: pd.DataFrame, max_new_tokens: int = 24) -> pd.DataFrame:
+    """Answer each general probe question (greedy); one row per question with the answer and whether it is right."""
+    answers = generate_batch(
+        model, tokenizer, list(probe["question"]), max_new_tokens=max_new_tokens, batch_size=EVAL_BATCH
+    )
+    return probe.assign(
+        answer=[a.text for a in answers],
+        correct=[probe_is_correct(a.text, accepted) for a, accepted in zip(answers, probe["answers"])],
+    )
+
+
+def versatility(settings: Settings, others, n_probe: int | None = None, progress: bool = True) -> dict:
+    """The base model and the models LoRA fine-tuned on `settings.task` (every training seed of the head-to-head),
+    each on: that task (from the head-to-head), the general probe, and every task of `others` (settings of other
+    tasks, e.g. another domain of the same task and a different task), asked zero-shot.
+
+    Returns {"table": one row per model (fine-tuned: the mean over seeds, with `runs`), "probe": the probe answers of
+    the base model and of the first seed, "runs": per model, per measure ("probe" or a task's name), a list of
+    per-example scores per run (for `statistics.compare_methods`)}.
+    """
+    others = tuple(others)
+    if any(other.task.name == settings.task.name for other in others) or not others:
+        raise CourseError(
+            "Pass the settings of other tasks as `others` (e.g. movie reviews and tickets after a reviews fine-tune)."
+        )
+    n_probe = quick_or_full(6, None) if n_probe is None else n_probe
+
+    def compute(folder):
+        probe = probe_sample(n_probe)
+        results = head_to_head(settings, progress)["results"]
+        tuned = f"fine-tuned on {settings.task.name}"
+        answers, runs = {}, {"base model": {}, tuned: {}}
+        for name, seed in [("base model", None)] + [(tuned, seed) for seed in settings.seeds]:
+            model = None
+            free_memory()
+            model, tokenizer = load_model(settings.model_id) if seed is None else load_lora(settings, seed)
+            scored = probe_score(model, tokenizer, probe)
+            answers.setdefault(name, scored)
+            runs[name].setdefault("probe", []).append([float(c) for c in scored["correct"]])
+            for other in others:
+                _, details = evaluate(
+                    model,
+                    tokenizer,
+                    lambda t, task=other.task: zero_shot(t, task),
+                    other.rows("test"),
+                    other.task,
+                    batch_size=EVAL_BATCH,
+                )
+                runs[name].setdefault(other.task.name, []).append([float(score) for score in details["score"]])
+        rows = []
+        for name, approach in [("base model", "zero-shot"), (tuned, "LoRA fine-tune")]:
+            rows.append(
+                {
+                    "model": name,
+                    "runs": len(runs[name]["probe"]),
+                    f"{settings.task.name}_accuracy": results.loc[approach, "accuracy"],
+                    "probe_questions": len(probe),
+                    "probe_accuracy": float(np.mean(runs[name]["probe"])),
+                    **{f"{other.task.name}_accuracy": float(np.mean(runs[name][other.task.name])) for other in others},
+                }
+            )
+        return {"table": pd.DataFrame(rows).set_index("model"), "probe": answers, "runs": runs}
+
+    return cached(
+        "versatility", {**settings.key(), "others": [other.key() for other in others], "n_probe": n_probe}, compute
+    )
