@@ -299,169 +299,185 @@ def choose_prompt(settings: Settings, progress: bool = True) -> tuple[str, pd.Da
     return cached("prompt-choice", settings.key(), compute)
 
 
-def _prompt_side(settings: Settings, folder, progress: bool) -> dict:
-    """Zero-shot, the best prompt (each draw), label scoring and TF-IDF on the test rows."""
-    task = settings.task
-    best, candidates = choose_prompt(settings, progress)
-    validation = {
-        approach: _validation_of(candidates, approach, pattern)
-        for approach, pattern in [
-            ("zero-shot", "zero_shot"),
-            ("best prompt", best),
-            ("label scoring", "zero_shot"),
-            ("TF-IDF", ""),
-        ]
-    }
-    pool, test = settings.rows("train"), settings.rows("test")
-    model, tokenizer = load_model(settings.model_id)
-    untrained = {
-        "training_seconds": 0.0,
-        "training_flops": 0.0,
-        "trainable_parameters": 0,
-        "parameters": count_parameters(model),
-    }
-    zero = [{**measure_run(model, tokenizer, lambda text: zero_shot(text, task), test, settings, consistent=True)}]
-    shots = {"few_shot_balanced": settings.k, "few_shot_similar": settings.n_train}.get(best, 0)  # labelled rows used
-    best_runs = [
-        measure_run(model, tokenizer, pattern, test, settings, consistent=draw == 0)
-        for draw, pattern in enumerate(prompt_patterns(settings, pool)[best])
-    ]
-    rows = [
-        combined(
-            "zero-shot",
-            zero,
-            prompt="zero_shot",
-            labelled_examples=0,
-            validation_accuracy=validation["zero-shot"],
-            **untrained,
-        ),
-        combined(
-            "best prompt",
-            best_runs,
-            prompt=best,
-            labelled_examples=shots,
-            validation_accuracy=validation["best prompt"],
-            **untrained,
-        ),
-    ]
-    if task.labels:
-        summary, details = evaluate(
-            model, tokenizer, lambda text: zero_shot(text, task), test, task, "score", batch_size=EVAL_BATCH
-        )
-        scored = {
-            **summary.iloc[0].drop(["pattern", "method", "task"]).to_dict(),
-            "scores": [float(s) for s in details["score"]],
-            "predictions": list(details["prediction"]),
+def prompt_side(settings: Settings, progress: bool = True) -> dict:
+    """Zero-shot, the best prompt (each draw), label scoring and TF-IDF on the test rows (cached)."""
+
+    def compute(folder):
+        task = settings.task
+        best, candidates = choose_prompt(settings, progress)
+        validation = {
+            approach: _validation_of(candidates, approach, pattern)
+            for approach, pattern in [
+                ("zero-shot", "zero_shot"),
+                ("best prompt", best),
+                ("label scoring", "zero_shot"),
+                ("TF-IDF", ""),
+            ]
         }
-        rows.append(
+        pool, test = settings.rows("train"), settings.rows("test")
+        model, tokenizer = load_model(settings.model_id)
+        untrained = {
+            "training_seconds": 0.0,
+            "training_flops": 0.0,
+            "trainable_parameters": 0,
+            "parameters": count_parameters(model),
+        }
+        zero = [{**measure_run(model, tokenizer, lambda text: zero_shot(text, task), test, settings, consistent=True)}]
+        shots = {"few_shot_balanced": settings.k, "few_shot_similar": settings.n_train}.get(
+            best, 0
+        )  # labelled rows used
+        best_runs = [
+            measure_run(model, tokenizer, pattern, test, settings, consistent=draw == 0)
+            for draw, pattern in enumerate(prompt_patterns(settings, pool)[best])
+        ]
+        rows = [
             combined(
-                "label scoring",
-                [scored],
+                "zero-shot",
+                zero,
                 prompt="zero_shot",
                 labelled_examples=0,
-                validation_accuracy=validation["label scoring"],
+                validation_accuracy=validation["zero-shot"],
                 **untrained,
-            )
-        )
-        summary, details = evaluate_predictor(
-            lambda texts: tfidf_predictions(pool["text"], pool[task.label_column], texts), test, task, "TF-IDF"
-        )
-        classical = {
-            **summary.iloc[0].drop(["pattern", "method", "task"]).to_dict(),
-            "prompt_tokens": 0.0,
-            "scores": [float(s) for s in details["score"]],
-            "predictions": list(details["prediction"]),
-        }
-        rows.append(
+            ),
             combined(
-                "TF-IDF",
-                [classical],
-                prompt="",
-                labelled_examples=len(pool),
-                validation_accuracy=validation["TF-IDF"],
-                training_seconds=0.0,
-                training_flops=0.0,
-                trainable_parameters=0,
-                parameters=0,
+                "best prompt",
+                best_runs,
+                prompt=best,
+                labelled_examples=shots,
+                validation_accuracy=validation["best prompt"],
+                **untrained,
+            ),
+        ]
+        if task.labels:
+            summary, details = evaluate(
+                model, tokenizer, lambda text: zero_shot(text, task), test, task, "score", batch_size=EVAL_BATCH
             )
-        )
-    return {"rows": rows}
+            scored = {
+                **summary.iloc[0].drop(["pattern", "method", "task"]).to_dict(),
+                "scores": [float(s) for s in details["score"]],
+                "predictions": list(details["prediction"]),
+            }
+            rows.append(
+                combined(
+                    "label scoring",
+                    [scored],
+                    prompt="zero_shot",
+                    labelled_examples=0,
+                    validation_accuracy=validation["label scoring"],
+                    **untrained,
+                )
+            )
+            summary, details = evaluate_predictor(
+                lambda texts: tfidf_predictions(pool["text"], pool[task.label_column], texts), test, task, "TF-IDF"
+            )
+            classical = {
+                **summary.iloc[0].drop(["pattern", "method", "task"]).to_dict(),
+                "prompt_tokens": 0.0,
+                "scores": [float(s) for s in details["score"]],
+                "predictions": list(details["prediction"]),
+            }
+            rows.append(
+                combined(
+                    "TF-IDF",
+                    [classical],
+                    prompt="",
+                    labelled_examples=len(pool),
+                    validation_accuracy=validation["TF-IDF"],
+                    training_seconds=0.0,
+                    training_flops=0.0,
+                    trainable_parameters=0,
+                    parameters=0,
+                )
+            )
+        return {"rows": rows}
 
+    def _validation_of(candidates: pd.DataFrame, approach: str, pattern: str) -> float:
+        """An approach's validation accuracy in the prompt choice (the mean over draws); zero-shot is a candidate."""
+        approach = "best prompt" if approach == "zero-shot" else approach
+        rows = candidates[(candidates["approach"] == approach) & (candidates["pattern"] == pattern)]
+        return float(rows["accuracy"].mean())
 
-def _validation_of(candidates: pd.DataFrame, approach: str, pattern: str) -> float:
-    """An approach's validation accuracy in the prompt choice (the mean over draws); zero-shot is a candidate."""
-    approach = "best prompt" if approach == "zero-shot" else approach
-    rows = candidates[(candidates["approach"] == approach) & (candidates["pattern"] == pattern)]
-    return float(rows["accuracy"].mean())
+    return cached("head-to-head-prompts", settings.key(), compute)
 
 
 # --- The fine-tuning side: recipes chosen on validation, several seeds -------------------------------------
 
 
-def _fine_tuned_side(settings: Settings, kind: str, folder, progress: bool) -> dict:
-    """One kind of fine-tune: its recipe chosen on validation (seed 0), then every seed trained and measured.
-    LoRA also gives the hybrid (each seed asked with the best prompt) and keeps each seed's adapter in `folder`."""
-    task = settings.task
-    best, _ = choose_prompt(settings, progress)
-    pool, validation, test = settings.rows("train"), settings.rows("validation"), settings.rows("test")
-    best_patterns = prompt_patterns(settings, pool)[best]
-    plain = lambda text: zero_shot(text, task)  # noqa: E731  the canonical instruction, as in training
-    free_memory()  # one model at a time
-    recipe, search, model, tokenizer, info = choose_recipe(
-        task,
-        pool,
-        validation,
-        kind,
-        folder,
-        learning_rates=settings.learning_rates(kind),
-        max_passes=settings.max_passes,
-        batch_size=settings.batch_size,
-        lora_rank=settings.lora_rank,
-        model_id=settings.model_id,
-        progress=progress,
-    )
-    selection = {
-        "selection_runs": len(settings.learning_rates(kind)),
-        "selection_seconds": float(search.groupby("learning_rate")["training_seconds"].max().sum()),
-        "selection_validation_answers": len(validation) * len(search),
-    }
-    runs, hybrid, losses = [], [], {}
-    for seed in settings.seeds:
-        if seed != settings.seeds[0]:
-            model = None
-            free_memory()
-            model, tokenizer, info = train_recipe(task, pool, recipe, seed, settings.model_id, progress)
-        summary, _ = evaluate(model, tokenizer, plain, validation, task, batch_size=EVAL_BATCH)
-        details = {
-            key: info[key]
-            for key in ("labelled_examples", "training_seconds", "training_flops", "trainable_parameters", "parameters")
-        }
-        runs.append(
-            {
-                **details,
-                "validation_accuracy": float(summary.loc[0, "accuracy"]),
-                **measure_run(model, tokenizer, plain, test, settings, consistent=seed == settings.seeds[0]),
-            }
+def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dict:
+    """One kind of fine-tune ("lora" or "full", cached): its recipe chosen on validation (seed 0), then every seed
+    trained and measured. LoRA also gives the hybrid (each seed asked with the best prompt) and keeps each seed's
+    adapter in its cache folder."""
+
+    def compute(folder):
+        task = settings.task
+        best, _ = choose_prompt(settings, progress)
+        pool, validation, test = settings.rows("train"), settings.rows("validation"), settings.rows("test")
+        best_patterns = prompt_patterns(settings, pool)[best]
+        plain = lambda text: zero_shot(text, task)  # noqa: E731  the canonical instruction, as in training
+        free_memory()  # one model at a time
+        recipe, search, model, tokenizer, info = choose_recipe(
+            task,
+            pool,
+            validation,
+            kind,
+            folder,
+            learning_rates=settings.learning_rates(kind),
+            max_passes=settings.max_passes,
+            batch_size=settings.batch_size,
+            lora_rank=settings.lora_rank,
+            model_id=settings.model_id,
+            progress=progress,
         )
-        losses[seed] = info["losses"]
-        if kind == "lora":
-            hybrid.append(
+        selection = {
+            "selection_runs": len(settings.learning_rates(kind)),
+            "selection_seconds": float(search.groupby("learning_rate")["training_seconds"].max().sum()),
+            "selection_validation_answers": len(validation) * len(search),
+        }
+        runs, hybrid, losses = [], [], {}
+        for seed in settings.seeds:
+            if seed != settings.seeds[0]:
+                model = None
+                free_memory()
+                model, tokenizer, info = train_recipe(task, pool, recipe, seed, settings.model_id, progress)
+            summary, _ = evaluate(model, tokenizer, plain, validation, task, batch_size=EVAL_BATCH)
+            details = {
+                key: info[key]
+                for key in (
+                    "labelled_examples",
+                    "training_seconds",
+                    "training_flops",
+                    "trainable_parameters",
+                    "parameters",
+                )
+            }
+            runs.append(
                 {
                     **details,
-                    **measure_run(
-                        model, tokenizer, best_patterns[0], test, settings, consistent=seed == settings.seeds[0]
-                    ),
+                    "validation_accuracy": float(summary.loc[0, "accuracy"]),
+                    **measure_run(model, tokenizer, plain, test, settings, consistent=seed == settings.seeds[0]),
                 }
             )
-            if seed == settings.seeds[0]:  # (the first seed only: long prompts on every validation row are slow)
-                summary, _ = evaluate(model, tokenizer, best_patterns[0], validation, task, batch_size=EVAL_BATCH)
-                hybrid_validation = float(summary.loc[0, "accuracy"])
-            model.save_pretrained(folder / f"adapter-seed{seed}")
-    chosen = {"learning_rate": recipe.learning_rate, "passes": recipe.passes, **selection}
-    rows = [combined(NAMES[kind], runs, prompt="zero_shot", **chosen)]
-    if kind == "lora":
-        rows.append(combined("hybrid", hybrid, prompt=best, validation_accuracy=hybrid_validation, **chosen))
-    return {"rows": rows, "search": search, "recipe": asdict(recipe), "losses": losses}
+            losses[seed] = info["losses"]
+            if kind == "lora":
+                hybrid.append(
+                    {
+                        **details,
+                        **measure_run(
+                            model, tokenizer, best_patterns[0], test, settings, consistent=seed == settings.seeds[0]
+                        ),
+                    }
+                )
+                if seed == settings.seeds[0]:  # (the first seed only: long prompts on every validation row are slow)
+                    summary, _ = evaluate(model, tokenizer, best_patterns[0], validation, task, batch_size=EVAL_BATCH)
+                    hybrid_validation = float(summary.loc[0, "accuracy"])
+                model.save_pretrained(folder / f"adapter-seed{seed}")
+        chosen = {"learning_rate": recipe.learning_rate, "passes": recipe.passes, **selection}
+        rows = [combined(NAMES[kind], runs, prompt="zero_shot", **chosen)]
+        if kind == "lora":
+            rows.append(combined("hybrid", hybrid, prompt=best, validation_accuracy=hybrid_validation, **chosen))
+        return {"rows": rows, "search": search, "recipe": asdict(recipe), "losses": losses}
+
+    return cached(f"head-to-head-{kind}", settings.key(), compute)
 
 
 def head_to_head(settings: Settings, progress: bool = True) -> dict:
@@ -474,7 +490,7 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
 
     def compute(folder):
         _, candidates = choose_prompt(settings, progress)
-        steps = [_measured(settings, step, progress) for step in ("prompts", *KINDS)]
+        steps = [prompt_side(settings, progress), *(fine_tuned_side(settings, kind, progress) for kind in KINDS)]
         rows = [row for step in steps for row in step["rows"]]
         order = [approach for approach in APPROACHES if approach in {row["approach"] for row in rows}]
         results = pd.DataFrame(rows).set_index("approach").loc[order]
@@ -492,21 +508,10 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
     return {**cached("head-to-head", settings.key(), compute), "settings": settings}
 
 
-def _measured(settings: Settings, step: str, progress: bool) -> dict:
-    """One cached step of the head-to-head: "prompts", "lora" or "full"."""
-
-    def compute(folder):
-        if step == "prompts":
-            return _prompt_side(settings, folder, progress)
-        return _fine_tuned_side(settings, step, folder, progress)
-
-    return cached(f"head-to-head-{step}", settings.key(), compute)
-
-
 def load_lora(settings: Settings, seed: int | None = None):
     """A LoRA fine-tuned model of `head_to_head(settings)` (its first seed by default), from the cache (trained first
     if missing)."""
-    _measured(settings, "lora", progress=True)
+    fine_tuned_side(settings, "lora")
     model, tokenizer = load_model(settings.model_id)
     seed = settings.seeds[0] if seed is None else seed
     return load_adapter(model, entry("head-to-head-lora", settings.key()) / f"adapter-seed{seed}"), tokenizer
