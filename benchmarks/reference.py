@@ -29,10 +29,10 @@ from tqdm.auto import tqdm  # noqa: E402
 
 from helpers.core.config import REPO_ROOT  # noqa: E402
 from helpers.core.files import output_folder  # noqa: E402
-from helpers.core.statistics import run_interval  # noqa: E402
 from helpers.experiments import comparison, reference
 from helpers.experiments.cache import cached  # noqa: E402
 from helpers.experiments.crossover import crossover  # noqa: E402
+from helpers.experiments.findings import shortcut_table  # noqa: E402
 from helpers.experiments.style import style_experiment  # noqa: E402
 from helpers.experiments.variations import iteration  # noqa: E402
 from helpers.experiments.versatility import versatility  # noqa: E402
@@ -100,23 +100,8 @@ def export_head_to_head(task: str, run: dict, folder: Path) -> None:
 def export_shortcut(run: dict, folder: Path) -> None:
     """Every approach on the made-up reviews whose closing bottom line fixes the label, and on the others."""
     flags = run["settings"].rows("test")["text"].map(has_closing_verdict).to_numpy()
-    rows = []
-    for approach, row in run["results"].iterrows():
-        for subset, keep in (("with a bottom line", flags), ("without", ~flags)):
-            runs = [[score for score, kept in zip(scores, keep) if kept] for scores in row["run_scores"]]
-            accuracy, low, high = run_interval(runs)
-            rows.append(
-                {
-                    "approach": approach,
-                    "subset": subset,
-                    "n": int(keep.sum()),
-                    "runs": len(runs),
-                    "accuracy": accuracy,
-                    "low": low,
-                    "high": high,
-                }
-            )
-    reference.write_table("synthetic_reviews_shortcut", pd.DataFrame(rows), folder)
+    table = shortcut_table(run["results"], flags, names=("with a bottom line", "without"))
+    reference.write_table("synthetic_reviews_shortcut", table, folder)
 
 
 def export(done: dict, folder: Path) -> None:
