@@ -44,7 +44,8 @@ test: setup lint
 		--nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout 900
 
 # The fast loop while changing helpers/: lint, then the unit tests on the tiny model (no notebooks, no browser, and
-# none of the tests marked slow, which measure with the real model). `make test` stays the whole suite.
+# none of the tests marked slow: a whole tiny experiment, a second process or the real model). `make test` stays the
+# whole suite.
 check: setup lint
 	$(REPRODUCIBLE) COURSE_QUICK=1 $(BIN)/python -m pytest -n 2 -m "not slow" tests --ignore tests/test_browser.py
 
