@@ -15,7 +15,7 @@ from helpers.experiments.advice import (
 )
 
 FIGURES = Figures(
-    accuracy={"prompting": 0.4, "fine-tuning": 0.7, "hybrid": 0.72, "classical": 0.5},
+    accuracy={"prompting": 0.4, "fine-tuning": 0.7, "hybrid": 0.72, "classical": 0.35},
     latency_s={"prompting": 1.0, "fine-tuning": 0.2, "hybrid": 0.4, "classical": 0.001},
     training_seconds=3600,
     examples_needed=500,
@@ -23,6 +23,7 @@ FIGURES = Figures(
     accuracy_verdict="fine-tuning better",
     test_examples=300,
     classical_verdict="worse",
+    classical_vs_prompting="worse",
     model="SmolLM2-135M",
 )
 # can fine-tune; no people's time counted, so the rules below turn on the measured figures alone
@@ -78,6 +79,17 @@ def test_a_classical_classifier_that_ties_is_named_and_one_that_wins_is_advised(
     win = recommend(niche, replace(FIGURES, classical_verdict="better"))
     assert win.approach == "classical" and "clearly more accurate" in win.reasons[0]
     assert "classical" in win.costs.index and win.costs.loc["classical", "one_time_dollars"] >= 0
+
+
+def test_a_classical_classifier_level_with_the_advised_prompt_is_named_and_one_better_is_advised():
+    tied = replace(FIGURES, accuracy_verdict="too close to call", classical_verdict="too close to call")
+    niche = replace(READY, priority="niche_accuracy")
+    tie = recommend(niche, replace(tied, classical_vs_prompting="too close to call"))
+    assert tie.approach == "prompting" and "within chance of the best prompt" in tie.reasons[-1]
+    win = recommend(niche, replace(tied, classical_vs_prompting="better"))
+    assert win.approach == "classical" and "clearly more accurate than the best prompt" in win.reasons[0]
+    worse = recommend(niche, replace(tied, classical_vs_prompting="worse"))
+    assert worse.approach == "prompting" and not any("TF-IDF" in reason for reason in worse.reasons)
 
 
 def test_flexibility_first_says_why_when_fine_tuning_was_more_accurate():

@@ -76,6 +76,7 @@ class Figures:
     test_examples: int = 0  # how many test examples that verdict rests on
     hybrid_verdict: str = "too close to call"  # the hybrid against the fine-tune ("fine-tuning better": the hybrid)
     classical_verdict: str = "too close to call"  # the classical yardstick against the fine-tune (same wording)
+    classical_vs_prompting: str = "too close to call"  # the classical yardstick against the best prompt
     names: dict = field(default_factory=dict)  # approach -> the measured approach behind it (e.g. "label scoring")
     model: str = ""  # the model the figures were measured with
 
@@ -125,7 +126,7 @@ def check_figures(figures: Figures) -> None:
     """Refuse figures that miss an approach or carry an unknown verdict."""
     if figures.accuracy_verdict not in VERDICTS:
         raise CourseError(f"Unknown accuracy verdict {figures.accuracy_verdict!r}: use one of {', '.join(VERDICTS)}.")
-    for name in ("hybrid_verdict", "classical_verdict"):
+    for name in ("hybrid_verdict", "classical_verdict", "classical_vs_prompting"):
         if getattr(figures, name) not in COMPARED:
             raise CourseError(f"Unknown {name} {getattr(figures, name)!r}: use one of {', '.join(COMPARED)}.")
     for name in ("accuracy", "latency_s"):
@@ -315,23 +316,26 @@ def recommend(answers: Answers, figures: Figures) -> Recommendation:
 
 
 def _with_classical(advice: Recommendation, figures: Figures, answers: Answers) -> Recommendation:
-    """Rule 6: a classical classifier that was measured clearly better than the language models is the advice; one
-    level with them is named as the cheaper choice (it needs the labelled data, no GPU)."""
+    """Rule 6: a classical classifier that was measured clearly better than the approach advised is the advice; one
+    level with it is named as the cheaper choice (it needs the labelled data, no GPU)."""
     if "classical" not in figures.accuracy or answers.labelled_examples < (figures.examples_needed or 0):
         return advice
     measured = (
         f"A classical classifier (TF-IDF + logistic regression) on the same labelled data: "
         f"{figures.accuracy['classical']:.0%}"
     )
-    if figures.classical_verdict == "better":
+    against, verdict = (
+        ("the best prompt", figures.classical_vs_prompting)
+        if advice.approach == "prompting"
+        else ("the fine-tune", figures.classical_verdict)
+    )
+    if verdict == "better":
         return Recommendation(
-            "classical",
-            [measured + ", clearly more accurate than the best language-model approach.", *advice.reasons],
-            advice.costs,
+            "classical", [measured + f", clearly more accurate than {against}.", *advice.reasons], advice.costs
         )
-    if figures.classical_verdict == "too close to call" and advice.approach != "prompting":
+    if verdict == "too close to call":
         advice.reasons.append(
-            measured + ", within chance of the fine-tune, at a fraction of its cost per request: try it first."
+            measured + f", within chance of {against}, at a fraction of its cost per request: try it first."
         )
     return advice
 

@@ -831,6 +831,7 @@ def summarize(
         test_examples=len(rows["test"]),
         hybrid_verdict=compared(compare_methods(results.loc["hybrid", "run_scores"], lora_runs)),
         classical_verdict=compared(compare_methods(results.loc["TF-IDF", "run_scores"], lora_runs)),
+        classical_vs_prompting=compared(verdicts["TF-IDF"]),
         names=names,
         model=short_name(model_id or default_model_id()),
     )

@@ -163,6 +163,13 @@ def decision_figures(results: pd.DataFrame, crossover_table: pd.DataFrame, versa
             if "classical" in names
             else "too close to call"
         ),
+        classical_vs_prompting=(
+            compared(
+                compare_methods(results.loc["TF-IDF", "run_scores"], results.loc[names["prompting"], "run_scores"])
+            )
+            if "classical" in names
+            else "too close to call"
+        ),
         names=names,
         model=model,
     )
