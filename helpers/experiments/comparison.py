@@ -171,11 +171,13 @@ def default_settings(task: str | Task, quick: bool | None = None) -> Settings:
 # --- One run of one approach, and the runs of an approach combined ----------------------------------------
 
 
-def measure_run(model, tokenizer, pattern, test: pd.DataFrame, settings: Settings, consistent: bool) -> dict:
+def measure_run(
+    model, tokenizer, pattern, test: pd.DataFrame, settings: Settings, consistent: bool, progress: bool = False
+) -> dict:
     """Accuracy and costs of one (model, prompt pattern) on the test rows; with `consistent`, also its consistency
     over wordings of the instruction and sampling seeds on the first `settings.n_consistency` rows."""
     task = settings.task
-    summary, details = evaluate(model, tokenizer, pattern, test, task, batch_size=EVAL_BATCH)
+    summary, details = evaluate(model, tokenizer, pattern, test, task, batch_size=EVAL_BATCH, progress=progress)
     row = summary.iloc[0].drop(["pattern", "method", "task"]).to_dict()
     row.update(
         scores=[float(s) for s in details["score"]], predictions=[prediction_key(p) for p in details["prediction"]]
@@ -190,9 +192,17 @@ def measure_run(model, tokenizer, pattern, test: pd.DataFrame, settings: Setting
             task,
             wordings=task.paraphrases[: settings.n_wordings],
             batch_size=EVAL_BATCH,
+            progress=progress,
         )
         by_seed, _ = across_seeds(
-            model, tokenizer, pattern, subset, task, seeds=settings.sampling_seeds, batch_size=EVAL_BATCH
+            model,
+            tokenizer,
+            pattern,
+            subset,
+            task,
+            seeds=settings.sampling_seeds,
+            batch_size=EVAL_BATCH,
+            progress=progress,
         )
         row.update(
             paraphrase_agreement=consistency(by_wording)["agreement"],
@@ -322,12 +332,24 @@ def prompt_side(settings: Settings, progress: bool = True) -> dict:
             "trainable_parameters": 0,
             "parameters": count_parameters(model),
         }
-        zero = [{**measure_run(model, tokenizer, lambda text: zero_shot(text, task), test, settings, consistent=True)}]
+        zero = [
+            {
+                **measure_run(
+                    model,
+                    tokenizer,
+                    lambda text: zero_shot(text, task),
+                    test,
+                    settings,
+                    consistent=True,
+                    progress=progress,
+                )
+            }
+        ]
         shots = {"few_shot_balanced": settings.k, "few_shot_similar": settings.n_train}.get(
             best, 0
         )  # labelled rows used
         best_runs = [
-            measure_run(model, tokenizer, pattern, test, settings, consistent=draw == 0)
+            measure_run(model, tokenizer, pattern, test, settings, consistent=draw == 0, progress=progress)
             for draw, pattern in enumerate(prompt_patterns(settings, pool)[best])
         ]
         rows = [
@@ -439,7 +461,7 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
                 model = None
                 free_memory()
                 model, tokenizer, info = train_recipe(task, pool, recipe, seed, settings.model_id, progress)
-            summary, _ = evaluate(model, tokenizer, plain, validation, task, batch_size=EVAL_BATCH)
+            summary, _ = evaluate(model, tokenizer, plain, validation, task, batch_size=EVAL_BATCH, progress=progress)
             details = {
                 key: info[key]
                 for key in (
@@ -454,7 +476,9 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
                 {
                     **details,
                     "validation_accuracy": float(summary.loc[0, "accuracy"]),
-                    **measure_run(model, tokenizer, plain, test, settings, consistent=seed == settings.seeds[0]),
+                    **measure_run(
+                        model, tokenizer, plain, test, settings, consistent=seed == settings.seeds[0], progress=progress
+                    ),
                 }
             )
             losses[seed] = info["losses"]
@@ -463,12 +487,20 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
                     {
                         **details,
                         **measure_run(
-                            model, tokenizer, best_patterns[0], test, settings, consistent=seed == settings.seeds[0]
+                            model,
+                            tokenizer,
+                            best_patterns[0],
+                            test,
+                            settings,
+                            consistent=seed == settings.seeds[0],
+                            progress=progress,
                         ),
                     }
                 )
                 if seed == settings.seeds[0]:  # (the first seed only: long prompts on every validation row are slow)
-                    summary, _ = evaluate(model, tokenizer, best_patterns[0], validation, task, batch_size=EVAL_BATCH)
+                    summary, _ = evaluate(
+                        model, tokenizer, best_patterns[0], validation, task, batch_size=EVAL_BATCH, progress=progress
+                    )
                     hybrid_validation = float(summary.loc[0, "accuracy"])
                 model.save_pretrained(folder / f"adapter-seed{seed}")
         chosen = {"learning_rate": recipe.learning_rate, "passes": recipe.passes, **selection}

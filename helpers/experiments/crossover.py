@@ -72,7 +72,7 @@ def crossover(settings: Settings, sizes=None, progress: bool = True) -> pd.DataF
         model, tokenizer = load_model(settings.model_id)
         for n in tqdm(sizes, desc="prompts", disable=not progress):
             runs = [
-                measure_run(model, tokenizer, pattern, test, settings, consistent=False)
+                measure_run(model, tokenizer, pattern, test, settings, consistent=False, progress=progress)
                 for pattern in prompt_patterns(settings, settings.rows("train", n))[best]
             ]
             rows.append(_point(PROMPT, n, combined(PROMPT, runs)))
@@ -88,7 +88,13 @@ def crossover(settings: Settings, sizes=None, progress: bool = True) -> pd.DataF
                     {
                         "training_seconds": info["training_seconds"],
                         **measure_run(
-                            model, tokenizer, lambda text: zero_shot(text, task), test, settings, consistent=False
+                            model,
+                            tokenizer,
+                            lambda text: zero_shot(text, task),
+                            test,
+                            settings,
+                            consistent=False,
+                            progress=progress,
                         ),
                     }
                 )

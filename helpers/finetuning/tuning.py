@@ -100,7 +100,13 @@ def fine_tune(
     def after_step(step, loss):
         if validation is not None and step % per_pass == 0:
             summary, _ = evaluate(
-                model, tokenizer, lambda text: zero_shot(text, task), validation, task, batch_size=EVAL_BATCH
+                model,
+                tokenizer,
+                lambda text: zero_shot(text, task),
+                validation,
+                task,
+                batch_size=EVAL_BATCH,
+                progress=progress,
             )
             model.train()  # (evaluate answered in eval mode)
             scores.append(float(summary.loc[0, "accuracy"]))
