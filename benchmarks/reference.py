@@ -30,7 +30,7 @@ from tqdm.auto import tqdm  # noqa: E402
 from helpers.core.config import REPO_ROOT  # noqa: E402
 from helpers.core.files import output_folder  # noqa: E402
 from helpers.experiments import comparison, reference
-from helpers.experiments.cache import cached  # noqa: E402
+from helpers.experiments.cache import cached, measured_seconds, tracking  # noqa: E402
 from helpers.experiments.crossover import crossover  # noqa: E402
 from helpers.experiments.findings import shortcut_table  # noqa: E402
 from helpers.experiments.style import style_experiment  # noqa: E402
@@ -152,15 +152,6 @@ def export(done: dict, folder: Path) -> None:
     reference.write_table("house_style_tickets", pd.DataFrame({"text": style["tickets"]}), folder)
 
 
-def previous_seconds(folder: Path, model_id: str | None) -> dict:
-    """Step times of an earlier run of the same experiments (their results are in the cache)."""
-    try:
-        record = reference.provenance(folder)
-    except Exception:
-        return {}
-    return record.get("step_seconds", {}) if record.get("fingerprint") == reference.fingerprint(model_id) else {}
-
-
 def machine() -> dict:
     import psutil
     import torch
@@ -227,23 +218,21 @@ def main() -> None:
     output = args.output or reference.folder_for(model_id)
     if output != reference.RESULTS_DIR and args.output is not None:
         output = output_folder(output, "--output")  # a folder of yours is never replaced
-    started, record = time.time(), {"status": "incomplete", "commit": commit()}  # the code that measures
+    record = {"status": "incomplete", "commit": commit()}  # the code that measures
     plan = steps(model_id)
     unknown = sorted(set(args.steps or []) - set(plan))
     if unknown:
         raise SystemExit(f"Unknown step(s) {', '.join(unknown)}; the steps are: {', '.join(plan)}.")
-    earlier = previous_seconds(output, model_id)
-    done, seconds, from_cache = {}, {}, 0.0
+    done, seconds = {}, {}
     for name, step in tqdm(plan.items(), desc="reference run", unit="experiment"):
         if args.steps and name not in args.steps:
             continue
         tic = time.time()
-        done[name] = step()
-        seconds[name] = round(time.time() - tic, 1)
+        with tracking() as used:
+            done[name] = step()
+        # the time its parts took when they were measured (this run or an earlier one: the cache keeps both)
+        seconds[name] = round(max(measured_seconds(used), time.time() - tic), 1)
         print(f"{name}: {seconds[name]:.0f} s", flush=True)
-        if seconds[name] < 5 and name in earlier:  # read from the cache: count the time it took when it was measured
-            seconds[name] = earlier[name]
-            from_cache += earlier[name]
     if args.steps:
         return
     export(done, output)
@@ -254,14 +243,15 @@ def main() -> None:
         versions=versions(),
         model=models.short_name(model_id),
         fingerprint=reference.fingerprint(model_id),
-        wall_seconds=round(time.time() - started + from_cache),
+        wall_seconds=round(sum(seconds.values())),
         step_seconds=seconds,
         settings={task: reference.settings(task, model_id).key() for task in reference.HEAD_TO_HEADS}
         | {"house style": vars(reference.style_settings(model_id))},
         crossover=reference.CROSSOVER_SIZES,
         command="python benchmarks/reference.py" + (f" --model {args.model}" if args.model else ""),
-        note="wall_seconds adds up the time each step took when it was measured (a resumed run reads "
-        "finished steps from the course cache)",
+        note="step_seconds: the time each step's parts took when they were measured, from the course cache's "
+        "records (a run resumed over several sessions counts each part once, not the time to read it back; two "
+        "steps measured at once by two processes each count their own, slower, time); wall_seconds: their sum",
     )
     reference.write_provenance(record, output)
     from helpers.core.files import write_text

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -161,3 +162,27 @@ def test_no_place_for_locks_still_measures(empty_cache, capsys):
     (empty_cache.parent / "locks").write_text("a file where the locks folder should be")
     assert cache.cached("demo", {"n": 1}, lambda folder: 7) == 7
     assert "measuring without waiting" in capsys.readouterr().out
+
+
+def test_a_step_s_time_is_what_its_entries_took_when_measured_even_when_read_back(empty_cache):
+    def inner(folder):
+        return 1
+
+    def outer(folder):
+        return cache.cached("inner", {}, inner) + 1
+
+    with cache.tracking() as used:
+        cache.cached("outer", {}, outer)
+    assert sorted(folder.name.split("-")[0] for folder in used) == ["inner", "outer"]
+    inner_folder, outer_folder = cache.entry("inner", {}), cache.entry("outer", {})
+    for folder, (start, stop) in [(outer_folder, (1000, 1100)), (inner_folder, (1010, 1060))]:
+        os.utime(folder / cache.MARK, (start, start))
+        os.utime(folder / cache.RESULT_FILE, (stop, stop))
+    with cache.tracking() as used:  # an earlier session measured them: now they are read back
+        cache.cached("outer", {}, outer)
+    assert used == [outer_folder] and cache.measured_seconds(used) == 100
+    assert cache.measured_seconds([inner_folder, outer_folder]) == 100  # the inner one ran inside: counted once
+    os.utime(inner_folder / cache.MARK, (1200, 1200))
+    os.utime(inner_folder / cache.RESULT_FILE, (1230, 1230))
+    assert cache.measured_seconds([inner_folder, outer_folder]) == 130  # measured apart (another day): both count
+    assert cache.measured_seconds([empty_cache / "never-kept"]) == 0

@@ -87,6 +87,10 @@ def test_a_tiny_reference_run_reads_back_as_the_experiments_and_the_larger_sampl
     assert record["status"] == "complete" and record["fingerprint"] == reference.fingerprint()
     assert {"date", "commit", "machine", "versions", "wall_seconds", "step_seconds", "settings", "files"} <= set(record)
     assert set(record["step_seconds"]) == STEPS and reference.edited_files(folder) == []
+    assert (
+        record["wall_seconds"] == round(sum(record["step_seconds"].values()))
+        and min(record["step_seconds"].values()) > 0
+    )
     for task in reference.HEAD_TO_HEADS:
         run = comparison.head_to_head(Settings(tasks.COURSE_TASKS[task], **TINY), progress=False)  # from the cache
         shipped = reference.head_to_head(task, folder)

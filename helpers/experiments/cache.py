@@ -33,6 +33,7 @@ from ..prompting.data import data_files
 
 CACHE_VERSION = 8  # raise whenever a change to the helpers changes what the experiments measure or store
 RESULT_FILE = "result.json"
+_TRACKERS: list[list[Path]] = []  # the lists of `tracking()` blocks now open
 
 
 @functools.cache
@@ -105,6 +106,8 @@ def cached(kind: str, key: dict, compute):
     an interrupted fine-tune) stores nothing. While another process measures the same entry, this one waits.
     """
     folder = entry(kind, key)
+    for used in _TRACKERS:
+        used.append(folder)
     value = read_entry(folder)
     if value is not None:
         return value
@@ -124,6 +127,34 @@ def cached(kind: str, key: dict, compute):
         finally:
             shutil.rmtree(partial, ignore_errors=True)
     return from_json(to_json(value))  # what a later run reads back, so both runs show the same
+
+
+@contextlib.contextmanager
+def tracking():
+    """The cache entries used inside the block, measured now or read back: a list of their folders."""
+    used: list[Path] = []
+    _TRACKERS.append(used)
+    try:
+        yield used
+    finally:
+        _TRACKERS.remove(used)
+
+
+def measured_seconds(folders) -> float:
+    """How long these entries took when they were measured: from each one's start (the mark its folder got first) to
+    its result, overlaps (an entry measured inside another) counted once. A run resumed across days still reports
+    the time its parts took, not the time it took to read them back."""
+    intervals = []
+    for folder in set(folders):
+        try:
+            intervals.append(((folder / MARK).stat().st_mtime, (folder / RESULT_FILE).stat().st_mtime))
+        except OSError:  # not kept (an unwritable cache): nothing to count
+            continue
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        total += max(0.0, stop - max(start, end))
+        end = max(end, stop)
+    return total
 
 
 def store(value, partial: Path, folder: Path) -> None:
