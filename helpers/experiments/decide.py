@@ -65,13 +65,15 @@ from ..prompting.data import SPLITS, balanced_sample
 from ..prompting.evaluation import EVAL_BATCH, best_pattern, evaluate, evaluate_patterns, evaluate_predictor
 from ..prompting.prompts import catalog, zero_shot
 from ..prompting.tasks import MAX_TEXT_TOKENS, Task, with_texts_cut
+from . import comparison
 from .advice import Answers, Figures, accuracy_verdict, compared, recommend
 from .baselines import chance_accuracy, majority_predictions, tfidf_predictions
 from .cache import cached
 from .versatility import probe_sample, probe_score  # the general probe of notebook 05
 
 PROMPT_CANDIDATES = ("zero_shot", "few_shot_balanced", "few_shot_similar")
-APPROACHES = ("zero-shot", "best prompt", "label scoring", "TF-IDF", "LoRA fine-tune", "hybrid")
+# the head-to-head's approaches but the full fine-tune, which no laptop budget of minutes holds
+APPROACHES = tuple(approach for approach in comparison.APPROACHES if approach != "full fine-tune")
 DEFAULT_MINUTES = 15  # a coffee break
 MIN_ROWS = {"train": 32, "validation": 16, "test": 40}  # the budget cuts no split below this (nor 4 rows a label)
 
