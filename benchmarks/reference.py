@@ -149,6 +149,7 @@ def export(done: dict, folder: Path) -> None:
     ]
     reference.write_table("house_style_examples", examples, folder)
     reference.write_table("house_style_choice", style["choice"], folder)
+    reference.write_table("house_style_search", style["search"], folder)
     reference.write_table("house_style_tickets", pd.DataFrame({"text": style["tickets"]}), folder)
 
 

@@ -123,6 +123,9 @@ def test_the_style_experiment_measures_every_approach_on_the_same_tickets_and_ca
         results.loc["LoRA fine-tune", "training_seconds"] > 0
         and results.loc["LoRA fine-tune", "labelled_examples"] == 4
     )
+    search = run["search"]  # the fine-tune's learning rate chosen on validation, as the prompts' examples are
+    assert list(search["learning_rate"]) == pytest.approx(settings.learning_rates)
+    assert results.loc["LoRA fine-tune", "learning_rate"] == search.loc[search["style_score"].idxmax(), "learning_rate"]
     assert (
         results.loc["style guide", "prompt_tokens"] > results.loc["plain request", "prompt_tokens"]
     )  # the guide costs tokens
@@ -186,9 +189,10 @@ def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer,
         batch_size=2,
         max_new_tokens=3,
         seeds=(0,),
+        learning_rates=(1e-3,),
     )
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "first"))
     first = style.style_experiment(settings, progress=False)
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "again"))  # an empty cache: measured again
     again = style.style_experiment(settings, progress=False)
-    assert len(loads) == 4 and again["losses"] == first["losses"]
+    assert len(loads) == 6 and again["losses"] == first["losses"]  # each run: the base, the fine-tune, its read-back

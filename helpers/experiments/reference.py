@@ -291,6 +291,7 @@ def house_style(folder: Path = RESULTS_DIR) -> dict:
         "results": summary,
         "replies": replies,
         "choice": read_table("house_style_choice", folder),
+        "search": read_table("house_style_search", folder),
         "tickets": read_table("house_style_tickets", folder)["text"].tolist(),
     }
 

@@ -13,14 +13,14 @@ them on every reply; the data card (data/replies/README.md) shows replies that m
 import functools
 import hashlib
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from ..core.config import QUICK, SEED
 from ..core.errors import CourseError
-from ..finetuning.training import add_lora, sft_examples
+from ..finetuning.training import add_lora, load_adapter, sft_examples
 from ..finetuning.training import train as train_model
 from ..llm.generation import generate_batch
 from ..llm.memory import free_memory
@@ -179,7 +179,7 @@ class StyleSettings:
     shots: tuple = (1, 3)  # candidate numbers of solved examples in the prompt
     steps: int = 64
     batch_size: int = 8
-    learning_rate: float = 1e-3
+    learning_rates: tuple = (3e-4, 1e-3, 3e-3)  # the fine-tune's candidates, chosen on validation as `shots` are
     lora_rank: int = 8
     max_new_tokens: int = 128
     seeds: tuple = (0, 1, 2)  # training seeds of the fine-tune (adapter start and data order)
@@ -187,7 +187,7 @@ class StyleSettings:
 
 def default_style_settings(quick: bool | None = None) -> StyleSettings:
     sizes = (
-        dict(n_train=24, n_validation=6, n_test=8, steps=6, batch_size=4, seeds=(0,))
+        dict(n_train=24, n_validation=6, n_test=8, steps=6, batch_size=4, seeds=(0,), learning_rates=(1e-3, 3e-3))
         if (QUICK if quick is None else quick)
         else dict(n_train=160, n_validation=24, n_test=60, steps=20)
     )
@@ -205,10 +205,12 @@ def sample_replies(split: str, n: int) -> pd.DataFrame:
 
 def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
     """Measure the base model with the plain request, with the style guide, and with the guide and examples
-    (the number chosen on validation), then a LoRA fine-tune on `n_train` replies asked with the plain request.
+    (the number chosen on validation), then a LoRA fine-tune on `n_train` replies asked with the plain request
+    (its learning rate chosen on the same validation tickets, then trained from every seed).
 
     Returns {"results": DataFrame (one row per approach, with `scores` per test reply), "replies":
-    {approach: the replies written}, "choice": the validation table, "losses": the fine-tune's losses}. Cached.
+    {approach: the replies written}, "choice": the validation table of the prompts, "search": the validation table
+    of the fine-tune's learning rates, "losses": the fine-tune's losses}. Cached.
     """
     data = hashlib.sha256(b"".join(path.read_bytes() for path in data_files(("replies",)))).hexdigest()
     key = {**asdict(settings), "data": data}  # the replies are not in the cache's own data fingerprint
@@ -247,8 +249,8 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
             )
             replies[name] = details["reply"].tolist()
         base = None
-        runs, losses = [], {}
-        for seed in settings.seeds:  # the same recipe from every training seed: the row is their mean
+
+        def fine_tuned(seed: int, learning_rate: float):
             free_memory()
             model, tokenizer = load_model(settings.model_id)
             model = add_lora(model, rank=settings.lora_rank, seed=seed)
@@ -259,7 +261,7 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
                 examples,
                 steps=settings.steps,
                 batch_size=settings.batch_size,
-                learning_rate=settings.learning_rate,
+                learning_rate=learning_rate,
                 seed=seed,
                 progress=progress,
                 checkpointing=model.device.type == "cpu",
@@ -269,6 +271,29 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
                     f"The fine-tune was stopped after {len(run.losses)} of {settings.steps} steps; nothing "
                     "was cached. Run the cell again to measure it."
                 )
+            return run, tokenizer
+
+        # The same care as the prompts: the learning rate is chosen on the validation tickets (the first seed), and
+        # the best run is kept on disk, not in memory, while the next one trains.
+        search, chosen, first = [], folder / "chosen-adapter", None
+        for learning_rate in settings.learning_rates:
+            run, tokenizer = fine_tuned(settings.seeds[0], learning_rate)
+            summary, _ = measure(run.model, tokenizer, reply_request, validation, name=f"LoRA, {learning_rate:g}")
+            if first is None or summary["style_score"] > max(row["style_score"] for row in search):
+                run.model.save_pretrained(chosen)
+                first = replace(run, model=None)
+            search.append({"learning_rate": learning_rate, "style_score": summary["style_score"]})
+            run = None
+        search = pd.DataFrame(search)
+        learning_rate = float(search.loc[search["style_score"].idxmax(), "learning_rate"])  # (the first of a tie)
+        runs, losses = [], {}
+        for seed in settings.seeds:  # the chosen recipe from every training seed: the row is their mean
+            if seed == settings.seeds[0]:  # the search's own run, read back from disk
+                free_memory()
+                model, tokenizer = load_model(settings.model_id)
+                run = replace(first, model=load_adapter(model, chosen))
+            else:
+                run, tokenizer = fine_tuned(seed, learning_rate)
             summary, details = measure(run.model, tokenizer, reply_request, test, name="LoRA fine-tune")
             runs.append({**summary, "training_seconds": run.seconds_per_step * len(run.losses)})
             replies.setdefault("LoRA fine-tune", details["reply"].tolist())  # the first seed's replies
@@ -279,6 +304,7 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
             {
                 **runs[0],
                 **numbers,
+                "learning_rate": learning_rate,
                 "labelled_examples": settings.n_train,
                 "runs": len(runs),
                 "run_scores": [run["scores"] for run in runs],
@@ -289,6 +315,7 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
             "results": pd.DataFrame(rows),
             "replies": replies,
             "choice": choice,
+            "search": search,
             "losses": losses,
             "tickets": test["text"].tolist(),
         }
