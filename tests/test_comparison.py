@@ -1,5 +1,7 @@
 """The head-to-head machinery, run end to end on a tiny random model (fast), plus its pure table logic."""
 
+import shutil
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
@@ -191,3 +193,19 @@ def test_chart_of_the_head_to_head():
     axes = plot_head_to_head(with_dollars(fake_results(), 2.0))
     assert len(axes) == 4 and len(axes[0].patches) == len(APPROACHES) and len(axes[1].patches) == 2 * len(APPROACHES)
     plt.close("all")
+
+
+@pytest.mark.slow
+def test_a_fine_tune_step_resumes_from_its_cached_runs_without_training_again(tiny_course, monkeypatch):
+    import helpers.finetuning.tuning as tuning
+
+    settings = tiny_course("reviews")
+    first = comparison.fine_tuned_side(settings, "lora", progress=False)
+    shutil.rmtree(comparison.entry("head-to-head-lora", settings.key()))  # stopped after every run was measured
+    monkeypatch.setattr(tuning, "train", lambda *args, **kwargs: pytest.fail("trained again"))
+    again = comparison.fine_tuned_side(settings, "lora", progress=False)
+    assert again["recipe"] == first["recipe"] and again["losses"] == first["losses"]
+    assert [row["run_scores"] for row in again["rows"]] == [row["run_scores"] for row in first["rows"]]
+    assert all(
+        (comparison.entry("head-to-head-lora", settings.key()) / f"adapter-seed{s}").is_dir() for s in settings.seeds
+    )

@@ -28,6 +28,7 @@ Every step is cached as soon as it is measured (`helpers.experiments.cache`): an
 next step.
 """
 
+import shutil
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -58,6 +59,7 @@ FAMILIES = {
 WRITTEN_CANDIDATES = ("zero_shot", "explicit", "role", "context", "strict_format")  # chain of thought: notebook 02
 FEW_SHOT = ("few_shot_balanced", "few_shot_similar")
 NAMES = {"lora": "LoRA fine-tune", "full": "full fine-tune"}
+TRAINING_DETAILS = ("labelled_examples", "training_seconds", "training_flops", "trainable_parameters", "parameters")
 
 
 @dataclass(frozen=True)
@@ -428,7 +430,13 @@ def prompt_side(settings: Settings, progress: bool = True) -> dict:
 def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dict:
     """One kind of fine-tune ("lora" or "full", cached): its recipe chosen on validation (seed 0), then every seed
     trained and measured. LoRA also gives the hybrid (each seed asked with the best prompt) and keeps each seed's
-    adapter in its cache folder."""
+    adapter in its cache folder. Each learning rate's run and each seed's measurement is cached on its own, so a
+    step that takes longer than a sitting resumes where it stopped."""
+    key = settings.key()
+
+    def keep(rate, run):  # one search run per learning rate, in the cache with its best checkpoint
+        run_key = {**key, "kind": kind, "learning_rate": rate}
+        return cached("recipe-run", run_key, run), entry("recipe-run", run_key)
 
     def compute(folder):
         task = settings.task
@@ -437,7 +445,7 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
         best_patterns = prompt_patterns(settings, pool)[best]
         plain = lambda text: zero_shot(text, task)  # noqa: E731  the canonical instruction, as in training
         free_memory()  # one model at a time
-        recipe, search, model, tokenizer, info = choose_recipe(
+        recipe, search, chosen_model, tokenizer, chosen_info = choose_recipe(
             task,
             pool,
             validation,
@@ -449,67 +457,66 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
             lora_rank=settings.lora_rank,
             model_id=settings.model_id,
             progress=progress,
+            keep=keep,
         )
         selection = {
             "selection_runs": len(settings.learning_rates(kind)),
             "selection_seconds": float(search.groupby("learning_rate")["training_seconds"].max().sum()),
             "selection_validation_answers": len(validation) * len(search),
         }
-        runs, hybrid, losses = [], [], {}
-        for seed in settings.seeds:
-            if seed != settings.seeds[0]:
-                model = None
+
+        def measure_seed(out, seed):
+            """The seed's fine-tune (seed 0: the search's winning checkpoint) on validation and test."""
+            nonlocal chosen_model
+            if seed == settings.seeds[0]:
+                model, info, chosen_model = chosen_model, chosen_info, None
+            else:
                 free_memory()
-                model, tokenizer, info = train_recipe(task, pool, recipe, seed, settings.model_id, progress)
+                model, _, info = train_recipe(task, pool, recipe, seed, settings.model_id, progress)
             summary, _ = evaluate(model, tokenizer, plain, validation, task, batch_size=EVAL_BATCH, progress=progress)
-            details = {
-                key: info[key]
-                for key in (
-                    "labelled_examples",
-                    "training_seconds",
-                    "training_flops",
-                    "trainable_parameters",
-                    "parameters",
-                )
-            }
-            runs.append(
-                {
+            details = {name: info[name] for name in TRAINING_DETAILS}
+            first = seed == settings.seeds[0]
+            record = {
+                "run": {
                     **details,
                     "validation_accuracy": float(summary.loc[0, "accuracy"]),
+                    **measure_run(model, tokenizer, plain, test, settings, consistent=first, progress=progress),
+                },
+                "losses": info["losses"],
+            }
+            if kind == "lora":
+                record["hybrid"] = {
+                    **details,
                     **measure_run(
-                        model, tokenizer, plain, test, settings, consistent=seed == settings.seeds[0], progress=progress
+                        model, tokenizer, best_patterns[0], test, settings, consistent=first, progress=progress
                     ),
                 }
-            )
-            losses[seed] = info["losses"]
-            if kind == "lora":
-                hybrid.append(
-                    {
-                        **details,
-                        **measure_run(
-                            model,
-                            tokenizer,
-                            best_patterns[0],
-                            test,
-                            settings,
-                            consistent=seed == settings.seeds[0],
-                            progress=progress,
-                        ),
-                    }
-                )
-                if seed == settings.seeds[0]:  # (the first seed only: long prompts on every validation row are slow)
+                if first:  # (the first seed only: long prompts on every validation row are slow)
                     summary, _ = evaluate(
                         model, tokenizer, best_patterns[0], validation, task, batch_size=EVAL_BATCH, progress=progress
                     )
-                    hybrid_validation = float(summary.loc[0, "accuracy"])
-                model.save_pretrained(folder / f"adapter-seed{seed}")
+                    record["hybrid_validation"] = float(summary.loc[0, "accuracy"])
+                model.save_pretrained(out / "adapter")
+            return record
+
+        runs, hybrid, losses, hybrid_validation = [], [], {}, None
+        for seed in settings.seeds:
+            seed_key = {**key, "kind": kind, "seed": seed}
+            record = cached("seed-run", seed_key, lambda out, seed=seed: measure_seed(out, seed))
+            runs.append(record["run"])
+            losses[seed] = record["losses"]
+            if kind == "lora":
+                hybrid.append(record["hybrid"])
+                hybrid_validation = record.get("hybrid_validation", hybrid_validation)  # (the first seed's)
+                shutil.copytree(entry("seed-run", seed_key) / "adapter", folder / f"adapter-seed{seed}")
+        chosen_model = None
         chosen = {"learning_rate": recipe.learning_rate, "passes": recipe.passes, **selection}
         rows = [combined(NAMES[kind], runs, prompt="zero_shot", **chosen)]
         if kind == "lora":
             rows.append(combined("hybrid", hybrid, prompt=best, validation_accuracy=hybrid_validation, **chosen))
         return {"rows": rows, "search": search, "recipe": asdict(recipe), "losses": losses}
 
-    return cached(f"head-to-head-{kind}", settings.key(), compute)
+    return cached(f"head-to-head-{kind}", key, compute)
 
 
 def head_to_head(settings: Settings, progress: bool = True) -> dict:

@@ -13,7 +13,9 @@ same validation rows, and what the choice cost (runs, seconds, validation answer
 """
 
 import math
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from safetensors.torch import load_file, save_file
@@ -168,57 +170,77 @@ def choose_recipe(
     lora_rank: int = 8,
     model_id: str | None = None,
     progress: bool = True,
+    keep=None,
 ):
     """Train one run per learning rate (seed 0), answer the validation rows after every pass, keep the best checkpoint.
 
     Returns (recipe, search, model, tokenizer, info): `search` has one row per (learning_rate, pass) with its
     validation accuracy and the training seconds it took to get there; `model` is the winning checkpoint (the
-    recipe's seed 0), its weights kept in `folder` while the search runs; `info` as `fine_tune`'s, for that run.
+    recipe's seed 0); `info` as `fine_tune`'s, for that run. Each learning rate's run leaves its best checkpoint
+    in a folder of its own: `folder/rate-<rate>`, or where `keep(rate, run)` says: given a function `run(folder)`
+    that trains and returns the run's record, `keep` returns (the record, its folder), for example from a cache,
+    so that a search stopped half-way resumes with the next learning rate.
     """
     learning_rates = tuple(LEARNING_RATES[kind] if learning_rates is None else learning_rates)
-    best, infos, rows_out = {"accuracy": -1.0}, {}, []
-    for rate in learning_rates:
 
-        def keep_if_best(number, accuracy, model, rate=rate):
-            if accuracy > best["accuracy"]:  # ties keep the earlier: fewer passes, then the lower rate
-                best.update(accuracy=accuracy, learning_rate=rate, passes=number)
-                save_file(_trained_weights(model), str(folder / "best.safetensors"))
+    def train_one(rate):
+        def run(out):
+            best = {"accuracy": -1.0, "passes": 0}
 
-        model, tokenizer, info = fine_tune(
-            task,
-            rows,
-            kind=kind,
-            learning_rate=rate,
-            passes=max_passes,
-            batch_size=batch_size,
-            lora_rank=lora_rank,
-            model_id=model_id,
-            validation=validation,
-            on_pass=keep_if_best,
-            progress=progress,
-        )
-        per_pass = info["training_seconds"] / max_passes
-        rows_out += [
-            {
-                "kind": kind,
-                "learning_rate": rate,
-                "passes": number + 1,
-                "validation_accuracy": accuracy,
-                "training_seconds": per_pass * (number + 1),
-            }
-            for number, accuracy in enumerate(info["validation"])
-        ]
-        infos[rate] = info
-        del model
-    recipe = Recipe(kind, best["learning_rate"], best["passes"], max_passes, batch_size, lora_rank)
+            def keep_if_best(number, accuracy, model):
+                if accuracy > best["accuracy"]:  # ties keep the earlier: fewer passes
+                    best.update(accuracy=accuracy, passes=number)
+                    save_file(_trained_weights(model), str(Path(out) / "best.safetensors"))
+
+            model, _, info = fine_tune(
+                task,
+                rows,
+                kind=kind,
+                learning_rate=rate,
+                passes=max_passes,
+                batch_size=batch_size,
+                lora_rank=lora_rank,
+                model_id=model_id,
+                validation=validation,
+                on_pass=keep_if_best,
+                progress=progress,
+            )
+            del model
+            return {"info": info, **best}
+
+        if keep is not None:
+            return keep(rate, run)
+        out = Path(folder) / f"rate-{rate:g}"
+        out.mkdir(parents=True, exist_ok=True)
+        return run(out), out
+
+    runs = {rate: train_one(rate) for rate in learning_rates}
+    rows_out = [
+        {
+            "kind": kind,
+            "learning_rate": rate,
+            "passes": number + 1,
+            "validation_accuracy": accuracy,
+            "training_seconds": record["info"]["training_seconds"] / max_passes * (number + 1),
+        }
+        for rate, (record, _) in runs.items()
+        for number, accuracy in enumerate(record["info"]["validation"])
+    ]
+    rate = max(learning_rates, key=lambda r: runs[r][0]["accuracy"])  # (the first of a tie: the lower rate)
+    record, where = runs[rate]
+    recipe = Recipe(kind, rate, record["passes"], max_passes, batch_size, lora_rank)
     model, tokenizer, _ = trainable_model(kind, model_id, seed=0, lora_rank=lora_rank)
-    loaded = model.load_state_dict(load_file(str(folder / "best.safetensors")), strict=False)
+    loaded = model.load_state_dict(load_file(str(Path(where) / "best.safetensors")), strict=False)
     if loaded.unexpected_keys:  # (the missing keys are the frozen weights, which the snapshot leaves out)
         raise CourseError(f"The best checkpoint does not fit the model: {loaded.unexpected_keys[:3]} ...")
-    (folder / "best.safetensors").unlink()
     model.eval()
+    for other, (_, folder_of) in runs.items():  # the checkpoints that lost are not needed again (a full one: ~0.4 GB)
+        if keep is None:
+            shutil.rmtree(folder_of, ignore_errors=True)
+        elif other != rate:
+            (Path(folder_of) / "best.safetensors").unlink(missing_ok=True)
     steps, _ = recipe.steps(len(rows))
-    run = infos[recipe.learning_rate]  # the run the checkpoint comes from, up to the chosen pass
+    run = record["info"]  # the run the checkpoint comes from, up to the chosen pass
     info = {
         **run,
         "steps": steps,
