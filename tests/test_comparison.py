@@ -209,3 +209,28 @@ def test_a_fine_tune_step_resumes_from_its_cached_runs_without_training_again(ti
     assert all(
         (comparison.entry("head-to-head-lora", settings.key()) / f"adapter-seed{s}").is_dir() for s in settings.seeds
     )
+
+
+def test_a_search_run_whose_checkpoint_was_not_kept_is_trained_again_here(tiny_loads, tmp_path):
+    import helpers.finetuning.tuning as tuning
+
+    task = tasks.REVIEWS
+    rows, validation = task.sample("train", 6), task.sample("validation", 4)
+    options = dict(learning_rates=(1e-3,), max_passes=1, batch_size=3, model_id="tiny", progress=False)
+    kept = []
+
+    def keep_nothing(rate, run):  # as a cache that cannot be written: the record comes back, the checkpoint does not
+        out = tmp_path / "scratch"
+        out.mkdir()
+        record = run(out)
+        shutil.rmtree(out)
+        kept.append(rate)
+        return record, out
+
+    recipe, search, model, _, _ = tuning.choose_recipe(
+        task, rows, validation, "lora", tmp_path / "here", keep=keep_nothing, **options
+    )
+    alone, alone_search, _, _, _ = tuning.choose_recipe(task, rows, validation, "lora", tmp_path / "alone", **options)
+    same = ["learning_rate", "passes", "validation_accuracy"]  # (the seconds are timings)
+    assert kept == [1e-3] and recipe == alone and search[same].equals(alone_search[same])
+    assert not list((tmp_path / "here").glob("rate-*"))  # its own run is not left behind

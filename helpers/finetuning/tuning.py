@@ -183,7 +183,7 @@ def choose_recipe(
     """
     learning_rates = tuple(LEARNING_RATES[kind] if learning_rates is None else learning_rates)
 
-    def train_one(rate):
+    def run_of(rate):
         def run(out):
             best = {"accuracy": -1.0, "passes": 0}
 
@@ -208,13 +208,14 @@ def choose_recipe(
             del model
             return {"info": info, **best}
 
-        if keep is not None:
-            return keep(rate, run)
+        return run
+
+    def here(rate):  # a run in `folder` itself
         out = Path(folder) / f"rate-{rate:g}"
         out.mkdir(parents=True, exist_ok=True)
-        return run(out), out
+        return run_of(rate)(out), out
 
-    runs = {rate: train_one(rate) for rate in learning_rates}
+    runs = {rate: keep(rate, run_of(rate)) if keep is not None else here(rate) for rate in learning_rates}
     rows_out = [
         {
             "kind": kind,
@@ -228,6 +229,8 @@ def choose_recipe(
     ]
     rate = max(learning_rates, key=lambda r: runs[r][0]["accuracy"])  # (the first of a tie: the lower rate)
     record, where = runs[rate]
+    if not (Path(where) / "best.safetensors").exists():  # not kept (a cache that could not be written): train it here
+        record, where = runs[rate] = here(rate)
     recipe = Recipe(kind, rate, record["passes"], max_passes, batch_size, lora_rank)
     model, tokenizer, _ = trainable_model(kind, model_id, seed=0, lora_rank=lora_rank)
     loaded = model.load_state_dict(load_file(str(Path(where) / "best.safetensors")), strict=False)
@@ -235,7 +238,7 @@ def choose_recipe(
         raise CourseError(f"The best checkpoint does not fit the model: {loaded.unexpected_keys[:3]} ...")
     model.eval()
     for other, (_, folder_of) in runs.items():  # the checkpoints that lost are not needed again (a full one: ~0.4 GB)
-        if keep is None:
+        if Path(folder_of).parent == Path(folder):  # a run of this call's own: all of it goes
             shutil.rmtree(folder_of, ignore_errors=True)
         elif other != rate:
             (Path(folder_of) / "best.safetensors").unlink(missing_ok=True)
