@@ -1084,7 +1084,7 @@ class TicketWriter:
 # ---------------------------------------------------------------------------
 # Replies: Halcyon Home's answers to the tickets, in its house style
 # ---------------------------------------------------------------------------
-# Every reply follows the seven rules of helpers.experiments.style.HOUSE_STYLE (greeting, product name,
+# Every reply follows the rules of helpers.prompting.house_style.HOUSE_STYLE (greeting, product name,
 # order number, a next step with a time frame, tone, length, sign-off); the sentences in
 # between are drawn from pools, so the style is fixed and the wording varies.
 

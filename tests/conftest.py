@@ -53,9 +53,9 @@ def real_model():
 
 @pytest.fixture
 def tiny_loads(monkeypatch, tokenizer):
-    """Every model the experiments load (head-to-head, crossover, versatility, variations, decide) is a fresh
-    tiny random model; returns the list of model ids asked for."""
-    from helpers.experiments import comparison, crossover, decide, variations, versatility
+    """Every model the experiments load (head-to-head, crossover, versatility, variations, house style, decide) is
+    a fresh tiny random model; returns the list of model ids asked for."""
+    from helpers.experiments import comparison, crossover, decide, style, variations, versatility
     from helpers.finetuning import tuning
 
     loads = []
@@ -64,7 +64,7 @@ def tiny_loads(monkeypatch, tokenizer):
         loads.append(model_id)
         return tiny_random_model(tokenizer), tokenizer
 
-    for module in (comparison, crossover, decide, tuning, variations, versatility):
+    for module in (comparison, crossover, decide, style, tuning, variations, versatility):
         monkeypatch.setattr(module, "load_model", load_model)
     return loads
 

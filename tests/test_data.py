@@ -253,7 +253,7 @@ def test_bad_split_lists_the_valid_ones():
 
 @pytest.mark.parametrize("split", ["train", "validation", "test"])
 def test_every_reply_follows_the_house_style_and_answers_its_own_ticket(split):
-    from helpers.experiments.style import check_reply
+    from helpers.prompting.house_style import check_reply
 
     replies, tickets = load_replies(split), load_tickets(split)
     assert list(replies["text"]) == list(tickets["text"])  # a reply for every ticket, in the same order

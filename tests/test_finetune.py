@@ -138,8 +138,9 @@ def test_missing_config_exits_with_a_message(tmp_path, capsys):
     assert "error: Config file" in capsys.readouterr().err
 
 
-def test_lora_run_saves_adapter_and_metrics(tmp_path, capsys):
-    config = write(tmp_path / "tiny.json", {**TINY, "output_dir": str(tmp_path / "out")})
+@pytest.mark.parametrize("task", ["reviews", "replies"])  # replies: the house style, scored by its rules
+def test_lora_run_saves_adapter_and_metrics(tmp_path, capsys, task):
+    config = write(tmp_path / "tiny.json", {**TINY, "task": task, "output_dir": str(tmp_path / "out")})
     assert main(["--config", str(config)]) == 0
     assert "2 steps on 1 process(es)" in capsys.readouterr().out
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())

@@ -38,7 +38,15 @@ TINY = dict(
 )
 
 TINY_STYLE = dict(
-    n_train=4, n_validation=2, n_test=3, shots=(1,), steps=1, batch_size=2, max_new_tokens=4, seeds=(0, 1)
+    n_train=4,
+    n_validation=2,
+    n_test=3,
+    shots=(1,),
+    max_passes=1,
+    batch_size=2,
+    max_new_tokens=4,
+    seeds=(0, 1),
+    learning_rates=(1e-3, 3e-3),
 )
 PROBE = {
     "question": ["What is 2 + 2?", "Name the capital of France."],

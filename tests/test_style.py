@@ -1,7 +1,8 @@
 import pytest
 
 from helpers.core.errors import CourseError
-from helpers.experiments.style import HOUSE_STYLE, RULES, SIGN_OFF, check_reply, style_score
+from helpers.llm.models import tiny_random_model
+from helpers.prompting.house_style import HOUSE_STYLE, RULES, SIGN_OFF, check_reply, style_score
 
 FACTS = {"name": "Sofia", "product": "Pulse Plug P2", "order_id": "HH-29435", "issue_type": "delivery"}
 GOOD = (
@@ -78,121 +79,105 @@ def test_bad_input_gets_a_clear_message():
 
 
 @pytest.fixture
-def tiny_style(monkeypatch, tmp_path, tokenizer):
-    """The experiment on fresh tiny random models, with a temporary cache; counts the models loaded."""
-    from helpers.experiments import style
-    from helpers.llm.models import tiny_random_model
-
+def tiny_style(monkeypatch, tmp_path, tiny_loads):
+    """The experiment on fresh tiny random models, with a temporary cache; the list of models loaded."""
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
-    loads = []
+    return tiny_loads
 
-    def load_model(model_id):
-        loads.append(model_id)
-        return tiny_random_model(tokenizer), tokenizer
 
-    monkeypatch.setattr(style, "load_model", load_model)
-    return loads
+TINY = dict(model_id="tiny", n_train=4, n_validation=2, n_test=3, batch_size=2, max_new_tokens=4)
+
+
+def test_a_reply_is_a_task_scored_by_the_house_style():
+    from helpers.prompting.evaluation import score_answers
+    from helpers.prompting.prompts import catalog
+    from helpers.prompting.tasks import REPLIES, get_task
+
+    assert get_task("replies") is REPLIES and set(catalog(REPLIES)) == {"zero_shot", "role"}  # the guide: its role
+    rows = REPLIES.split("test").head(2)
+    details = score_answers([rows["reply"].iloc[0], "Hi there, thanks!"], rows, REPLIES)
+    assert list(details["score"]) == [1.0, style_score("Hi there, thanks!", rows["facts"].iloc[1])]
+    assert list(details["correct"]) == [True, False] and details["expected"].iloc[0] == rows["reply"].iloc[0]
 
 
 @pytest.mark.slow
 def test_the_style_experiment_measures_every_approach_on_the_same_tickets_and_caches(tiny_style):
     from helpers.experiments.style import StyleSettings, style_experiment
 
-    settings = StyleSettings(
-        model_id="tiny",
-        n_train=4,
-        n_validation=2,
-        n_test=3,
-        shots=(1, 2),
-        steps=2,
-        batch_size=2,
-        max_new_tokens=4,
-        seeds=(0, 1),
-    )
+    settings = StyleSettings(**TINY, shots=(1, 2), max_passes=2, seeds=(0, 1), learning_rates=(1e-3, 3e-3))
     run = style_experiment(settings, progress=False)
     results = run["results"]
     assert list(results.index[:2]) == ["plain request", "style guide"] and results.index[-1] == "LoRA fine-tune"
     assert results.index[2] in ("style guide + 1 example", "style guide + 2 examples")
     assert set(run["choice"]["examples"]) == {1, 2} and set(run["losses"]) == {"0", "1"}  # a loss history per seed
-    assert all(len(losses) == 2 for losses in run["losses"].values()) and results.loc["LoRA fine-tune", "runs"] == 2
-    assert len(results.loc["LoRA fine-tune", "run_scores"]) == 2 and results.loc["style guide", "runs"] == 1
+    tuned = results.loc["LoRA fine-tune"]
+    assert all(len(losses) == 2 * tuned["passes"] for losses in run["losses"].values()) and tuned["runs"] == 2
+    assert len(tuned["run_scores"]) == 2 and results.loc["style guide", "runs"] == 1
     for approach, row in results.iterrows():
         assert row["n"] == 3 and len(row["scores"]) == 3 and len(run["replies"][approach]) == 3
         assert 0 <= row["style_score"] <= 1 and row["style_score"] == pytest.approx(sum(row["scores"]) / 3)
-    assert (
-        results.loc["LoRA fine-tune", "training_seconds"] > 0
-        and results.loc["LoRA fine-tune", "labelled_examples"] == 4
-    )
-    search = run["search"]  # the fine-tune's learning rate chosen on validation, as the prompts' examples are
-    assert list(search["learning_rate"]) == pytest.approx(settings.learning_rates)
-    assert results.loc["LoRA fine-tune", "learning_rate"] == search.loc[search["style_score"].idxmax(), "learning_rate"]
+        assert 0 <= row["all_rules"] <= min(row[rule] for rule in RULES)
+    assert tuned["training_seconds"] > 0 and tuned["labelled_examples"] == 4
+    search = run["search"]  # the recipe chosen on validation (rate and passes), as the prompts' examples are
+    assert sorted(set(search["learning_rate"])) == pytest.approx(settings.learning_rates)
+    assert set(search["passes"]) == {1, 2}
+    best = search.sort_values(["style_score", "passes", "learning_rate"], ascending=[False, True, True]).iloc[0]
+    assert search["style_score"].max() == best["style_score"]
+    chosen = search[(search["learning_rate"] == tuned["learning_rate"]) & (search["passes"] == tuned["passes"])]
+    assert chosen["style_score"].iloc[0] == search["style_score"].max()
     assert (
         results.loc["style guide", "prompt_tokens"] > results.loc["plain request", "prompt_tokens"]
-    )  # the guide costs tokens
+    )  # the guide costs
     loads = len(tiny_style)
     again = style_experiment(settings, progress=False)
     assert len(tiny_style) == loads and again["results"].equals(results)  # read from the cache
 
 
 @pytest.mark.slow
-def test_a_stopped_style_fine_tune_is_not_cached(tiny_style, monkeypatch):
+def test_a_stopped_style_fine_tune_is_not_cached_and_the_runs_before_it_are(tiny_style, monkeypatch):
     from helpers.experiments import style
+    from helpers.finetuning import tuning
 
-    real_train = style.train_model
+    real_train = tuning.train
+    calls = []
 
-    def stopped(*args, **kwargs):
-        result = real_train(*args, **{**kwargs, "steps": 1})
-        result.interrupted = True
+    def stopped_in_the_second_run(*args, **kwargs):
+        calls.append(1)
+        result = real_train(*args, **({**kwargs, "steps": 1} if len(calls) == 2 else kwargs))
+        result.interrupted = result.interrupted or len(calls) == 2
         return result
 
-    monkeypatch.setattr(style, "train_model", stopped)
+    monkeypatch.setattr(tuning, "train", stopped_in_the_second_run)
     settings = style.StyleSettings(
-        model_id="tiny",
-        n_train=4,
-        n_validation=2,
-        n_test=2,
-        shots=(1,),
-        steps=2,
-        batch_size=2,
-        max_new_tokens=3,
-        seeds=(0,),
+        **{**TINY, "n_test": 2}, shots=(1,), max_passes=1, seeds=(0,), learning_rates=(1e-3, 3e-3)
     )
     with pytest.raises(CourseError, match="stopped after 1 of 2 steps"):
         style.style_experiment(settings, progress=False)
-    monkeypatch.setattr(style, "train_model", real_train)
-    assert len(style.style_experiment(settings, progress=False)["losses"]["0"]) == 2
+    monkeypatch.setattr(tuning, "train", lambda *args, **kwargs: calls.append(1) or real_train(*args, **kwargs))
+    run = style.style_experiment(settings, progress=False)
+    assert len(calls) == 3 and len(run["losses"]["0"]) == 2  # the first rate's run came from the cache
 
 
 @pytest.mark.slow
-def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer, tmp_path, monkeypatch):
+def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer, tmp_path, monkeypatch, tiny_loads):
     import torch
 
     from helpers.experiments import style
-    from helpers.llm.models import tiny_random_model
+    from helpers.finetuning import tuning
 
-    loads = []
-
-    def load_model(model_id):  # each load leaves the random numbers in another state, as other work in a process would
-        loads.append(model_id)
-        model = tiny_random_model(tokenizer)
-        torch.rand(len(loads))
-        return model, tokenizer
+    def load_model(model_id=None, device=None, dtype=None):  # each load leaves the random numbers in another state
+        tiny_loads.append(model_id)
+        torch.rand(len(tiny_loads))
+        return tiny_random_model(tokenizer), tokenizer
 
     monkeypatch.setattr(style, "load_model", load_model)
+    monkeypatch.setattr(tuning, "load_model", load_model)
     settings = style.StyleSettings(
-        model_id="tiny",
-        n_train=4,
-        n_validation=2,
-        n_test=2,
-        shots=(1,),
-        steps=2,
-        batch_size=2,
-        max_new_tokens=3,
-        seeds=(0,),
-        learning_rates=(1e-3,),
+        **{**TINY, "n_test": 2}, shots=(1,), max_passes=1, seeds=(0,), learning_rates=(1e-3,)
     )
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "first"))
     first = style.style_experiment(settings, progress=False)
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "again"))  # an empty cache: measured again
     again = style.style_experiment(settings, progress=False)
-    assert len(loads) == 6 and again["losses"] == first["losses"]  # each run: the base, the fine-tune, its read-back
+    assert len(tiny_loads) == 6 and again["losses"] == first["losses"]  # each: the base, the fine-tune, its read-back
+    assert again["results"].loc["LoRA fine-tune", "scores"] == first["results"].loc["LoRA fine-tune", "scores"]

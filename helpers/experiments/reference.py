@@ -28,10 +28,11 @@ from ..core.statistics import format_runs
 from ..llm.models import PACKAGED_MODEL, default_model_id, packaged_gguf_path, short_name
 from ..prompting.data import data_files, load_reviews
 from ..prompting.fetch import ARCHIVE_SHA256
+from ..prompting.house_style import HOUSE_STYLE
 from ..prompting.prompts import INJECTED_LABEL, INJECTION, catalog, delimited, inject, zero_shot
 from ..prompting.tasks import REVIEWS
 from .comparison import Settings, default_settings, prompt_patterns
-from .style import HOUSE_STYLE, StyleSettings, default_style_settings, reply_request, styled_request
+from .style import StyleSettings, default_style_settings, reply_request, styled_request
 
 RESULTS_DIR = REPO_ROOT / "results"
 PROVENANCE = "provenance.json"

@@ -11,7 +11,8 @@ task.
     pattern, task, method, n, accuracy, unparseable_rate, latency_s, prompt_tokens, output_tokens
     and for tickets also json_valid_rate, exact_match and one accuracy per field.
 `details` has one row per example: text, expected, answer (raw text), prediction,
-    parsed, correct, score (1/0; tickets: the share of right fields, and one column per field),
+    parsed, correct, score (1/0; tickets: the share of right fields, and one column per field; replies: the share
+    of house-style rules met),
     prompt_tokens, output_tokens, seconds.
 
 Three ways to read the model's answer (`method`):
@@ -67,7 +68,10 @@ def score_answers(answers: list[str], df: pd.DataFrame, task: Task, predictions=
     rows = pd.DataFrame({"text": list(df["text"]), "answer": list(answers), "prediction": list(predictions)})
     rows["parsed"] = rows["prediction"].notna()
     answers = [task.answer(row) for _, row in df.iterrows()]  # the ideal answers, as text
-    rows["expected"] = [json.loads(a) for a in answers] if task.fields else list(df[task.label_column])
+    if task.fields:  # the fields, parsed
+        rows["expected"] = [json.loads(a) for a in answers]
+    else:  # the label, or (a task whose answer is free text: the replies) the ideal answer itself
+        rows["expected"] = list(df[task.label_column]) if task.labels else answers
     for field in task.fields:  # an extraction task: each field right or wrong (the ideal answer parsed alike)
         wanted = [task.parse(a)[field] for a in answers]
         rows[f"{field}_ok"] = [p is not None and p[field] == w for p, w in zip(rows["prediction"], wanted)]

@@ -6,6 +6,7 @@ The course's tasks are values of one type, and a learner's own labelled file is 
     MOVIE_REVIEWS       real sentences from movie reviews, the same shades: another domain
     SYNTHETIC_REVIEWS   made-up reviews with a written labelling rule (and a shortcut: a closing verdict)
     TICKETS             support messages -> four JSON fields
+    REPLIES             support messages -> a reply in Halcyon Home's house style (scored by its rules, notebook 07)
     Task.from_file("my_labels.csv", text="email", label="team")   your task, cleaned (`notes` says how) and split
 
 Everything that differs between tasks lives on the Task: the instruction and its other wordings, the texts a
@@ -42,10 +43,12 @@ from .data import (
     balanced_sample,
     company_glossary,
     load_movie_reviews,
+    load_replies,
     load_reviews,
     load_synthetic_reviews,
     load_tickets,
 )
+from .house_style import HOUSE_STYLE, style_score
 
 
 def _listed(labels) -> str:
@@ -750,11 +753,26 @@ TICKETS = Task(
     reasoning="First note in one or two sentences what the customer needs, then write a last line "
     "'Answer: <JSON object>'.",
 )
-COURSE_TASKS = {task.name: task for task in (REVIEWS, MOVIE_REVIEWS, SYNTHETIC_REVIEWS, TICKETS)}
+REPLY_INSTRUCTION = "Write Halcyon Home's reply to this customer message."
+REPLIES = Task(
+    name="replies",
+    instruction=REPLY_INSTRUCTION,
+    input_name="Message",
+    label_column="issue_type",
+    load=load_replies,
+    answer=lambda row: row["reply"],  # the house-style reply the data set pairs with the ticket
+    parse=lambda answer: answer.strip(),  # a reply is read as it is: every rule is checked on its text
+    score=lambda reply, row: style_score(reply, row["facts"]),  # the share of house-style rules it meets
+    max_new_tokens=128,
+    paraphrases=(REPLY_INSTRUCTION,),
+    role=HOUSE_STYLE,  # the prompt engineer's lever: the style guide as a system prompt
+)
+COURSE_TASKS = {task.name: task for task in (REVIEWS, MOVIE_REVIEWS, SYNTHETIC_REVIEWS, TICKETS, REPLIES)}
 
 
 def get_task(task) -> Task:
-    """A Task, given one or the name of a course task ("reviews", "movie_reviews", "synthetic_reviews", "tickets")."""
+    """A Task, given one or the name of a course task ("reviews", "movie_reviews", "synthetic_reviews", "tickets",
+    "replies")."""
     if isinstance(task, Task):
         return task
     if task not in COURSE_TASKS:
