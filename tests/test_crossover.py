@@ -40,6 +40,20 @@ def test_fine_tuning_sizes_must_leave_room_for_the_head_to_heads_own(tiny_course
         crossover(tiny_course("reviews"), sizes=(6,), progress=False)
 
 
+@pytest.mark.slow
+def test_the_curve_builds_on_the_lora_fine_tune_alone(tiny_course):
+    """The curve needs the prompts and the LoRA recipe, not the full fine-tune: it can be measured beside it."""
+    from helpers.experiments.cache import entry
+
+    settings = tiny_course("reviews", seeds=(0,), draws=(0,))
+    table = crossover(settings, sizes=(3,), progress=False)
+    assert (
+        not entry("head-to-head-full", settings.key()).exists() and entry("head-to-head-lora", settings.key()).exists()
+    )
+    tuned = table[table["method"] == FINE_TUNE].set_index("labelled_examples")
+    assert list(tuned.index) == [3, 6] and all(len(scores) == 3 for scores in tuned["scores"])
+
+
 def test_chart_of_the_crossover():
     table = pd.DataFrame(
         {

@@ -519,6 +519,16 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
     return cached(f"head-to-head-{kind}", key, compute)
 
 
+def results_of(settings: Settings, kinds=KINDS, progress: bool = True) -> pd.DataFrame:
+    """The results rows of the prompt side and of the fine-tune kinds asked for (each side cached on its own), one
+    per approach, in the order of APPROACHES: what builds on the LoRA fine-tune (the learning curve, versatility,
+    the hybrid path) needs no full fine-tune, so it can be measured beside it."""
+    steps = [prompt_side(settings, progress), *(fine_tuned_side(settings, kind, progress) for kind in kinds)]
+    rows = [row for step in steps for row in step["rows"]]
+    order = [approach for approach in APPROACHES if approach in {row["approach"] for row in rows}]
+    return pd.DataFrame(rows).set_index("approach").loc[order]
+
+
 def head_to_head(settings: Settings, progress: bool = True) -> dict:
     """Measure every approach on the same test examples (cached step by step; see the module docstring).
 
@@ -529,18 +539,15 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
 
     def compute(folder):
         _, candidates = choose_prompt(settings, progress)
-        steps = [prompt_side(settings, progress), *(fine_tuned_side(settings, kind, progress) for kind in KINDS)]
-        rows = [row for step in steps for row in step["rows"]]
-        order = [approach for approach in APPROACHES if approach in {row["approach"] for row in rows}]
-        results = pd.DataFrame(rows).set_index("approach").loc[order]
+        results, steps = results_of(settings, KINDS, progress), [fine_tuned_side(settings, kind) for kind in KINDS]
         return {
             "results": results,
             "candidates": candidates,
-            "search": pd.concat([step["search"] for step in steps[1:]], ignore_index=True),
-            "recipes": {kind: step["recipe"] for kind, step in zip(KINDS, steps[1:])},
+            "search": pd.concat([step["search"] for step in steps], ignore_index=True),
+            "recipes": {kind: step["recipe"] for kind, step in zip(KINDS, steps)},
             "losses": {
                 NAMES[kind]: {str(seed): losses for seed, losses in step["losses"].items()}
-                for kind, step in zip(KINDS, steps[1:])
+                for kind, step in zip(KINDS, steps)
             },
         }
 

@@ -24,7 +24,7 @@ from ..prompting.evaluation import example_scores
 from ..prompting.prompts import zero_shot
 from .baselines import tfidf_predictions
 from .cache import cached
-from .comparison import Settings, combined, head_to_head, measure_run, prompt_patterns
+from .comparison import Settings, combined, fine_tuned_side, measure_run, prompt_patterns, results_of
 
 BASELINE = "TF-IDF + logistic regression"
 PROMPT, FINE_TUNE = "best prompt", "LoRA fine-tune"
@@ -45,8 +45,8 @@ def crossover(settings: Settings, sizes=None, progress: bool = True) -> pd.DataF
 
     def compute(folder):
         task = settings.task
-        run = head_to_head(settings, progress)
-        results, recipe = run["results"], Recipe(**run["recipes"]["lora"])
+        results = results_of(settings, ("lora",), progress)  # the prompts and the LoRA fine-tune it builds on
+        recipe = Recipe(**fine_tuned_side(settings, "lora", progress)["recipe"])
         test, best = settings.rows("test"), results.loc["best prompt", "prompt"]
         rows = [
             _point("zero-shot", 0, results.loc["zero-shot"]),

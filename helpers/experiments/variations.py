@@ -26,7 +26,7 @@ from ..prompting.evaluation import EVAL_BATCH, evaluate
 from ..prompting.prompts import choose_examples, few_shot, zero_shot, zero_shot_reviews
 from ..prompting.tasks import REVIEWS, Task
 from .cache import cached
-from .comparison import Settings, head_to_head, load_lora
+from .comparison import Settings, load_lora, results_of
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def iteration(settings: Settings, n_test: int | None = None, progress: bool = Tr
         raise CourseError("The variations are about reviews: pass default_settings('reviews').")
 
     def compute(folder):
-        results = head_to_head(settings, progress)["results"]
+        results = results_of(settings, ("lora",), progress)  # the prompts and the LoRA fine-tune it builds on
         test = settings.rows("test", n_test)
         examples = choose_examples(settings.rows("train"), settings.k, settings.task, "balanced")
         training = results.loc["LoRA fine-tune", "training_seconds"]

@@ -19,7 +19,7 @@ from ..prompting.data import balanced_sample, load_probe, probe_is_correct
 from ..prompting.evaluation import EVAL_BATCH, evaluate
 from ..prompting.prompts import zero_shot
 from .cache import cached
-from .comparison import Settings, head_to_head, load_lora
+from .comparison import Settings, load_lora, results_of
 
 
 def probe_sample(n: int | None = None) -> pd.DataFrame:
@@ -59,7 +59,7 @@ def versatility(settings: Settings, others, n_probe: int | None = None, progress
 
     def compute(folder):
         probe = probe_sample(n_probe)
-        results = head_to_head(settings, progress)["results"]
+        results = results_of(settings, ("lora",), progress)  # the prompts and the LoRA fine-tune it builds on
         tuned = f"fine-tuned on {settings.task.name}"
         answers, runs = {}, {"base model": {}, tuned: {}}
         for name, seed in [("base model", None)] + [(tuned, seed) for seed in settings.seeds]:
