@@ -68,7 +68,13 @@ def test_every_approach_is_measured_on_the_same_test_rows_with_intervals_over_se
     }  # every seed of the recipe
     assert all(len(scores) == 8 for runs in results["run_scores"] for scores in runs)
     assert all(isinstance(v, MethodComparison) for v in measured["verdicts"].values())
-    assert set(measured["verdicts"]) == set(decide.APPROACHES) - {"best prompt"}
+    # the prompting family's best, chosen on the validation rows (label scoring among them), is what all is compared to
+    candidates = measured["candidates"]
+    assert set(candidates["method"]) == {"generate", "score"} and (candidates["n"] == 4).all()
+    validation = results["validation_accuracy"]
+    assert measured["prompting"] == decide.best_prompting(validation.to_dict())
+    assert validation["label scoring"] == candidates.loc[candidates["method"] == "score", "accuracy"].iloc[0]
+    assert set(measured["verdicts"]) == set(decide.APPROACHES) - {measured["prompting"]}
     assert measured["verdicts"]["LoRA fine-tune"].runs_a == 2 and measured["verdicts"]["TF-IDF"].runs_a == 1
     # the recipe: every learning rate tried for up to max_passes, validated after every pass, the best one kept
     search = measured["search"]
@@ -88,6 +94,24 @@ def test_every_approach_is_measured_on_the_same_test_rows_with_intervals_over_se
     # fresh copies of the model: the plan, the prompt choice, the prompts, one per learning rate and the best
     # checkpoint, the second seed, the learning curve's smaller fine-tune
     assert len(tiny_loads) == 1 + 2 + 3 + 1 + 1 + 1
+
+
+def test_the_prompting_family_is_its_best_member_on_validation_and_a_tie_goes_to_the_cheaper():
+    assert decide.best_prompting({"zero-shot": 0.2, "label scoring": 0.5, "best prompt": 0.3}) == "label scoring"
+    assert decide.best_prompting({"zero-shot": 0.2, "label scoring": 0.3, "best prompt": 0.5}) == "best prompt"
+    assert decide.best_prompting({"zero-shot": 0.5, "label scoring": 0.5, "best prompt": 0.5}) == "zero-shot"
+    candidates = pd.DataFrame(
+        {
+            "pattern": ["zero_shot", "few_shot_balanced", "few_shot_similar", "zero_shot"],
+            "method": ["generate", "generate", "generate", "score"],
+            "accuracy": [0.1, 0.4, 0.3, 0.6],
+        }
+    )
+    assert decide.prompting_validation(candidates, "few_shot_balanced") == {
+        "zero-shot": 0.1,
+        "label scoring": 0.6,
+        "best prompt": 0.4,
+    }
 
 
 @pytest.mark.slow
@@ -158,9 +182,14 @@ def test_the_budget_cuts_the_rows_first_then_the_protocol_and_says_what(tmp_path
     def minutes(settings):
         return sum(decide.estimate_seconds(task, settings, TIMING).values()) / 60
 
-    assert decide.fit_budget(task, full, TIMING, minutes(full) + 1) == (full, [])  # it fits: nothing is cut
+    roomy = minutes(full) / decide.BUDGET_SHARE + 0.1
+    assert decide.fit_budget(task, full, TIMING, roomy) == (full, [])  # it fits: nothing is cut
+    assert decide.fit_budget(task, full, TIMING, minutes(full))[0] != full  # the estimate alone leaves no room
     cut, notes = decide.fit_budget(task, full, TIMING, 15)
-    assert minutes(cut) <= 15 and (cut.seeds, cut.max_passes, cut.curve) == (full.seeds, full.max_passes, full.curve)
+    assert minutes(cut) <= 15 * decide.BUDGET_SHARE
+    assert (cut.seeds, cut.max_passes, cut.curve) == (full.seeds, full.max_passes, full.curve)
+    planned, _ = decide.fit_budget(task, full, replace(TIMING, planning=180), 15)  # the plan took 3 of the minutes
+    assert planned.n_train < cut.n_train and minutes(planned) + 3 <= 15 * decide.BUDGET_SHARE
     assert full.n_train > cut.n_train > decide.MIN_ROWS["train"] and cut.n_test < full.n_test
     assert notes == [
         f"Trained on {cut.n_train} of 600 training rows, chose on {cut.n_validation} of 240 validation rows "

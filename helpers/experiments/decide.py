@@ -27,10 +27,10 @@ the floor; and the decision helper (`helpers.experiments.advice`) is fed with th
 
 A run fits a time budget (`--minutes`, 15 by default: a coffee break). `plan_run` times a training step and a batch
 of answers on this machine, estimates every step from them, and cuts the rows (then the learning curve, the seeds and
-the passes) until the estimate fits; the plan is printed first and the report says what was cut. Every step is
-cached as soon as it is measured (`helpers.experiments.cache`), keyed by the task's rows, the model and the settings
-it depends
-on: a stopped run resumes with the next step. report.md (with its plots) and results.json are written together,
+the passes) until the plan's own time and the estimate fit 95% of the budget (the rest absorbs the estimate's error);
+the plan is printed first and the report says what was cut. Every step is cached as soon as it is measured
+(`helpers.experiments.cache`), keyed by the task's rows, the model and the settings it depends on: a stopped run
+resumes with the next step. report.md (with its plots) and results.json are written together,
 only when everything is measured.
 """
 
@@ -72,10 +72,13 @@ from .cache import cached
 from .versatility import probe_sample, probe_score  # the general probe of notebook 05
 
 PROMPT_CANDIDATES = ("zero_shot", "few_shot_balanced", "few_shot_similar")
+PROMPTING = ("zero-shot", "label scoring", "best prompt")  # the prompting family, cheapest first (a tie goes to it)
 # the head-to-head's approaches but the full fine-tune, which no laptop budget of minutes holds
 APPROACHES = tuple(approach for approach in comparison.APPROACHES if approach != "full fine-tune")
 DEFAULT_MINUTES = 15  # a coffee break
 MIN_ROWS = {"train": 32, "validation": 16, "test": 40}  # the budget cuts no split below this (nor 4 rows a label)
+BUDGET_SHARE = 0.95  # of the minutes asked for, what the plan and the estimated steps may take: room for the estimate's
+# error and the report
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ class Timing:
     answer: float = 0.1  # one zero-shot answer, in a batch
     few_shot_answer: float = 0.3  # one few-shot answer (its solved examples read first)
     tuned_answer: float = 0.13  # one zero-shot answer of a LoRA fine-tuned model (its adapters cost a little)
+    planning: float = 0.0  # the plan itself, before any step: loading, cutting texts to the context, these timings
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ def plan_run(
     resumes) and the run cut to fit that budget (`fit_budget`)."""
     if minutes is not None:
         check_minutes(minutes)
+    began = time.perf_counter()
     model, tokenizer = load_model(model_id)
     context = model.config.max_position_embeddings
     del model
@@ -171,7 +176,13 @@ def plan_run(
     timing = Timing()
     if minutes is not None:
         key = {"rows": rows_digest(task), "model": model_id or default_model_id(), "settings": asdict(settings)}
-        timing = Timing(**cached("decide-timing", key, lambda folder: asdict(time_steps(task, settings, model_id))))
+        timing = Timing(
+            **cached(
+                "decide-timing",
+                key,
+                lambda folder: asdict(time_steps(task, settings, model_id)) | {"planning": time.perf_counter() - began},
+            )
+        )
         settings, cuts = fit_budget(task, settings, timing, minutes)
         notes += cuts
     return Plan(
@@ -367,16 +378,18 @@ def scaled(task: Task, settings: DecideSettings, scale: float) -> DecideSettings
 def fit_budget(
     task: Task, settings: DecideSettings, timing: Timing, minutes: float
 ) -> tuple[DecideSettings, list[str]]:
-    """The largest settings whose estimate fits `minutes`: the rows cut first (every split in proportion, down to
-    MIN_ROWS), then the protocol (`lighter_protocols`); notes say what was cut, or that even the least is too long."""
+    """The largest settings whose estimate fits `minutes` (BUDGET_SHARE of them, less what the plan took): the rows
+    cut first (every split in proportion, down to MIN_ROWS), then the protocol (`lighter_protocols`); notes say what
+    was cut, or that even the least is too long."""
+    available = BUDGET_SHARE * 60 * minutes - timing.planning
     for protocol in lighter_protocols(settings):
         for scale in (0.85**step for step in range(100)):
             trial = scaled(task, protocol, scale)
-            if sum(estimate_seconds(task, trial, timing).values()) <= 60 * minutes:
+            if sum(estimate_seconds(task, trial, timing).values()) <= available:
                 return trial, budget_cuts(settings, trial, minutes)
             if trial == scaled(task, protocol, 0):
                 break
-    needed = sum(estimate_seconds(task, trial, timing).values()) / 60
+    needed = (sum(estimate_seconds(task, trial, timing).values()) + timing.planning) / 60
     return trial, budget_cuts(settings, trial, minutes) + [
         f"Even this takes about {needed:.1f} minutes here, more than the {minutes:g} asked: measuring it all the same "
         f"(stop it with Ctrl-C; run the command again to go on, or give --minutes {math.ceil(needed)})."
@@ -446,7 +459,9 @@ def describe_plan(plan: Plan, model_id: str | None = None) -> str:
         f"Prompts: {prompts}, the best chosen on validation. LoRA: learning rates {rates} for up to "
         f"{counted(s.max_passes, 'pass', 'passes')}, the best chosen on validation, then trained from seeds "
         f"{', '.join(map(str, s.seeds))}. Learning curve: {curve}.",
-        f"Estimated time: {duration(sum(plan.seconds.values()))} ({how}).",
+        f"Estimated time: {duration(sum(plan.seconds.values()))} of measuring ({how}"
+        + (f"; planning took {plan.timing.planning:.0f} s" if plan.timing.planning else "")
+        + ").",
     ]
     return "\n".join(lines + [f"- {note}" for note in plan.task.notes + plan.notes])
 
@@ -535,21 +550,27 @@ def _timed(compute: Step, measured_now: list) -> Step:
 
 
 def choose_prompt(plan: Plan, rows: dict, model_id, progress: bool) -> Step:
-    """The prompt candidates on the validation rows: {"best": its name, "candidates": one row per candidate}."""
+    """The prompt candidates on the validation rows, and label scoring: {"best": the best prompt's name,
+    "candidates": one row per candidate (method "generate"; label scoring: "score")}."""
 
     def compute(folder):
         model, tokenizer = load_model(model_id)
+        patterns = prompt_patterns(plan.task, rows["train"], plan.settings.k)
         runs = evaluate_patterns(
             model,
             tokenizer,
-            prompt_patterns(plan.task, rows["train"], plan.settings.k),
+            patterns,
             rows["validation"],
             plan.task,
             batch_size=EVAL_BATCH,
             progress=progress,
         )
         candidates = pd.concat([summary for summary, _ in runs.values()], ignore_index=True)
-        return {"best": best_pattern(candidates, plan.task)["pattern"], "candidates": candidates}
+        best = best_pattern(candidates, plan.task)["pattern"]
+        scoring, _ = evaluate(
+            model, tokenizer, patterns["zero_shot"], rows["validation"], plan.task, "score", batch_size=EVAL_BATCH
+        )
+        return {"best": best, "candidates": pd.concat([candidates, scoring], ignore_index=True)}
 
     return compute
 
@@ -699,7 +720,11 @@ def measure_task(
 
     s = plan.settings
     choice = step(
-        "choosing the prompt", "decide-prompt-choice", PROMPT_FIELDS, choose_prompt(plan, rows, model_id, progress)
+        "choosing the prompt",
+        "decide-prompt-choice",
+        PROMPT_FIELDS,
+        choose_prompt(plan, rows, model_id, progress),
+        candidates=PROMPTING,  # (label scoring is chosen on validation too)
     )
     best = choice["best"]
     prompts = step(
@@ -792,10 +817,28 @@ def learning_curve(points: list[dict], lora: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("train_examples", kind="stable").reset_index(drop=True)
 
 
+def prompting_validation(candidates: pd.DataFrame, best: str) -> dict:
+    """Each prompting approach's accuracy on the validation rows (`choose_prompt`'s candidates): what chooses the
+    family's best."""
+    generated = candidates[candidates["method"] == "generate"].set_index("pattern")["accuracy"]
+    scored = candidates.loc[candidates["method"] == "score", "accuracy"]
+    return {
+        "zero-shot": float(generated["zero_shot"]),
+        "label scoring": float(scored.iloc[0]),
+        "best prompt": float(generated[best]),
+    }
+
+
+def best_prompting(validation: dict) -> str:
+    """The prompting approach that did best on validation; a tie goes to the cheaper (PROMPTING's order)."""
+    return max(PROMPTING, key=lambda approach: validation[approach])
+
+
 def summarize(
     plan: Plan, model_id, rows: dict, runs: dict, choice: dict, prompts: dict, tuned: dict, points: list[dict]
 ) -> dict:
-    """The measured numbers: the results table, verdicts against the best prompt, the learning curve and the advice."""
+    """The measured numbers: the results table, verdicts against the best prompting approach (chosen on validation),
+    the learning curve and the advice."""
     s, task = plan.settings, plan.task
     shots = {"few_shot_balanced": s.k, "few_shot_similar": len(rows["train"])}.get(choice["best"], 0)
     labelled = {"zero-shot": 0, "best prompt": shots, "label scoring": 0}
@@ -805,11 +848,15 @@ def summarize(
             for approach in APPROACHES
         ]
     ).set_index("approach")
-    best_runs = results.loc["best prompt", "run_scores"]
+    validation = prompting_validation(choice["candidates"], choice["best"])
+    validation["LoRA fine-tune"] = float(tuned["search"]["validation_accuracy"].max())  # the chosen recipe's
+    results["validation_accuracy"] = pd.Series(validation)
+    prompting = best_prompting(validation)
+    best_runs = results.loc[prompting, "run_scores"]
     verdicts = {
         approach: compare_methods(results.loc[approach, "run_scores"], best_runs)
         for approach in APPROACHES
-        if approach != "best prompt"
+        if approach != prompting
     }
     curve = learning_curve(points, results.loc["LoRA fine-tune"].to_dict())
     needed = next(
@@ -820,7 +867,7 @@ def summarize(
         ),
         None,
     )
-    names = {"prompting": "best prompt", "fine-tuning": "LoRA fine-tune", "hybrid": "hybrid", "classical": "TF-IDF"}
+    names = {"prompting": prompting, "fine-tuning": "LoRA fine-tune", "hybrid": "hybrid", "classical": "TF-IDF"}
     probe = {"questions": probe_questions(s.n_probe), "before": prompts["probe"], "after": tuned["probe"]}
     lora_runs = results.loc["LoRA fine-tune", "run_scores"]
     figures = Figures(
@@ -848,6 +895,7 @@ def summarize(
         "results": results,
         "candidates": choice["candidates"],
         "best": choice["best"],
+        "prompting": prompting,
         "search": tuned["search"],
         "search_seconds": tuned["search_seconds"],
         "recipe": tuned["recipe"],
@@ -873,7 +921,7 @@ def markdown_text(text) -> str:
 
 
 def _against(paired) -> str:
-    """A verdict against the best prompt, as a table cell."""
+    """A verdict against the best prompting approach, as a table cell."""
     if paired is None:
         return "—"
     verdict = {"A better": "better", "B better": "worse"}.get(paired.verdict, "too close to call")
@@ -909,23 +957,27 @@ def report_markdown(measured: dict) -> str:
         f"on). Guessing scores {measured['chance']:.0%}; always answering '{markdown_text(majority['label'])}' (the "
         f"commonest training label) scores {majority['accuracy']:.0%}.",
         "",
-        "| approach | accuracy (95% interval) | vs the best prompt | latency | prompt tokens | labelled rows | "
-        "cost per 1,000 requests |",
-        "|---|---|---|---:|---:|---:|---:|",
+        f"| approach | accuracy (95% interval) | validation | vs {measured['prompting']} | latency | prompt tokens | "
+        "labelled rows | cost per 1,000 requests |",
+        "|---|---|---:|---|---:|---:|---:|---:|",
     ]
     for approach, row in results.iterrows():
+        validation = "—" if pd.isna(row["validation_accuracy"]) else f"{row['validation_accuracy']:.0%}"
         lines.append(
-            f"| {approach} | {row['accuracy_text']} | {_against(measured['verdicts'].get(approach))} | "
+            f"| {approach} | {row['accuracy_text']} | {validation} | {_against(measured['verdicts'].get(approach))} | "
             f"{row['latency_s']:.3f} s | {row['prompt_tokens']:.0f} | {row['labelled_examples']} | "
             f"${row['cost_per_1000']:.3f} |"
         )
-    best = measured["candidates"].sort_values("accuracy", ascending=False)
+    candidates = measured["candidates"]
+    best = candidates[candidates["method"] == "generate"].sort_values("accuracy", ascending=False)
     lines += [
         "",
         "A fine-tuned approach's interval covers its training seeds and the test rows; a verdict needs the "
-        "interval of the difference to exclude zero.",
+        "interval of the difference to exclude zero. Each family is represented by its member that did best on the "
+        "validation rows (a tie goes to the cheaper), never by its test score.",
         "",
-        f"The best prompt, chosen on validation: **{measured['best']}** "
+        f"The best prompting approach, chosen on validation: **{measured['prompting']}**. The best prompt among the "
+        f"written ones: **{measured['best']}** "
         f"({', '.join(f'{r.pattern} {r.accuracy:.0%}' for r in best.itertuples())}).",
         f"The fine-tune's recipe, chosen on validation: learning rate {recipe['learning_rate']:g}, "
         f"{counted(recipe['passes'], 'pass', 'passes')} (tried: {rates}, up to "
@@ -984,6 +1036,7 @@ def results_data(measured: dict) -> dict:
         "results": measured["results"].reset_index().to_dict(orient="records"),
         "candidates": measured["candidates"].to_dict(orient="records"),
         "best_prompt": measured["best"],
+        "best_prompting": measured["prompting"],
         "recipe": measured["recipe"],
         "search": measured["search"].to_dict(orient="records"),
         "curve": measured["curve"].to_dict(orient="records"),
@@ -1001,7 +1054,7 @@ def write_report(measured: dict, folder) -> Path:
     partial = partial_folder(folder)
     results = measured["results"]
     (partial / "approaches.png").write_bytes(figure_png(plot_approaches(results, chance=measured["chance"]).figure))
-    baselines = {"best prompt": results.loc["best prompt", "accuracy"], "TF-IDF": results.loc["TF-IDF", "accuracy"]}
+    baselines = {approach: results.loc[approach, "accuracy"] for approach in (measured["prompting"], "TF-IDF")}
     curve = plot_learning_curve(measured["curve"], baselines, ylabel="accuracy on your test rows")
     (partial / "learning_curve.png").write_bytes(figure_png(curve.figure))
     (partial / "report.md").write_text(report_markdown(measured))
