@@ -88,6 +88,8 @@ def test_a_classical_classifier_level_with_the_advised_prompt_is_named_and_one_b
     assert tie.approach == "prompting" and "within chance of the best prompt" in tie.reasons[-1]
     win = recommend(niche, replace(tied, classical_vs_prompting="better"))
     assert win.approach == "classical" and "clearly more accurate than the best prompt" in win.reasons[0]
+    scoring = replace(tied, classical_vs_prompting="too close to call", names={"prompting": "label scoring"})
+    assert "within chance of prompting (label scoring)" in recommend(niche, scoring).reasons[-1]  # the family's best
     worse = recommend(niche, replace(tied, classical_vs_prompting="worse"))
     assert worse.approach == "prompting" and not any("TF-IDF" in reason for reason in worse.reasons)
 

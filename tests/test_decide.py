@@ -133,6 +133,28 @@ def test_a_stopped_run_goes_on_where_it_stopped(emails, tiny_loads, monkeypatch)
     assert again["resumed"] == 5 and again["results"]["accuracy"].equals(measured["results"]["accuracy"])
 
 
+@pytest.mark.slow
+def test_a_recipe_search_stopped_half_way_goes_on_with_the_next_learning_rate(emails, tiny_loads, monkeypatch):
+    real_train, calls = tuning.train, []
+
+    def stopped_in_the_second_run(*args, **kwargs):
+        calls.append(kwargs["learning_rate"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(tuning, "train", stopped_in_the_second_run)
+    with pytest.raises(KeyboardInterrupt):
+        decide.measure_task(emails, settings=SMALL, progress=False)
+    calls.clear()
+    monkeypatch.setattr(
+        tuning, "train", lambda *args, **kwargs: calls.append(kwargs["learning_rate"]) or real_train(*args, **kwargs)
+    )
+    measured = decide.measure_task(emails, settings=SMALL, progress=False)
+    assert calls[:2] == list(SMALL.learning_rates[1:])  # the first rate's run came from the cache
+    assert sorted(set(measured["search"]["learning_rate"])) == list(SMALL.learning_rates)
+
+
 def test_a_stopped_fine_tune_writes_nothing(emails, tiny_loads, monkeypatch, tmp_path):
     monkeypatch.setattr(
         tuning, "train", lambda model, *a, **k: TrainResult(model=model, losses=[1.0], interrupted=True)

@@ -204,6 +204,13 @@ def accuracy_reason(figures: Figures, approach: str = "fine-tuning") -> str:
     )
 
 
+def prompting_side(figures: Figures) -> str:
+    """How the advice names the prompting side: the best prompt, or the prompting approach that did best on
+    validation where it is another (e.g. "prompting (label scoring)")."""
+    name = figures.names.get("prompting", "best prompt")
+    return "the best prompt" if name == "best prompt" else f"prompting ({name})"
+
+
 def versatility_reason(figures: Figures) -> str:
     """What fine-tuning did to general questions (the probe), in words that never state a negative cost."""
     if figures.probe_drop > 0:
@@ -234,7 +241,7 @@ def recommend(answers: Answers, figures: Figures) -> Recommendation:
         return advice(
             "prompting",
             f"Fine-tuning needs a GPU budget, time to train and ML skills; you lack {' and '.join(missing)}.",
-            f"The best prompt reached {accuracy['prompting']:.0%} accuracy with no training at all.",
+            f"{prompting_side(figures).capitalize()} reached {accuracy['prompting']:.0%} accuracy with no training.",
             *([accuracy_reason(figures)] if figures.accuracy_verdict == "fine-tuning better" else []),
         )
     if figures.accuracy_verdict == "prompting better":
@@ -242,7 +249,7 @@ def recommend(answers: Answers, figures: Figures) -> Recommendation:
     if figures.examples_needed is None:
         return advice(
             "prompting",
-            "In these measurements fine-tuning never clearly beat the best prompt at any number of "
+            f"In these measurements fine-tuning never clearly beat {prompting_side(figures)} at any number of "
             "labelled examples tried.",
             accuracy_reason(figures),
         )
@@ -325,7 +332,7 @@ def _with_classical(advice: Recommendation, figures: Figures, answers: Answers) 
         f"{figures.accuracy['classical']:.0%}"
     )
     against, verdict = (
-        ("the best prompt", figures.classical_vs_prompting)
+        (prompting_side(figures), figures.classical_vs_prompting)
         if advice.approach == "prompting"
         else ("the fine-tune", figures.classical_verdict)
     )

@@ -68,7 +68,7 @@ from ..prompting.tasks import MAX_TEXT_TOKENS, Task, with_texts_cut
 from . import comparison
 from .advice import Answers, Figures, accuracy_verdict, compared, recommend
 from .baselines import chance_accuracy, majority_predictions, tfidf_predictions
-from .cache import cached
+from .cache import cached, entry
 from .versatility import probe_sample, probe_score  # the general probe of notebook 05
 
 PROMPT_CANDIDATES = ("zero_shot", "few_shot_balanced", "few_shot_similar")
@@ -621,9 +621,14 @@ def tuned_runs(model, tokenizer, plan: Plan, rows: dict, best: str, info: dict, 
     }
 
 
-def recipe_side(plan: Plan, rows: dict, best: str, model_id, progress: bool) -> Step:
+def recipe_side(plan: Plan, rows: dict, best: str, model_id, progress: bool, key: dict) -> Step:
     """The LoRA recipe chosen on validation (every learning rate, the best pass), its run (the first seed) on the test
-    rows and on the probe."""
+    rows and on the probe. Each learning rate's run is cached on its own (under the step's `key` and its rate), so
+    a search stopped half-way goes on with the next rate."""
+
+    def keep(rate, run):
+        run_key = {**key, "learning_rate": rate}
+        return cached("decide-recipe-run", run_key, run), entry("decide-recipe-run", run_key)
 
     def compute(folder):
         s = plan.settings
@@ -639,6 +644,7 @@ def recipe_side(plan: Plan, rows: dict, best: str, model_id, progress: bool) -> 
             lora_rank=s.lora_rank,
             model_id=model_id,
             progress=progress,
+            keep=keep,
         )
         runs = tuned_runs(model, tokenizer, plan, rows, best, info, progress)
         probe = probe_score(model, tokenizer, probe_sample(s.n_probe))["correct"].mean()
@@ -736,7 +742,7 @@ def measure_task(
         "choosing the fine-tune's recipe",
         "decide-recipe",
         TUNING_FIELDS,
-        recipe_side(plan, rows, best, model_id, progress),
+        recipe_side(plan, rows, best, model_id, progress, step_key(plan, digest, model_id, TUNING_FIELDS)),
     )
     recipe = Recipe(**tuned["recipe"])
     seeds = [

@@ -131,8 +131,9 @@ def fine_tune(
     )  # less memory on a laptop (notebook 04, section 10)
     if result.interrupted:
         raise CourseError(
-            f"The fine-tune was stopped after {len(result.losses)} of {steps} steps. A measurement needs "
-            "the whole run, so nothing was cached: run it again to measure it (or use quick mode)."
+            f"The fine-tune was stopped after {len(result.losses)} of {steps} steps. A measurement needs the whole "
+            "run, so this one was not kept: run it again to measure it (what was measured before it is kept), or use "
+            "quick mode."
         )
     info = {
         "labelled_examples": len(rows),
