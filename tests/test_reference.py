@@ -308,7 +308,7 @@ def _right_or_wrong(accuracy: float, n: int) -> list[float]:
 @pytest.mark.skipif(not QUICK, reason="compares the quick run (COURSE_QUICK=1, as make test sets) with the reference")
 def test_the_quick_house_style_run_agrees_with_the_reference():
     """The base model asked for replies with and without the style guide: the same model and prompts in both runs."""
-    quick = style.style_experiment(style.default_style_settings(), progress=False)["results"]
+    quick = style.style_experiment(style.default_settings(), progress=False)["results"]
     shipped = reference.house_style()["results"]
     for approach in ("plain request", "style guide"):
         assert reference.consistent_with(quick.loc[approach, "scores"], shipped.loc[approach, "scores"]), approach

@@ -32,7 +32,8 @@ from ..prompting.house_style import HOUSE_STYLE
 from ..prompting.prompts import INJECTED_LABEL, INJECTION, catalog, delimited, inject, zero_shot
 from ..prompting.tasks import REVIEWS
 from .comparison import Settings, default_settings, prompt_patterns
-from .style import StyleSettings, default_style_settings, reply_request, styled_request
+from .style import StyleSettings, reply_request, styled_request
+from .style import default_settings as default_style_settings
 
 RESULTS_DIR = REPO_ROOT / "results"
 PROVENANCE = "provenance.json"

@@ -1,6 +1,6 @@
 """House style (notebook 07): a style guide in the prompt, or the style learnt from examples by a fine-tune.
 
-    style_experiment(default_style_settings())   # {"results", "replies", "choice", "search", "losses", "tickets"}
+    style_experiment(default_settings())   # {"results", "replies", "choice", "search", "losses", "tickets"}
 
 The replies are one more Task (`helpers.prompting.tasks.REPLIES`: a ticket in, a reply out, scored by the share of
 house-style rules it meets, `helpers.prompting.house_style`), so they go through the machinery of every other task:
@@ -46,7 +46,9 @@ class StyleSettings:
     seeds: tuple = (0, 1, 2)  # training seeds of the fine-tune (adapter start and data order)
 
 
-def default_style_settings(quick: bool | None = None) -> StyleSettings:
+def default_settings(quick: bool | None = None) -> StyleSettings:
+    """The house-style experiment's sizes: a taste in quick mode (COURSE_QUICK), the reference's in full mode (as
+    `comparison.default_settings` and `decide.default_settings` size theirs)."""
     sizes = (
         dict(n_train=24, n_validation=6, n_test=8, max_passes=1, batch_size=4, seeds=(0,), learning_rates=(1e-3, 3e-3))
         if (QUICK if quick is None else quick)
