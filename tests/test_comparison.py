@@ -167,7 +167,7 @@ def test_an_interrupted_fine_tune_is_never_cached_as_finished(tiny_course, monke
 
     monkeypatch.setattr(tuning, "train", stopped_at_step_1)
     settings = tiny_course("reviews")
-    with pytest.raises(CourseError, match="stopped after 1 of 4 steps.*nothing was cached"):
+    with pytest.raises(CourseError, match="stopped after 1 of 4 steps.*this one was not kept"):
         head_to_head(settings, progress=False)
     assert not comparison.entry("head-to-head", settings.key()).exists()
     assert not comparison.entry("head-to-head-lora", settings.key()).exists()

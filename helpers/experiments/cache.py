@@ -129,6 +129,18 @@ def cached(kind: str, key: dict, compute):
     return from_json(to_json(value))  # what a later run reads back, so both runs show the same
 
 
+def run_keeper(kind: str, key: dict):
+    """A `keep(rate, run)` for `tuning.choose_recipe`: each learning rate's search run (with its best checkpoint) is
+    an entry of `kind` of its own, keyed by `key` and the rate, so that a search stopped half-way goes on with the
+    next rate."""
+
+    def keep(rate, run):
+        run_key = {**key, "learning_rate": rate}
+        return cached(kind, run_key, run), entry(kind, run_key)
+
+    return keep
+
+
 @contextlib.contextmanager
 def tracking():
     """The cache entries used inside the block, measured now or read back: a list of their folders."""

@@ -47,7 +47,7 @@ from ..prompting.evaluation import EVAL_BATCH, evaluate, evaluate_patterns, eval
 from ..prompting.prompts import catalog, make_few_shot, zero_shot
 from ..prompting.tasks import Task, get_task, require_task
 from .baselines import tfidf_predictions
-from .cache import cached, entry
+from .cache import cached, entry, run_keeper
 
 APPROACHES = ("zero-shot", "best prompt", "label scoring", "TF-IDF", "LoRA fine-tune", "full fine-tune", "hybrid")
 FAMILIES = {
@@ -434,10 +434,6 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
     step that takes longer than a sitting resumes where it stopped."""
     key = settings.key()
 
-    def keep(rate, run):  # one search run per learning rate, in the cache with its best checkpoint
-        run_key = {**key, "kind": kind, "learning_rate": rate}
-        return cached("recipe-run", run_key, run), entry("recipe-run", run_key)
-
     def compute(folder):
         task = settings.task
         best, _ = choose_prompt(settings, progress)
@@ -457,7 +453,7 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
             lora_rank=settings.lora_rank,
             model_id=settings.model_id,
             progress=progress,
-            keep=keep,
+            keep=run_keeper("recipe-run", {**key, "kind": kind}),
         )
         selection = {
             "selection_runs": len(settings.learning_rates(kind)),

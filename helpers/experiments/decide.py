@@ -68,7 +68,7 @@ from ..prompting.tasks import MAX_TEXT_TOKENS, Task, with_texts_cut
 from . import comparison
 from .advice import Answers, Figures, accuracy_verdict, compared, recommend
 from .baselines import chance_accuracy, majority_predictions, tfidf_predictions
-from .cache import cached, entry
+from .cache import cached, run_keeper
 from .versatility import probe_sample, probe_score  # the general probe of notebook 05
 
 PROMPT_CANDIDATES = ("zero_shot", "few_shot_balanced", "few_shot_similar")
@@ -626,10 +626,6 @@ def recipe_side(plan: Plan, rows: dict, best: str, model_id, progress: bool, key
     rows and on the probe. Each learning rate's run is cached on its own (under the step's `key` and its rate), so
     a search stopped half-way goes on with the next rate."""
 
-    def keep(rate, run):
-        run_key = {**key, "learning_rate": rate}
-        return cached("decide-recipe-run", run_key, run), entry("decide-recipe-run", run_key)
-
     def compute(folder):
         s = plan.settings
         recipe, search, model, tokenizer, info = choose_recipe(
@@ -644,7 +640,7 @@ def recipe_side(plan: Plan, rows: dict, best: str, model_id, progress: bool, key
             lora_rank=s.lora_rank,
             model_id=model_id,
             progress=progress,
-            keep=keep,
+            keep=run_keeper("decide-recipe-run", key),
         )
         runs = tuned_runs(model, tokenizer, plan, rows, best, info, progress)
         probe = probe_score(model, tokenizer, probe_sample(s.n_probe))["correct"].mean()

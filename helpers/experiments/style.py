@@ -26,7 +26,7 @@ from ..prompting.evaluation import EVAL_BATCH, evaluate, evaluate_patterns
 from ..prompting.house_style import RULES, check_reply
 from ..prompting.prompts import few_shot, role, zero_shot
 from ..prompting.tasks import REPLIES, Task
-from .cache import cached, entry
+from .cache import cached, run_keeper
 
 
 @dataclass(frozen=True)
@@ -119,10 +119,6 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
     key = {**asdict(settings), "data": data}  # the replies are not in the cache's own data fingerprint
     task = replace(REPLIES, max_new_tokens=settings.max_new_tokens)
 
-    def keep(rate, run):  # one search run per learning rate, in the cache with its best checkpoint
-        run_key = {**key, "learning_rate": rate}
-        return cached("style-run", run_key, run), entry("style-run", run_key)
-
     def compute(folder):
         train, validation, test = (
             sample_replies(split, n)
@@ -180,7 +176,7 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
             lora_rank=settings.lora_rank,
             model_id=settings.model_id,
             progress=progress,
-            keep=keep,
+            keep=run_keeper("style-run", key),
         )
 
         def measure_seed(out, seed):
