@@ -17,10 +17,11 @@ train, validation and test. On the same test rows:
     LoRA fine-tune  the model trained on the training rows, asked with the zero-shot prompt
     hybrid          the fine-tuned model asked with the best prompt
 
-Both sides get the same care, on the same validation rows: the prompt side chooses among its prompts, and the
-fine-tune its learning rate and passes (`tuning.choose_recipe`, the rates of `tuning.LEARNING_RATES["lora"]`); the
-chosen recipe is then trained from several seeds (`tuning.train_recipe`). Every accuracy has its 95% interval over
-runs and test rows, and every approach a verdict against the best prompt (`statistics.compare_methods`). The
+Both sides get the same care, on the same validation rows: the prompt side chooses among its prompts (and the
+prompting family's best among zero-shot, label scoring and the best prompt), and the fine-tune its learning rate and
+passes (`tuning.choose_recipe`, the rates of `tuning.LEARNING_RATES["lora"]`); the chosen recipe is then trained from
+several seeds (`tuning.train_recipe`). Every accuracy has its 95% interval over runs and test rows, and every
+approach a verdict against the prompting family's best (`statistics.compare_methods`). The
 learning curve (the recipe trained on a quarter and a half of the training rows) says whether labelling more would
 pay; latency, prompt tokens and cost per 1,000 requests come with each approach; chance and the majority label are
 the floor; and the decision helper (`helpers.experiments.advice`) is fed with these numbers.
