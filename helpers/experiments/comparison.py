@@ -519,7 +519,11 @@ def results_of(settings: Settings, kinds=KINDS, progress: bool = True) -> pd.Dat
     """The results rows of the prompt side and of the fine-tune kinds asked for (each side cached on its own), one
     per approach, in the order of APPROACHES: what builds on the LoRA fine-tune (the learning curve, versatility,
     the hybrid path) needs no full fine-tune, so it can be measured beside it."""
-    steps = [prompt_side(settings, progress), *(fine_tuned_side(settings, kind, progress) for kind in kinds)]
+    return _results([prompt_side(settings, progress), *(fine_tuned_side(settings, kind, progress) for kind in kinds)])
+
+
+def _results(steps: list[dict]) -> pd.DataFrame:
+    """The rows of measured sides as one table, one row per approach, in the order of APPROACHES."""
     rows = [row for step in steps for row in step["rows"]]
     order = [approach for approach in APPROACHES if approach in {row["approach"] for row in rows}]
     return pd.DataFrame(rows).set_index("approach").loc[order]
@@ -535,9 +539,10 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
 
     def compute(folder):
         _, candidates = choose_prompt(settings, progress)
-        results, steps = results_of(settings, KINDS, progress), [fine_tuned_side(settings, kind) for kind in KINDS]
+        prompted = prompt_side(settings, progress)  # (the prompt side first, as `results_of` measures it)
+        steps = [fine_tuned_side(settings, kind, progress) for kind in KINDS]
         return {
-            "results": results,
+            "results": _results([prompted, *steps]),
             "candidates": candidates,
             "search": pd.concat([step["search"] for step in steps], ignore_index=True),
             "recipes": {kind: step["recipe"] for kind, step in zip(KINDS, steps)},
