@@ -39,20 +39,21 @@ from helpers.experiments.versatility import versatility  # noqa: E402
 from helpers.llm import models  # noqa: E402
 from helpers.llm.models import load_model  # noqa: E402
 from helpers.prompting.data import has_closing_verdict  # noqa: E402
-from helpers.prompting.evaluation import measure_injection  # noqa: E402
+from helpers.prompting.evaluation import Injection, measure_injection  # noqa: E402
 
 SCALAR_DROPPED = ("scores", "run_scores", "predictions", "agreement_scores")
 
 
-def injection(settings: comparison.Settings):
+def injection(settings: comparison.Settings) -> Injection:
     """The injection experiment on the reviews (cached on the victims' number and the model)."""
 
     def compute(folder):
         model, tokenizer = load_model(settings.model_id)
-        return measure_injection(model, tokenizer, reference.injection_victims(), settings.task, progress=True)
+        injected = measure_injection(model, tokenizer, reference.injection_victims(), settings.task, progress=True)
+        return injected.summary, injected.examples
 
     key = {"victims": len(reference.injection_victims()), "model_id": settings.model_id}
-    return cached("injection", key, compute)
+    return Injection(*cached("injection", key, compute))  # (cached as the pair of its tables)
 
 
 def steps(model_id: str | None) -> dict:
@@ -71,11 +72,11 @@ def steps(model_id: str | None) -> dict:
     }
 
 
-def export_head_to_head(task: str, run: dict, folder: Path) -> None:
+def export_head_to_head(task: str, run: comparison.HeadToHead, folder: Path) -> None:
     """A head-to-head as tidy tables: one row per approach, one per (approach, run, test example), the prompt choice
     and the recipe search on validation."""
-    results = run["results"].reset_index()
-    test = run["settings"].rows("test")
+    results = run.results.reset_index()
+    test = run.settings.rows("test")
     reference.write_table(
         f"{task}_head_to_head", results[[c for c in results.columns if c not in SCALAR_DROPPED]], folder
     )
@@ -90,17 +91,17 @@ def export_head_to_head(task: str, run: dict, folder: Path) -> None:
         return values
 
     examples["prediction"], examples["agreement"] = first_run("predictions"), first_run("agreement_scores")
-    column = run["settings"].task.label_column
+    column = run.settings.task.label_column
     examples["expected"] = examples["example"].map(lambda i: str(test.iloc[i][column]))
     reference.write_table(f"{task}_head_to_head_examples", examples, folder)
-    reference.write_table(f"{task}_prompt_choice", run["candidates"], folder)
-    reference.write_table(f"{task}_recipe_search", run["search"], folder)
+    reference.write_table(f"{task}_prompt_choice", run.candidates, folder)
+    reference.write_table(f"{task}_recipe_search", run.search, folder)
 
 
-def export_shortcut(run: dict, folder: Path) -> None:
+def export_shortcut(run: comparison.HeadToHead, folder: Path) -> None:
     """Every approach on the made-up reviews whose closing bottom line fixes the label, and on the others."""
-    flags = run["settings"].rows("test")["text"].map(has_closing_verdict).to_numpy()
-    table = shortcut_table(run["results"], flags, names=("with a bottom line", "without"))
+    flags = run.settings.rows("test")["text"].map(has_closing_verdict).to_numpy()
+    table = shortcut_table(run.results, flags, names=("with a bottom line", "without"))
     reference.write_table("synthetic_reviews_shortcut", table, folder)
 
 
@@ -111,46 +112,46 @@ def export(done: dict, folder: Path) -> None:
     export_shortcut(done["synthetic reviews head-to-head"], folder)
     test = reference.settings("reviews").rows("test")
     reference.write_table("reviews_human_agreement", test[["id", "review", "label", "mean", "agreement"]], folder)
-    crossing = done["reviews learning curve"]
+    crossing = done["reviews learning curve"].table
     reference.write_table("reviews_crossover", crossing.drop(columns=["scores", "run_scores", "n"]), folder)
     reference.write_table(
         "reviews_crossover_examples", reference.per_run_example(crossing, ["method", "labelled_examples"]), folder
     )
     versatile = done["versatility"]
-    reference.write_table("versatility", versatile["table"].reset_index(), folder)
+    reference.write_table("versatility", versatile.table.reset_index(), folder)
     reference.write_table(
         "versatility_probe",
-        pd.concat([probe.assign(model=model) for model, probe in versatile["probe"].items()], ignore_index=True),
+        pd.concat([probe.assign(model=model) for model, probe in versatile.probe.items()], ignore_index=True),
         folder,
     )
     runs = pd.DataFrame(
         [
             {"model": model, "measure": measure, "run_scores": scores}
-            for model, measures in versatile["runs"].items()
+            for model, measures in versatile.runs.items()
             for measure, scores in measures.items()
         ]
     )
     reference.write_table("versatility_examples", reference.per_run_example(runs, ["model", "measure"]), folder)
-    summary, examples = done["injection"]
-    reference.write_table("injection", summary, folder)
-    reference.write_table("injection_examples", examples, folder)
-    path = done["hybrid path"]
+    injected = done["injection"]
+    reference.write_table("injection", injected.summary, folder)
+    reference.write_table("injection_examples", injected.examples, folder)
+    path = done["hybrid path"].table
     reference.write_table("iteration", path.drop(columns="run_scores"), folder)
     reference.write_table(
         "iteration_examples", reference.per_run_example(path, ["step", "model", "variation", "shots"]), folder
     )
     style = done["house style"]
-    results = style["results"].reset_index()
+    results = style.results.reset_index()
     reference.write_table("house_style", results.drop(columns=["scores", "run_scores"]), folder)
     examples = reference.per_run_example(results, ["approach"])
     examples["reply"] = [
-        style["replies"][approach][i] if run == 0 else None
+        style.replies[approach][i] if run == 0 else None
         for approach, run, i in zip(examples["approach"], examples["run"], examples["example"])
     ]
     reference.write_table("house_style_examples", examples, folder)
-    reference.write_table("house_style_choice", style["choice"], folder)
-    reference.write_table("house_style_search", style["search"], folder)
-    reference.write_table("house_style_tickets", pd.DataFrame({"text": style["tickets"]}), folder)
+    reference.write_table("house_style_choice", style.choice, folder)
+    reference.write_table("house_style_search", style.search, folder)
+    reference.write_table("house_style_tickets", pd.DataFrame({"text": style.tickets}), folder)
 
 
 def machine() -> dict:

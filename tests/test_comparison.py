@@ -99,7 +99,7 @@ def test_a_recipe_is_chosen_on_validation_and_another_seed_reproduces_its_schedu
 def test_head_to_head_measures_every_approach_with_its_runs_and_caches(tiny_course, tiny_loads):
     settings = tiny_course("reviews")
     run = head_to_head(settings, progress=False)
-    results = run["results"]
+    results = run.results
     assert list(results.index) == list(APPROACHES)
     assert results.loc["zero-shot", "labelled_examples"] == 0 and results.loc["zero-shot", "training_flops"] == 0
     assert results.loc["LoRA fine-tune", "labelled_examples"] == 6 == results.loc["TF-IDF", "labelled_examples"]
@@ -121,16 +121,16 @@ def test_head_to_head_measures_every_approach_with_its_runs_and_caches(tiny_cour
     assert (results["accuracy_low"] <= results["accuracy"]).all() and (
         results["accuracy"] <= results["accuracy_high"]
     ).all()
-    assert set(run["candidates"]["approach"]) == {"best prompt", "label scoring", "TF-IDF"}
-    assert set(run["candidates"].loc[run["candidates"]["pattern"] == "few_shot_balanced", "draw"]) == {0, 1}
-    assert set(run["search"]["kind"]) == {"lora", "full"} and len(run["search"]) == 2 * 2 * 2  # kinds x rates x passes
-    assert results.loc["LoRA fine-tune", "learning_rate"] == run["recipes"]["lora"]["learning_rate"]
-    assert set(run["losses"]) == {"LoRA fine-tune", "full fine-tune"} and set(run["losses"]["LoRA fine-tune"]) == {
+    assert set(run.candidates["approach"]) == {"best prompt", "label scoring", "TF-IDF"}
+    assert set(run.candidates.loc[run.candidates["pattern"] == "few_shot_balanced", "draw"]) == {0, 1}
+    assert set(run.search["kind"]) == {"lora", "full"} and len(run.search) == 2 * 2 * 2  # kinds x rates x passes
+    assert results.loc["LoRA fine-tune", "learning_rate"] == run.recipes["lora"]["learning_rate"]
+    assert set(run.losses) == {"LoRA fine-tune", "full fine-tune"} and set(run.losses["LoRA fine-tune"]) == {
         "0",
         "1",
     }
     loads = len(tiny_loads)
-    assert head_to_head(settings, progress=False)["results"].equals(results) and len(tiny_loads) == loads  # cached
+    assert head_to_head(settings, progress=False).results.equals(results) and len(tiny_loads) == loads  # cached
     model, _ = load_lora(settings, seed=1)
     assert any("lora" in name for name, _ in model.named_parameters())
     verdicts = family_verdicts(results)
@@ -173,12 +173,12 @@ def test_an_interrupted_fine_tune_is_never_cached_as_finished(tiny_course, monke
     assert not comparison.entry("head-to-head-lora", settings.key()).exists()
     assert comparison.entry("head-to-head-prompts", settings.key()).exists()  # the finished step is kept
     monkeypatch.setattr(tuning, "train", real_train)
-    assert head_to_head(settings, progress=False)["losses"]["LoRA fine-tune"]  # measured in full the next time
+    assert head_to_head(settings, progress=False).losses["LoRA fine-tune"]  # measured in full the next time
 
 
 @pytest.mark.slow
 def test_tickets_results_have_json_validity_and_no_label_only_approaches(tiny_course):
-    results = head_to_head(tiny_course("tickets", n_test=2), progress=False)["results"]
+    results = head_to_head(tiny_course("tickets", n_test=2), progress=False).results
     assert "json_valid_rate" in results and "urgency_accuracy" in results and "exact_match" in results
     assert "label scoring" not in results.index and "TF-IDF" not in results.index
 

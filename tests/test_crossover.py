@@ -46,7 +46,7 @@ def test_the_curve_builds_on_the_lora_fine_tune_alone(tiny_course):
     from helpers.experiments.cache import entry
 
     settings = tiny_course("reviews", seeds=(0,), draws=(0,))
-    table = crossover(settings, sizes=(3,), progress=False)
+    table = crossover(settings, sizes=(3,), progress=False).table
     assert (
         not entry("head-to-head-full", settings.key()).exists() and entry("head-to-head-lora", settings.key()).exists()
     )

@@ -54,9 +54,9 @@ def emails(tmp_path):
 @pytest.mark.slow
 def test_every_approach_is_measured_on_the_same_test_rows_with_intervals_over_seeds_and_verdicts(emails, tiny_loads):
     measured = decide.measure_task(emails, settings=SMALL, progress=False)
-    results = measured["results"]
+    results = measured.results
     assert list(results.index) == list(decide.APPROACHES)
-    assert measured["sizes"] == {"train": 12, "validation": 4, "test": 8} and (results["n"] == 8).all()
+    assert measured.sizes == {"train": 12, "validation": 4, "test": 8} and (results["n"] == 8).all()
     assert ((results["low"] <= results["accuracy"]) & (results["accuracy"] <= results["high"])).all()
     assert results["runs"].to_dict() == {
         "zero-shot": 1,
@@ -67,30 +67,30 @@ def test_every_approach_is_measured_on_the_same_test_rows_with_intervals_over_se
         "hybrid": 2,
     }  # every seed of the recipe
     assert all(len(scores) == 8 for runs in results["run_scores"] for scores in runs)
-    assert all(isinstance(v, MethodComparison) for v in measured["verdicts"].values())
+    assert all(isinstance(v, MethodComparison) for v in measured.verdicts.values())
     # the prompting family's best, chosen on the validation rows (label scoring among them), is what all is compared to
-    candidates = measured["candidates"]
+    candidates = measured.candidates
     assert set(candidates["method"]) == {"generate", "score"} and (candidates["n"] == 4).all()
     validation = results["validation_accuracy"]
-    assert measured["prompting"] == decide.best_prompting(validation.to_dict())
+    assert measured.prompting == decide.best_prompting(validation.to_dict())
     assert validation["label scoring"] == candidates.loc[candidates["method"] == "score", "accuracy"].iloc[0]
-    assert set(measured["verdicts"]) == set(decide.APPROACHES) - {measured["prompting"]}
-    assert measured["verdicts"]["LoRA fine-tune"].runs_a == 2 and measured["verdicts"]["TF-IDF"].runs_a == 1
+    assert set(measured.verdicts) == set(decide.APPROACHES) - {measured.prompting}
+    assert measured.verdicts["LoRA fine-tune"].runs_a == 2 and measured.verdicts["TF-IDF"].runs_a == 1
     # the recipe: every learning rate tried for up to max_passes, validated after every pass, the best one kept
-    search = measured["search"]
+    search = measured.search
     assert sorted(set(search["learning_rate"])) == list(SMALL.learning_rates) and set(search["passes"]) == {1, 2}
     best = search.sort_values(
         ["validation_accuracy", "learning_rate", "passes"], ascending=[False, True, True], kind="stable"
     ).iloc[0]  # (ties: the lower rate, then fewer passes)
-    assert (measured["recipe"]["learning_rate"], measured["recipe"]["passes"]) == (
+    assert (measured.recipe["learning_rate"], measured.recipe["passes"]) == (
         best["learning_rate"],
         best["passes"],
     )
     assert results.loc["TF-IDF", "labelled_examples"] == 12 and results.loc["zero-shot", "training_seconds"] == 0
     assert results.loc["LoRA fine-tune", "training_seconds"] > 0
-    assert list(measured["curve"]["train_examples"]) == [6, 12] and list(measured["curve"]["runs"]) == [1, 2]
-    assert measured["advice"].approach in ADVICE and measured["chance"] == pytest.approx(1 / 3)
-    assert measured["resumed"] == 0 and measured["steps"] == 5
+    assert list(measured.curve["train_examples"]) == [6, 12] and list(measured.curve["runs"]) == [1, 2]
+    assert measured.advice.approach in ADVICE and measured.chance == pytest.approx(1 / 3)
+    assert measured.resumed == 0 and measured.steps == 5
     # fresh copies of the model: the plan, the prompt choice, the prompts, one per learning rate and the best
     # checkpoint, the second seed, the learning curve's smaller fine-tune
     assert len(tiny_loads) == 1 + 2 + 3 + 1 + 1 + 1
@@ -127,10 +127,10 @@ def test_a_stopped_run_goes_on_where_it_stopped(emails, tiny_loads, monkeypatch)
     monkeypatch.setattr(decide, "train_recipe", tuning.train_recipe)
     measured_before = len(tiny_loads)
     measured = decide.measure_task(emails, settings=SMALL, progress=False)
-    assert measured["resumed"] == 4 and measured["steps"] == 5  # only the learning curve's step was measured again
+    assert measured.resumed == 4 and measured.steps == 5  # only the learning curve's step was measured again
     assert len(tiny_loads) - measured_before == 2  # the plan's model and the curve's fine-tune
     again = decide.measure_task(emails, settings=SMALL, progress=False)
-    assert again["resumed"] == 5 and again["results"]["accuracy"].equals(measured["results"]["accuracy"])
+    assert again.resumed == 5 and again.results["accuracy"].equals(measured.results["accuracy"])
 
 
 @pytest.mark.slow
@@ -152,7 +152,7 @@ def test_a_recipe_search_stopped_half_way_goes_on_with_the_next_learning_rate(em
     )
     measured = decide.measure_task(emails, settings=SMALL, progress=False)
     assert calls[:2] == list(SMALL.learning_rates[1:])  # the first rate's run came from the cache
-    assert sorted(set(measured["search"]["learning_rate"])) == list(SMALL.learning_rates)
+    assert sorted(set(measured.search["learning_rate"])) == list(SMALL.learning_rates)
 
 
 def test_a_stopped_fine_tune_writes_nothing(emails, tiny_loads, monkeypatch, tmp_path):
@@ -182,14 +182,14 @@ def test_the_report_and_results_are_written_together_with_every_decision(tmp_pat
     text = report.read_text()
     assert all(f"| {approach} |" in text for approach in decide.APPROACHES) and "## Advice:" in text
     assert "Dropped 2 repeated texts" in text and "2 seeds:" in text  # the data's notes; intervals over seeds
-    majority = measured["majority"]
+    majority = measured.majority
     assert (
         f"always answering '{majority['label']}' (the commonest training label) scores {majority['accuracy']:.0%}"
         in text
     )
     data = json.loads((report.parent / "results.json").read_text())
-    assert [row["accuracy"] for row in data["results"]] == list(measured["results"]["accuracy"])
-    assert data["sizes"] == measured["sizes"] and data["advice"]["approach"] == measured["advice"].approach
+    assert [row["accuracy"] for row in data["results"]] == list(measured.results["accuracy"])
+    assert data["sizes"] == measured.sizes and data["advice"]["approach"] == measured.advice.approach
     assert data["data_notes"] == list(task.notes) and data["data_notes"][0].startswith("Dropped 2 repeated texts")
     assert data["recipe"]["learning_rate"] in SMALL.learning_rates and data["verdicts"]["hybrid"]["runs_a"] == 2
 

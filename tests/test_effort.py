@@ -3,7 +3,7 @@ from dataclasses import replace
 import pandas as pd
 from fakes import fake_results
 
-from helpers.experiments.comparison import default_settings
+from helpers.experiments.comparison import HeadToHead, default_settings
 from helpers.experiments.effort import effort_table, written_tokens
 from helpers.prompting import tasks
 
@@ -33,11 +33,7 @@ def _run(best_scores):
             "latency_s": [0.5, 1.0, 1.0, 0.2],
         }
     )
-    return {
-        "results": results,
-        "candidates": candidates,
-        "settings": replace(default_settings("reviews"), n_validation=60),
-    }
+    return HeadToHead(replace(default_settings("reviews"), n_validation=60), results, candidates, search=pd.DataFrame())
 
 
 def test_both_sides_read_as_chosen_on_validation_with_what_choosing_cost(tokenizer):

@@ -1,5 +1,7 @@
 """The shipped reference (results/): its machinery on a tiny model, its fingerprint, and quick runs against it."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -102,70 +104,71 @@ def test_a_tiny_reference_run_reads_back_as_the_experiments_and_the_larger_sampl
     for task in reference.HEAD_TO_HEADS:
         run = comparison.head_to_head(Settings(tasks.COURSE_TASKS[task], **TINY), progress=False)  # from the cache
         shipped = reference.head_to_head(task, folder)
-        assert list(shipped["results"].index) == list(run["results"].index)
-        for approach, row in run["results"].iterrows():
-            assert np.allclose(shipped["results"].loc[approach, "run_scores"], row["run_scores"])
-            assert shipped["results"].loc[approach, "scores"] == pytest.approx(row["scores"])
-            assert shipped["results"].loc[approach, "predictions"] == row["predictions"]
-            assert shipped["results"].loc[approach, "accuracy"] == pytest.approx(row["accuracy"])
+        assert list(shipped.results.index) == list(run.results.index)
+        for approach, row in run.results.iterrows():
+            assert np.allclose(shipped.results.loc[approach, "run_scores"], row["run_scores"])
+            assert shipped.results.loc[approach, "scores"] == pytest.approx(row["scores"])
+            assert shipped.results.loc[approach, "predictions"] == row["predictions"]
+            assert shipped.results.loc[approach, "accuracy"] == pytest.approx(row["accuracy"])
             if isinstance(row.get("agreement_scores"), list):
-                assert shipped["results"].loc[approach, "agreement_scores"] == pytest.approx(row["agreement_scores"])
-        assert len(shipped["results"].loc["zero-shot", "agreement_scores"]) == TINY["n_consistency"] < TINY["n_test"]
-        assert shipped["search"].equals(run["search"]) and len(shipped["candidates"]) == len(run["candidates"])
+                assert shipped.results.loc[approach, "agreement_scores"] == pytest.approx(row["agreement_scores"])
+        assert len(shipped.results.loc["zero-shot", "agreement_scores"]) == TINY["n_consistency"] < TINY["n_test"]
+        assert shipped.search.equals(run.search) and len(shipped.candidates) == len(run.candidates)
         examples = reference.read_table(f"{task}_head_to_head_examples", folder)
-        assert len(examples) == run["results"]["runs"].sum() * TINY["n_test"]  # one row per approach, run and example
+        assert len(examples) == run.results["runs"].sum() * TINY["n_test"]  # one row per approach, run and example
     table = reference.shortcut(folder)
     assert (
         set(table["subset"]) == {"with a bottom line", "without"} and (table.groupby("approach")["n"].sum() == 4).all()
     )
     assert len(reference.human_agreement(folder)) == len(reference.settings("reviews").rows("test"))
-    crossing = reference.crossover(folder)
+    curve = reference.crossover(folder)
+    crossing = curve.table
     assert set(crossing["method"]) == {"zero-shot", PROMPT, FINE_TUNE, BASELINE}
     assert (crossing["n"] == TINY["n_test"]).all() and crossing.loc[crossing["method"] == FINE_TUNE, "runs"].eq(2).all()
     crossover_point(crossing)  # the shipped table feeds the notebooks' functions as it is
     versatile = reference.versatility(folder)
-    assert list(versatile["probe"]) == ["base model", "fine-tuned on reviews"]
-    assert [len(runs) for runs in versatile["runs"]["fine-tuned on reviews"].values()] == [
+    assert list(versatile.probe) == ["base model", "fine-tuned on reviews"]
+    assert [len(runs) for runs in versatile.runs["fine-tuned on reviews"].values()] == [
         2,
         2,
         2,
     ]  # probe, movies, tickets
-    summary, examples = reference.injection(folder)
-    assert set(summary["pattern"]) == set(evaluation.INJECTION_CONDITIONS) and {"accuracy", "unparseable_rate"} <= set(
-        summary
-    )
-    flags = evaluation.hijacked_flags(examples)
+    injected = reference.injection(folder)
+    assert set(injected.summary["pattern"]) == set(evaluation.INJECTION_CONDITIONS)
+    assert {"accuracy", "unparseable_rate"} <= set(injected.summary) and injected.n == 3
+    flags = injected.hijacked()
     assert len(flags) == 6 and all(len(values) == 3 for values in flags.values())
-    path = reference.iteration(folder)
+    path = reference.iteration(folder).table
     assert {"step", "model", "variation", "accuracy", "runs", "n", "run_scores"} <= set(path.columns)
-    measured = iteration(Settings(tasks.COURSE_TASKS["reviews"], **TINY), n_test=3, progress=False)  # from the cache
+    measured = iteration(Settings(tasks.COURSE_TASKS["reviews"], **TINY), n_test=3, progress=False).table  # (cached)
     assert [np.allclose(a, b) for a, b in zip(path["run_scores"], measured["run_scores"])] == [True] * len(path)
     assert path.loc[path["model"] == "fine-tuned", "runs"].eq(2).all()
     styled = reference.house_style(folder)
     measured = style.style_experiment(StyleSettings(model_id="tiny", **TINY_STYLE), progress=False)  # from the cache
-    assert list(styled["results"].index) == list(measured["results"].index)
-    for approach, row in measured["results"].iterrows():
-        assert np.allclose(styled["results"].loc[approach, "run_scores"], row["run_scores"])
-        assert styled["results"].loc[approach, "style_score"] == pytest.approx(row["style_score"])
-        assert styled["replies"][approach] == measured["replies"][approach]
-    assert styled["tickets"] == measured["tickets"] and styled["results"].loc["LoRA fine-tune", "runs"] == 2
+    assert list(styled.results.index) == list(measured.results.index)
+    for approach, row in measured.results.iterrows():
+        assert np.allclose(styled.results.loc[approach, "run_scores"], row["run_scores"])
+        assert styled.results.loc[approach, "style_score"] == pytest.approx(row["style_score"])
+        assert styled.replies[approach] == measured.replies[approach]
+    assert styled.tickets == measured.tickets and styled.results.loc["LoRA fine-tune", "runs"] == 2
     assert "## Reviews: 4 test examples" in (folder / "README.md").read_text()
 
     # the notebooks conclude from the larger sample: this run's, or the reference's (one tiny run serves both checks)
     shipped = reference.head_to_head("reviews", folder)
-    small = {
-        "results": shipped["results"].assign(
-            scores=shipped["results"]["scores"].map(lambda s: s[:2]),
-            run_scores=shipped["results"]["run_scores"].map(lambda r: [s[:2] for s in r]),
-        )
-    }
+    small = dataclasses.replace(
+        shipped,
+        results=shipped.results.assign(
+            scores=shipped.results["scores"].map(lambda s: s[:2]),
+            run_scores=shipped.results["run_scores"].map(lambda r: [s[:2] for s in r]),
+        ),
+    )
     evidence, why = reference.larger(small, shipped, folder=folder)
     assert evidence is shipped and "too few to conclude" in why and "reference run (4 test examples, measured on" in why
     evidence, why = reference.larger(shipped, shipped, folder=folder)
     assert evidence is shipped and "this run" in why
-    assert reference.larger(crossing.assign(n=2), crossing, folder=folder)[0] is crossing
-    assert reference.sample_size(versatile) == len(PROBE["question"])
-    table = reference.side_by_side(small["results"], shipped["results"])
+    assert reference.larger(dataclasses.replace(curve, table=crossing.assign(n=2)), curve, folder=folder)[0] is curve
+    assert versatile.n == len(PROBE["question"])
+    table = reference.side_by_side(small.results, shipped.results)
     assert list(table.columns) == ["this run", "reference"] and table["reference"].str.contains("n=4").all()
 
     # a hand edit of a shipped table shows
@@ -238,14 +241,14 @@ def test_the_shipped_summary_is_the_one_its_tables_give():
 def test_the_shipped_reference_is_full_size():
     for task in reference.HEAD_TO_HEADS:
         run = reference.head_to_head(task)
-        assert reference.sample_size(run) == len(reference.settings(task).rows("test"))
-        fine_tuned = run["results"][run["results"]["family"].isin(["fine-tuning", "hybrid"])]
+        assert run.n == len(reference.settings(task).rows("test"))
+        fine_tuned = run.results[run.results["family"].isin(["fine-tuning", "hybrid"])]
         assert (fine_tuned["runs"] >= 3).all()  # every fine-tuned row from three training seeds or more
-        assert run["search"].groupby("kind")["learning_rate"].nunique().ge(3).all()
-    assert reference.versatility()["table"]["probe_questions"].eq(len(versatility.load_probe())).all()
-    flags = evaluation.hijacked_flags(reference.injection()[1])
+        assert run.search.groupby("kind")["learning_rate"].nunique().ge(3).all()
+    assert reference.versatility().table["probe_questions"].eq(len(versatility.load_probe())).all()
+    flags = reference.injection().hijacked()
     assert len(flags["injected, zero-shot", "generate"]) == len(reference.injection_victims())
-    style = reference.house_style()["results"]
+    style = reference.house_style().results
     assert all(len(scores) == reference.style_settings().n_test for scores in style["scores"])
     assert style.loc["LoRA fine-tune", "runs"] >= 3
 
@@ -259,23 +262,23 @@ def test_quick_measurements_agree_with_the_reference(task):
     picked the same. (A quick fine-tune trains a few steps, so it is a different model: notebook 05 shows both.)"""
     quick = comparison.head_to_head(comparison.default_settings(task), progress=False)
     shipped = reference.head_to_head(task)
-    same = [approach for approach in ("zero-shot", "label scoring") if approach in shipped["results"].index]
-    best = quick["results"].loc["best prompt", "prompt"]
-    if best == shipped["results"].loc["best prompt", "prompt"] and not best.startswith(
+    same = [approach for approach in ("zero-shot", "label scoring") if approach in shipped.results.index]
+    best = quick.results.loc["best prompt", "prompt"]
+    if best == shipped.results.loc["best prompt", "prompt"] and not best.startswith(
         "few_shot"
     ):  # (other k: not the same)
         same.append("best prompt")
     for name in same:
-        mine, theirs = quick["results"].loc[name, "scores"], shipped["results"].loc[name, "scores"]
+        mine, theirs = quick.results.loc[name, "scores"], shipped.results.loc[name, "scores"]
         assert reference.consistent_with(mine, theirs), (
             f"{task}, {name}: the quick run's {sum(mine) / len(mine):.0%} on {len(mine)} examples is outside the "
             "reference's "
             f"{sum(theirs) / len(theirs):.0%} on {len(theirs)}, even with both intervals: the pipeline changed."
         )
-    shipped_candidates = shipped["candidates"].set_index(["approach", "pattern", "draw"])
-    written = quick["candidates"][
-        quick["candidates"]["approach"].isin(["best prompt", "label scoring"])
-        & ~quick["candidates"]["pattern"].str.startswith("few_shot")
+    shipped_candidates = shipped.candidates.set_index(["approach", "pattern", "draw"])
+    written = quick.candidates[
+        quick.candidates["approach"].isin(["best prompt", "label scoring"])
+        & ~quick.candidates["pattern"].str.startswith("few_shot")
     ]  # the same prompts
     assert len(written) >= 5
     for _, row in written.iterrows():  # each candidate on the validation split (right or wrong per example)
@@ -295,7 +298,7 @@ def test_the_quick_probe_agrees_with_the_reference():
         [comparison.default_settings("movie_reviews"), comparison.default_settings("tickets")],
         progress=False,
     )
-    mine, theirs = quick["probe"]["base model"]["correct"], reference.versatility()["probe"]["base model"]["correct"]
+    mine, theirs = quick.probe["base model"]["correct"], reference.versatility().probe["base model"]["correct"]
     assert reference.consistent_with(list(mine), list(theirs))
 
 
@@ -308,7 +311,7 @@ def _right_or_wrong(accuracy: float, n: int) -> list[float]:
 @pytest.mark.skipif(not QUICK, reason="compares the quick run (COURSE_QUICK=1, as make test sets) with the reference")
 def test_the_quick_house_style_run_agrees_with_the_reference():
     """The base model asked for replies with and without the style guide: the same model and prompts in both runs."""
-    quick = style.style_experiment(style.default_settings(), progress=False)["results"]
-    shipped = reference.house_style()["results"]
+    quick = style.style_experiment(style.default_settings(), progress=False).results
+    shipped = reference.house_style().results
     for approach in ("plain request", "style guide"):
         assert reference.consistent_with(quick.loc[approach, "scores"], shipped.loc[approach, "scores"]), approach

@@ -106,19 +106,19 @@ def test_the_style_experiment_measures_every_approach_on_the_same_tickets_and_ca
 
     settings = StyleSettings(**TINY, shots=(1, 2), max_passes=2, seeds=(0, 1), learning_rates=(1e-3, 3e-3))
     run = style_experiment(settings, progress=False)
-    results = run["results"]
+    results = run.results
     assert list(results.index[:2]) == ["plain request", "style guide"] and results.index[-1] == "LoRA fine-tune"
     assert results.index[2] in ("style guide + 1 example", "style guide + 2 examples")
-    assert set(run["choice"]["examples"]) == {1, 2} and set(run["losses"]) == {"0", "1"}  # a loss history per seed
+    assert set(run.choice["examples"]) == {1, 2} and set(run.losses) == {"0", "1"}  # a loss history per seed
     tuned = results.loc["LoRA fine-tune"]
-    assert all(len(losses) == 2 * tuned["passes"] for losses in run["losses"].values()) and tuned["runs"] == 2
+    assert all(len(losses) == 2 * tuned["passes"] for losses in run.losses.values()) and tuned["runs"] == 2
     assert len(tuned["run_scores"]) == 2 and results.loc["style guide", "runs"] == 1
     for approach, row in results.iterrows():
-        assert row["n"] == 3 and len(row["scores"]) == 3 and len(run["replies"][approach]) == 3
+        assert row["n"] == 3 and len(row["scores"]) == 3 and len(run.replies[approach]) == 3
         assert 0 <= row["style_score"] <= 1 and row["style_score"] == pytest.approx(sum(row["scores"]) / 3)
         assert 0 <= row["all_rules"] <= min(row[rule] for rule in RULES)
     assert tuned["training_seconds"] > 0 and tuned["labelled_examples"] == 4
-    search = run["search"]  # the recipe chosen on validation (rate and passes), as the prompts' examples are
+    search = run.search  # the recipe chosen on validation (rate and passes), as the prompts' examples are
     assert sorted(set(search["learning_rate"])) == pytest.approx(settings.learning_rates)
     assert set(search["passes"]) == {1, 2}
     best = search.sort_values(["style_score", "passes", "learning_rate"], ascending=[False, True, True]).iloc[0]
@@ -130,7 +130,7 @@ def test_the_style_experiment_measures_every_approach_on_the_same_tickets_and_ca
     )  # the guide costs
     loads = len(tiny_style)
     again = style_experiment(settings, progress=False)
-    assert len(tiny_style) == loads and again["results"].equals(results)  # read from the cache
+    assert len(tiny_style) == loads and again.results.equals(results)  # read from the cache
 
 
 @pytest.mark.slow
@@ -155,7 +155,7 @@ def test_a_stopped_style_fine_tune_is_not_cached_and_the_runs_before_it_are(tiny
         style.style_experiment(settings, progress=False)
     monkeypatch.setattr(tuning, "train", lambda *args, **kwargs: calls.append(1) or real_train(*args, **kwargs))
     run = style.style_experiment(settings, progress=False)
-    assert len(calls) == 3 and len(run["losses"]["0"]) == 2  # the first rate's run came from the cache
+    assert len(calls) == 3 and len(run.losses["0"]) == 2  # the first rate's run came from the cache
 
 
 @pytest.mark.slow
@@ -179,5 +179,5 @@ def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer,
     first = style.style_experiment(settings, progress=False)
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "again"))  # an empty cache: measured again
     again = style.style_experiment(settings, progress=False)
-    assert len(tiny_loads) == 6 and again["losses"] == first["losses"]  # each: the base, the fine-tune, its read-back
-    assert again["results"].loc["LoRA fine-tune", "scores"] == first["results"].loc["LoRA fine-tune", "scores"]
+    assert len(tiny_loads) == 6 and again.losses == first.losses  # each: the base, the fine-tune, its read-back
+    assert again.results.loc["LoRA fine-tune", "scores"] == first.results.loc["LoRA fine-tune", "scores"]

@@ -81,7 +81,7 @@ def test_mapped_accuracy_translates_five_way_predictions():
 @pytest.mark.slow
 def test_iteration_measures_each_step(tiny_course):
     settings = tiny_course("reviews")
-    table = iteration(settings, progress=False)
+    table = iteration(settings, progress=False).table
     assert list(table["step"].unique()) == [
         "1. prompt",
         "2. fine-tune",

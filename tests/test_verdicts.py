@@ -4,29 +4,35 @@ import pandas as pd
 import pytest
 from fakes import fake_results, scores
 
-from helpers.experiments.comparison import APPROACHES, head_to_head
-from helpers.experiments.crossover import BASELINE, FINE_TUNE, PROMPT, crossover
+from helpers.experiments.comparison import APPROACHES, HeadToHead, default_settings, head_to_head
+from helpers.experiments.crossover import BASELINE, FINE_TUNE, PROMPT, LearningCurve, crossover
 from helpers.experiments.verdicts import decision_figures, seed_claims, seed_table, strengths
-from helpers.experiments.versatility import versatility
+from helpers.experiments.versatility import Versatility, versatility
+
+SETTINGS = default_settings("reviews", quick=True)
 
 
-def _versatile(base_probe: int, tuned_probe: int) -> dict:
-    return {
-        "runs": {
-            "base model": {"probe": [scores(base_probe, 50)], "movie_reviews": [scores(30)]},
-            "fine-tuned on reviews": {"probe": [scores(tuned_probe, 50)] * 3, "movie_reviews": [scores(30)] * 3},
-        }
+def _run(results: pd.DataFrame) -> HeadToHead:
+    return HeadToHead(SETTINGS, results, candidates=pd.DataFrame(), search=pd.DataFrame())
+
+
+def _versatile(base_probe: int, tuned_probe: int) -> Versatility:
+    runs = {
+        "base model": {"probe": [scores(base_probe, 50)], "movie_reviews": [scores(30)]},
+        "fine-tuned on reviews": {"probe": [scores(tuned_probe, 50)] * 3, "movie_reviews": [scores(30)] * 3},
     }
+    return Versatility(SETTINGS, table=pd.DataFrame(), probe={}, runs=runs)
 
 
-def _crossing(prompt: int, tuned: int) -> pd.DataFrame:
-    return pd.DataFrame(
+def _crossing(prompt: int, tuned: int) -> LearningCurve:
+    table = pd.DataFrame(
         {
             "method": ["zero-shot", PROMPT, FINE_TUNE],
             "labelled_examples": [0, 5, 100],
             "run_scores": [[scores(20)], [scores(prompt)], [scores(tuned)] * 3],
         }
     )
+    return LearningCurve(SETTINGS, table)
 
 
 def test_seed_table_has_the_seed_aspects_and_our_approaches():
@@ -68,7 +74,7 @@ def test_seed_table_of_a_json_task_names_json_validity():
 
 def test_seed_claims_compare_the_best_of_each_family_and_judge_the_data_claim_on_data_free_prompts():
     results = fake_results()  # best fine-tune on validation: full 70%; best prompting: label scoring 40% (no data)
-    claims = seed_claims({"reviews": {"results": results}}, _crossing(30, 60), _versatile(40, 10))
+    claims = seed_claims({"reviews": _run(results)}, _crossing(30, 60), _versatile(40, 10))
     verdicts = dict(zip(claims["claim"], claims["verdict"]))
     assert verdicts["Fine-tuning is more accurate on a specific task (reviews)"] == "agrees"
     assert claims["measured"].iloc[0].startswith("full fine-tune 70%")
@@ -83,7 +89,7 @@ def test_the_data_claim_disagrees_when_only_a_prompt_with_examples_does_well():
     results["validation_accuracy"] = [0.2, 0.9, 0.1, 0.1, 0.5, 0.5, 0.5]  # the best prompt (5 examples) wins validation
     results.at["best prompt", "run_scores"] = [scores(80)]
     results.loc["best prompt", "accuracy"] = 0.8
-    claims = seed_claims({"reviews": {"results": results}}, _crossing(30, 60), _versatile(25, 25))
+    claims = seed_claims({"reviews": _run(results)}, _crossing(30, 60), _versatile(25, 25))
     row = claims[claims["claim"] == "Prompting needs little or no labelled data (reviews)"].iloc[0]
     assert row["verdict"] == "disagrees" and "with 5 (best prompt) 80%" in row["measured"]
 
@@ -91,7 +97,7 @@ def test_the_data_claim_disagrees_when_only_a_prompt_with_examples_does_well():
 def test_a_gap_within_chance_is_never_agreement():
     close = fake_results()
     close.at["full fine-tune", "run_scores"] = [scores(41), scores(39), scores(40)]  # vs label scoring 40%
-    claims = seed_claims({"reviews": {"results": close}}, _crossing(60, 60), _versatile(25, 23))
+    claims = seed_claims({"reviews": _run(close)}, _crossing(60, 60), _versatile(25, 23))
     assert claims["verdict"].iloc[0] == claims["verdict"].iloc[-2] == "too close to call"
     learning = claims[claims["claim"] == "Fine-tuning needs a labelled data set before it pays off"].iloc[0]
     assert learning["verdict"] == "too close to call" and "did not clearly beat prompting" in learning["measured"]
@@ -100,20 +106,19 @@ def test_a_gap_within_chance_is_never_agreement():
 @pytest.mark.slow
 def test_claims_and_decision_figures_from_tiny_runs_of_every_experiment(tiny_course):
     reviews, movies, tickets = tiny_course("reviews"), tiny_course("movie_reviews"), tiny_course("tickets", n_test=2)
-    table = crossover(reviews, sizes=(2,), progress=False)
+    curve = crossover(reviews, sizes=(2,), progress=False)
+    table = curve.table
     assert set(table["method"]) == {"zero-shot", PROMPT, FINE_TUNE, BASELINE}
     assert all(len(scores) == reviews.n_test for scores in table["scores"])  # per test example, for paired tests
     assert table.loc[table["method"] == FINE_TUNE, "runs"].eq(len(reviews.seeds)).all()
     versatile = versatility(reviews, [movies, tickets], n_probe=3, progress=False)
-    assert list(versatile["table"].index) == ["base model", "fine-tuned on reviews"]
-    assert {"reviews_accuracy", "probe_accuracy", "movie_reviews_accuracy", "tickets_accuracy"} <= set(
-        versatile["table"]
-    )
+    assert list(versatile.table.index) == ["base model", "fine-tuned on reviews"]
+    assert {"reviews_accuracy", "probe_accuracy", "movie_reviews_accuracy", "tickets_accuracy"} <= set(versatile.table)
     run = head_to_head(reviews, progress=False)
-    claims = seed_claims({"reviews": run}, table, versatile)
+    claims = seed_claims({"reviews": run}, curve, versatile)
     assert set(claims["verdict"]) <= {"agrees", "disagrees", "partly", "too close to call"}
-    assert len(versatile["probe"]["base model"]) == 3
-    figures = decision_figures(run["results"], table, versatile, model="tiny")
+    assert len(versatile.probe["base model"]) == 3
+    figures = decision_figures(run, curve, versatile, model="tiny")
     assert set(figures.accuracy) == {"prompting", "fine-tuning", "hybrid", "classical"} and figures.training_seconds > 0
     assert figures.accuracy_verdict in ("fine-tuning better", "prompting better", "too close to call")
     assert figures.test_examples == reviews.n_test and figures.model == "tiny"

@@ -417,8 +417,8 @@ def plot_versatility(table, title: str = "Swiss army knife vs scalpel"):
 
 
 def plot_iteration(table, title: str = "Prompt, fine-tune, then prompt the fine-tuned model"):
-    """Horizontal bars of accuracy, one per row of `helpers.experiments.variations.iteration(...)`, in order, top to
-    bottom."""
+    """Horizontal bars of accuracy, one per row of `helpers.experiments.variations.iteration(...).table`, in order,
+    top to bottom."""
     labels = [
         f"{r.step}: {r.model}, {r.variation}" + (f", {r.shots} examples" if r.shots else "") for r in table.itertuples()
     ]

@@ -1,8 +1,8 @@
 """The head-to-head: every way to do one task, each given the same care, measured on the same held-out examples.
 
     settings = default_settings("reviews")          # sizes follow COURSE_QUICK
-    run = head_to_head(settings)                    # {"results", "runs", "candidates", "search", "recipes", "losses"}
-    family_verdicts(run["results"])                 # the best prompt against the best fine-tune, chosen on validation
+    run = head_to_head(settings)                    # a HeadToHead: run.results, run.candidates, run.search, ...
+    family_verdicts(run.results)                    # the best prompt against the best fine-tune, chosen on validation
 
 The approaches, in families (`FAMILIES`):
     prompting     zero-shot (the instruction only), best prompt (the pattern that won on validation), label scoring
@@ -98,6 +98,23 @@ class Settings:
 
     def learning_rates(self, kind: str) -> tuple:
         return {"lora": self.lora_learning_rates, "full": self.full_learning_rates}[kind]
+
+
+@dataclass(frozen=True, eq=False)
+class HeadToHead:
+    """What a head-to-head measured (`head_to_head`, or the reference's, read back by `reference.head_to_head`)."""
+
+    settings: Settings
+    results: pd.DataFrame  # one row per approach, in the order of APPROACHES
+    candidates: pd.DataFrame  # the prompt choice on validation: one row per candidate and draw
+    search: pd.DataFrame  # the fine-tunes' recipe search on validation: one row per kind, learning rate and pass
+    recipes: dict = field(default_factory=dict)  # the recipe each fine-tune kind chose (not shipped in results/)
+    losses: dict = field(default_factory=dict)  # per fine-tune and seed (not shipped in results/)
+
+    @property
+    def n(self) -> int:
+        """The test examples behind every accuracy."""
+        return len(self.results["scores"].iloc[0])
 
 
 # The course's sizes per task: (quick mode, full mode); None: the whole split. Full mode is the reference's: sized so
@@ -529,13 +546,9 @@ def _results(steps: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("approach").loc[order]
 
 
-def head_to_head(settings: Settings, progress: bool = True) -> dict:
-    """Measure every approach on the same test examples (cached step by step; see the module docstring).
-
-    Returns {"results": one row per approach, "candidates": the prompt choice on validation, "search": the
-    fine-tunes' choice on validation, "recipes": the recipe each fine-tune kind chose, "losses": per kind and seed,
-    "settings": settings}. The LoRA adapters are kept with their measurements (`load_lora`).
-    """
+def head_to_head(settings: Settings, progress: bool = True) -> HeadToHead:
+    """Measure every approach on the same test examples (cached step by step, as the fields of a `HeadToHead`; see the
+    module docstring). The LoRA adapters are kept with their measurements (`load_lora`)."""
 
     def compute(folder):
         _, candidates = choose_prompt(settings, progress)
@@ -552,7 +565,7 @@ def head_to_head(settings: Settings, progress: bool = True) -> dict:
             },
         }
 
-    return {**cached("head-to-head", settings.key(), compute), "settings": settings}
+    return HeadToHead(settings, **cached("head-to-head", settings.key(), compute))
 
 
 def load_lora(settings: Settings, seed: int | None = None):

@@ -1,7 +1,7 @@
 """The learning curve: accuracy against labelled examples, in the prompt or as training data.
 
-    table = crossover(default_settings("reviews"))   # one row per (method, labelled examples), cached
-    crossover_point(table)                           # the fewest examples with which fine-tuning clearly wins
+    curve = crossover(default_settings("reviews"))   # a LearningCurve: one row per (method, labelled examples), cached
+    crossover_point(curve.table)                     # the fewest examples with which fine-tuning clearly wins
 
 At each number of labelled examples, on the head-to-head's test rows (`helpers.experiments.comparison`), so every
 point is
@@ -10,6 +10,8 @@ rows only, a LoRA fine-tune trained on them with the head-to-head's recipe (the 
 only the data change) from every training seed, and (a task with labels) the classical TF-IDF baseline, also on the
 whole training split. The largest fine-tuned point and 0 examples (zero-shot) are the head-to-head's own rows.
 """
+
+from dataclasses import dataclass
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -30,12 +32,23 @@ BASELINE = "TF-IDF + logistic regression"
 PROMPT, FINE_TUNE = "best prompt", "LoRA fine-tune"
 
 
-def crossover(settings: Settings, sizes=None, progress: bool = True) -> pd.DataFrame:
-    """Accuracy against labelled examples used, every point on the same test rows (see the module docstring).
+@dataclass(frozen=True, eq=False)
+class LearningCurve:
+    """What `crossover` measured (or the reference's, read back by `reference.crossover`)."""
 
-    Returns one row per point: method, labelled_examples, runs, accuracy, accuracy_low, accuracy_high,
-    prompt_tokens, latency_s, training_seconds, scores (mean per test example), run_scores, n.
-    """
+    settings: Settings
+    # one row per point: method, labelled_examples, runs, accuracy, accuracy_low, accuracy_high, prompt_tokens,
+    # latency_s, training_seconds, scores (mean per test example), run_scores, n
+    table: pd.DataFrame
+
+    @property
+    def n(self) -> int:
+        """The test examples behind every point."""
+        return int(self.table["n"].max())
+
+
+def crossover(settings: Settings, sizes=None, progress: bool = True) -> LearningCurve:
+    """Accuracy against labelled examples used, every point on the same test rows (see the module docstring)."""
     sizes = tuple(quick_or_full((4,), (32, 64)) if sizes is None else sizes)
     if any(n >= settings.n_train or n < 1 for n in sizes):
         raise CourseError(
@@ -102,7 +115,7 @@ def crossover(settings: Settings, sizes=None, progress: bool = True) -> pd.DataF
         return pd.DataFrame(rows).sort_values(["method", "labelled_examples"], kind="stable").reset_index(drop=True)
 
     table = cached("crossover", {**settings.key(), "sizes": sizes}, compute)
-    return table.assign(n=table["scores"].map(len))  # the test examples behind every accuracy
+    return LearningCurve(settings, table.assign(n=table["scores"].map(len)))  # (n: the test examples of each point)
 
 
 def _point(method: str, labelled: int, row) -> dict:

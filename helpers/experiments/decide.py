@@ -159,6 +159,40 @@ class Plan:
     timed: bool  # whether `timing` was measured here (else the defaults' guess)
 
 
+@dataclass(frozen=True, eq=False)
+class Decision:
+    """What `measure_task` measured: every number of the report (`write_report`)."""
+
+    task: Task
+    model: str  # the model's id
+    parameters: int  # the model's
+    results: pd.DataFrame  # one row per approach (APPROACHES): accuracy, interval, validation, cost, run_scores
+    candidates: pd.DataFrame  # the prompt choice on validation (label scoring's row too)
+    best: str  # the best written prompt
+    prompting: str  # the prompting family's best on validation: what every verdict compares with
+    search: pd.DataFrame  # the fine-tune's recipe search on validation
+    search_seconds: float
+    recipe: dict  # the recipe chosen on validation (`tuning.Recipe` as a dict)
+    curve: pd.DataFrame  # the learning curve: training rows -> LoRA accuracy
+    verdicts: dict  # approach -> `statistics.MethodComparison` against `prompting`
+    chance: float
+    majority: dict  # {"label", "accuracy"}: always answering the commonest training label
+    probe: dict  # {"questions", "before", "after"}: the general probe before and after the fine-tune
+    advice: object  # `advice.Advice`
+    settings: DecideSettings  # as measured (after the budget's cuts)
+    plan: Plan
+    sizes: dict  # split -> rows
+    seconds: float  # measuring, in this run or an earlier one
+    step_seconds: dict  # step -> seconds
+    resumed: int  # steps read from the course cache
+    steps: int
+
+    @property
+    def n(self) -> int:
+        """The test rows behind every accuracy."""
+        return self.sizes["test"]
+
+
 def plan_run(
     task: Task, model_id: str | None = None, settings: DecideSettings | None = None, minutes: float | None = None
 ) -> Plan:
@@ -693,14 +727,11 @@ def measure_task(
     settings: DecideSettings | None = None,
     progress: bool = True,
     minutes: float | None = None,
-) -> dict:
+) -> Decision:
     """Every approach on the same test rows of `task` (see the module docstring), step by step, each step cached.
 
     With `minutes`, the run is timed and cut to fit that budget first (`plan_run`); with `progress`, the plan is
     printed and the steps share a progress bar weighted by their estimates (so its time left is an estimate too).
-    Returns {"results", "candidates", "search", "recipe", "curve", "verdicts", "chance", "majority", "probe", "advice",
-    "settings", "plan", "sizes", "seconds" (measuring, in this run or an earlier one), "step_seconds", "resumed" (steps
-    read from the cache), ...}.
     """
     plan = plan_run(task, model_id, settings, minutes)
     if progress:
@@ -771,12 +802,13 @@ def measure_task(
         approach: [tuned["runs"][approach]] + [seed["runs"][approach] for seed in seeds]
         for approach in ("LoRA fine-tune", "hybrid")
     }
-    return summarize(plan, model_id, rows, runs, choice, prompts, tuned, points) | {
-        "seconds": float(sum(seconds.values())),
-        "step_seconds": seconds,
-        "resumed": len(resumed),
-        "steps": len(seconds),
-    }
+    return Decision(
+        **summarize(plan, model_id, rows, runs, choice, prompts, tuned, points),
+        seconds=float(sum(seconds.values())),
+        step_seconds=seconds,
+        resumed=len(resumed),
+        steps=len(seconds),
+    )
 
 
 # --- From the runs to the numbers of the report ---------------------------------------------------------------------
@@ -842,8 +874,8 @@ def best_prompting(validation: dict) -> str:
 def summarize(
     plan: Plan, model_id, rows: dict, runs: dict, choice: dict, prompts: dict, tuned: dict, points: list[dict]
 ) -> dict:
-    """The measured numbers: the results table, verdicts against the best prompting approach (chosen on validation),
-    the learning curve and the advice."""
+    """The measured numbers (the fields of a `Decision` but its timings): the results table, verdicts against the best
+    prompting approach (chosen on validation), the learning curve and the advice."""
     s, task = plan.settings, plan.task
     shots = {"few_shot_balanced": s.k, "few_shot_similar": len(rows["train"])}.get(choice["best"], 0)
     labelled = {"zero-shot": 0, "best prompt": shots, "label scoring": 0}
@@ -933,47 +965,47 @@ def _against(paired) -> str:
     return f"{paired.difference:+.0%} ({paired.low:+.0%} to {paired.high:+.0%}): {verdict}"
 
 
-def _timing_sentence(measured: dict) -> str:
+def _timing_sentence(measured: Decision) -> str:
     """How long the measurement took, beside the estimate, and whether an earlier run's steps were reused."""
-    plan = measured["plan"]
+    plan = measured.plan
     sentence = (
-        f"Measuring took {measured['seconds'] / 60:.1f} minutes (estimated beforehand: "
+        f"Measuring took {measured.seconds / 60:.1f} minutes (estimated beforehand: "
         f"{duration(sum(plan.seconds.values()))}{'' if plan.timed else ', a rough guess'})."
     )
-    if measured["resumed"]:
+    if measured.resumed:
         sentence += (
-            f" {measured['resumed']} of its {measured['steps']} steps came from the course cache, measured by an "
+            f" {measured.resumed} of its {measured.steps} steps came from the course cache, measured by an "
             "earlier run with the same rows and settings."
         )
     return sentence
 
 
-def report_markdown(measured: dict) -> str:
+def report_markdown(measured: Decision) -> str:
     """The report: what was measured, the table, the verdicts, the recipe, the learning curve, what was done to the
     rows and to fit the run, and the advice."""
-    task, results, sizes, majority = measured["task"], measured["results"], measured["sizes"], measured["majority"]
-    recipe, plan = measured["recipe"], measured["plan"]
-    rates = ", ".join(f"{rate:g}" for rate in measured["settings"].learning_rates)
+    task, results, sizes, majority = measured.task, measured.results, measured.sizes, measured.majority
+    recipe, plan = measured.recipe, measured.plan
+    rates = ", ".join(f"{rate:g}" for rate in measured.settings.learning_rates)
     lines = [
         f"# Prompt or fine-tune? Your task: {markdown_text(task.name)}",
         "",
-        f"{markdown_text(task.instruction)} Measured with {markdown_text(measured['model'])} on {sizes['test']} test "
+        f"{markdown_text(task.instruction)} Measured with {markdown_text(measured.model)} on {sizes['test']} test "
         f"rows ({sizes['train']} to train on, {sizes['validation']} to choose the prompt and the fine-tune's recipe "
-        f"on). Guessing scores {measured['chance']:.0%}; always answering '{markdown_text(majority['label'])}' (the "
+        f"on). Guessing scores {measured.chance:.0%}; always answering '{markdown_text(majority['label'])}' (the "
         f"commonest training label) scores {majority['accuracy']:.0%}.",
         "",
-        f"| approach | accuracy (95% interval) | validation | vs {measured['prompting']} | latency | prompt tokens | "
+        f"| approach | accuracy (95% interval) | validation | vs {measured.prompting} | latency | prompt tokens | "
         "labelled rows | cost per 1,000 requests |",
         "|---|---|---:|---|---:|---:|---:|---:|",
     ]
     for approach, row in results.iterrows():
         validation = "—" if pd.isna(row["validation_accuracy"]) else f"{row['validation_accuracy']:.0%}"
         lines.append(
-            f"| {approach} | {row['accuracy_text']} | {validation} | {_against(measured['verdicts'].get(approach))} | "
+            f"| {approach} | {row['accuracy_text']} | {validation} | {_against(measured.verdicts.get(approach))} | "
             f"{row['latency_s']:.3f} s | {row['prompt_tokens']:.0f} | {row['labelled_examples']} | "
             f"${row['cost_per_1000']:.3f} |"
         )
-    candidates = measured["candidates"]
+    candidates = measured.candidates
     best = candidates[candidates["method"] == "generate"].sort_values("accuracy", ascending=False)
     lines += [
         "",
@@ -981,12 +1013,12 @@ def report_markdown(measured: dict) -> str:
         "interval of the difference to exclude zero. Each family is represented by its member that did best on the "
         "validation rows (a tie goes to the cheaper), never by its test score.",
         "",
-        f"The best prompting approach, chosen on validation: **{measured['prompting']}**. The best prompt among the "
-        f"written ones: **{measured['best']}** "
+        f"The best prompting approach, chosen on validation: **{measured.prompting}**. The best prompt among the "
+        f"written ones: **{measured.best}** "
         f"({', '.join(f'{r.pattern} {r.accuracy:.0%}' for r in best.itertuples())}).",
         f"The fine-tune's recipe, chosen on validation: learning rate {recipe['learning_rate']:g}, "
         f"{counted(recipe['passes'], 'pass', 'passes')} (tried: {rates}, up to "
-        f"{counted(recipe['max_passes'], 'pass', 'passes')}; {measured['search_seconds'] / 60:.1f} minutes of "
+        f"{counted(recipe['max_passes'], 'pass', 'passes')}; {measured.search_seconds / 60:.1f} minutes of "
         f"training), then trained from {results.loc['LoRA fine-tune', 'runs']} seeds.",
         "",
         "![accuracy of each approach](approaches.png)",
@@ -996,8 +1028,8 @@ def report_markdown(measured: dict) -> str:
         "| training rows | LoRA accuracy (95% interval) |",
         "|---:|---:|",
     ]
-    lines += [f"| {row.train_examples} | {format_runs(row.run_scores)} |" for row in measured["curve"].itertuples()]
-    probe = measured["probe"]
+    lines += [f"| {row.train_examples} | {format_runs(row.run_scores)} |" for row in measured.curve.itertuples()]
+    probe = measured.probe
     lines += [
         "",
         "![learning curve](learning_curve.png)",
@@ -1011,8 +1043,8 @@ def report_markdown(measured: dict) -> str:
     lines += [f"- {markdown_text(note)}" for note in task.notes] or ["- Every row of the file was used as it is."]
     lines += ["", "## This run", "", f"- {_timing_sentence(measured)}"]
     lines += [f"- {markdown_text(note)}" for note in plan.notes]
-    lines += ["", f"## Advice: {measured['advice'].approach}", ""]
-    lines += [f"- {reason}" for reason in measured["advice"].reasons]
+    lines += ["", f"## Advice: {measured.advice.approach}", ""]
+    lines += [f"- {reason}" for reason in measured.advice.reasons]
     lines += [
         "",
         "The advice assumes accuracy on this niche task matters most; notebook 06's decision helper weighs "
@@ -1021,46 +1053,46 @@ def report_markdown(measured: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def results_data(measured: dict) -> dict:
+def results_data(measured: Decision) -> dict:
     """Every number of the report, and every decision about the rows and the run, as JSON-ready values."""
-    plan = measured["plan"]
+    plan = measured.plan
     return {
-        "task": measured["task"].name,
-        "model": measured["model"],
-        "sizes": measured["sizes"],
-        "seconds": measured["seconds"],
-        "step_seconds": measured["step_seconds"],
+        "task": measured.task.name,
+        "model": measured.model,
+        "sizes": measured.sizes,
+        "seconds": measured.seconds,
+        "step_seconds": measured.step_seconds,
         "estimated_seconds": plan.seconds,
         "minutes": plan.minutes,
-        "resumed_steps": measured["resumed"],
-        "settings": asdict(measured["settings"]),
-        "data_notes": list(measured["task"].notes),
+        "resumed_steps": measured.resumed,
+        "settings": asdict(measured.settings),
+        "data_notes": list(measured.task.notes),
         "run_notes": list(plan.notes),
-        "chance": measured["chance"],
-        "majority": measured["majority"],
-        "results": measured["results"].reset_index().to_dict(orient="records"),
-        "candidates": measured["candidates"].to_dict(orient="records"),
-        "best_prompt": measured["best"],
-        "best_prompting": measured["prompting"],
-        "recipe": measured["recipe"],
-        "search": measured["search"].to_dict(orient="records"),
-        "curve": measured["curve"].to_dict(orient="records"),
-        "probe": measured["probe"],
-        "verdicts": {a: asdict(v) | {"verdict": v.verdict} for a, v in measured["verdicts"].items()},
-        "advice": {"approach": measured["advice"].approach, "reasons": measured["advice"].reasons},
+        "chance": measured.chance,
+        "majority": measured.majority,
+        "results": measured.results.reset_index().to_dict(orient="records"),
+        "candidates": measured.candidates.to_dict(orient="records"),
+        "best_prompt": measured.best,
+        "best_prompting": measured.prompting,
+        "recipe": measured.recipe,
+        "search": measured.search.to_dict(orient="records"),
+        "curve": measured.curve.to_dict(orient="records"),
+        "probe": measured.probe,
+        "verdicts": {a: asdict(v) | {"verdict": v.verdict} for a, v in measured.verdicts.items()},
+        "advice": {"approach": measured.advice.approach, "reasons": measured.advice.reasons},
     }
 
 
-def write_report(measured: dict, folder) -> Path:
+def write_report(measured: Decision, folder) -> Path:
     """report.md, approaches.png, learning_curve.png and results.json in `folder`, replaced as a whole (only a folder
     the course wrote: `files.output_folder` says why another is refused)."""
     matplotlib.use("Agg")
     folder = output_folder(folder, "The report's folder")
     partial = partial_folder(folder)
-    results = measured["results"]
-    (partial / "approaches.png").write_bytes(figure_png(plot_approaches(results, chance=measured["chance"]).figure))
-    baselines = {approach: results.loc[approach, "accuracy"] for approach in (measured["prompting"], "TF-IDF")}
-    curve = plot_learning_curve(measured["curve"], baselines, ylabel="accuracy on your test rows")
+    results = measured.results
+    (partial / "approaches.png").write_bytes(figure_png(plot_approaches(results, chance=measured.chance).figure))
+    baselines = {approach: results.loc[approach, "accuracy"] for approach in (measured.prompting, "TF-IDF")}
+    curve = plot_learning_curve(measured.curve, baselines, ylabel="accuracy on your test rows")
     (partial / "learning_curve.png").write_bytes(figure_png(curve.figure))
     (partial / "report.md").write_text(report_markdown(measured))
     (partial / "results.json").write_text(json.dumps(results_data(measured), indent=1, default=float))

@@ -14,7 +14,7 @@ from ..core.statistics import format_runs
 from ..llm.generation import text_ids
 from ..prompting.prompts import catalog
 from ..prompting.tasks import Task
-from .comparison import best_of
+from .comparison import HeadToHead, best_of
 
 
 def written_tokens(tokenizer, task: Task, pattern: str) -> int:
@@ -26,14 +26,14 @@ def written_tokens(tokenizer, task: Task, pattern: str) -> int:
     return sum(count(message["content"]) for message in messages) - count("X")
 
 
-def effort_table(tokenizer, run: dict) -> pd.DataFrame:
+def effort_table(tokenizer, run: HeadToHead) -> pd.DataFrame:
     """Prompting vs fine-tuning on one task: what a person did for each, and what choosing each cost the machine.
 
-    `run` is a head-to-head result: its "candidates" were tried on validation and the best prompt won; the best
+    `run` is a head-to-head: its candidates were tried on validation and the best prompt won; the best
     fine-tune (on validation) chose its learning rate and passes on the same validation examples
     (`tuning.choose_recipe`). Both sides are read as chosen: nothing here is picked on the test split.
     """
-    results, candidates, settings = run["results"], run["candidates"], run["settings"]
+    results, candidates, settings = run.results, run.candidates, run.settings
     best, tuned = results.loc["best prompt"], results.loc[best_of(results, "fine-tuning")]
     prompts = candidates[candidates["approach"] == "best prompt"]
     validation = len(settings.rows("validation"))

@@ -27,13 +27,17 @@ from ..core.files import write_text
 from ..core.statistics import format_runs
 from ..llm.models import PACKAGED_MODEL, default_model_id, packaged_gguf_path, short_name
 from ..prompting.data import data_files, load_reviews
+from ..prompting.evaluation import Injection
 from ..prompting.fetch import ARCHIVE_SHA256
 from ..prompting.house_style import HOUSE_STYLE
 from ..prompting.prompts import INJECTED_LABEL, INJECTION, catalog, delimited, inject, zero_shot
 from ..prompting.tasks import REVIEWS
-from .comparison import Settings, default_settings, prompt_patterns
-from .style import StyleSettings, reply_request, styled_request
+from .comparison import HeadToHead, Settings, default_settings, prompt_patterns
+from .crossover import LearningCurve
+from .style import HouseStyle, StyleSettings, reply_request, styled_request
 from .style import default_settings as default_style_settings
+from .variations import HybridPath
+from .versatility import Versatility
 
 RESULTS_DIR = REPO_ROOT / "results"
 PROVENANCE = "provenance.json"
@@ -221,8 +225,8 @@ def _run_scores(examples: pd.DataFrame, keys: list[str]) -> pd.Series:
     return runs.groupby(keys, sort=False)["score"].agg(list)
 
 
-def head_to_head(task: str, folder: Path = RESULTS_DIR) -> dict:
-    """The reference's head-to-head of `task`, shaped like `comparison.head_to_head`'s result."""
+def head_to_head(task: str, folder: Path = RESULTS_DIR) -> HeadToHead:
+    """The reference's head-to-head of `task`, as `comparison.head_to_head` returns it."""
     summary = read_table(f"{task}_head_to_head", folder).set_index("approach")
     examples = read_table(f"{task}_head_to_head_examples", folder)
     run_scores = _run_scores(examples, ["approach"])
@@ -231,55 +235,56 @@ def head_to_head(task: str, folder: Path = RESULTS_DIR) -> dict:
     summary["scores"] = run_scores.map(lambda runs: list(np.mean(runs, axis=0)))
     summary["predictions"] = first["prediction"].map(lambda values: ["unparsed" if v != v else str(v) for v in values])
     summary["agreement_scores"] = first["agreement"].map(lambda values: [v for v in values if v == v])  # subset only
-    return {
-        "results": summary,
-        "candidates": read_table(f"{task}_prompt_choice", folder),
-        "search": read_table(f"{task}_recipe_search", folder),
-        "settings": settings(task),
-    }
+    return HeadToHead(
+        settings(task),
+        results=summary,
+        candidates=read_table(f"{task}_prompt_choice", folder),
+        search=read_table(f"{task}_recipe_search", folder),
+    )
 
 
-def crossover(folder: Path = RESULTS_DIR) -> pd.DataFrame:
-    """The reference's learning curve (reviews), shaped like `crossover.crossover`'s result."""
+def crossover(folder: Path = RESULTS_DIR) -> LearningCurve:
+    """The reference's learning curve (reviews), as `crossover.crossover` returns it."""
     summary = read_table("reviews_crossover", folder)
     run_scores = _run_scores(read_table("reviews_crossover_examples", folder), ["method", "labelled_examples"])
     table = summary.merge(run_scores.rename("run_scores").reset_index(), on=["method", "labelled_examples"])
     table["scores"] = table["run_scores"].map(lambda runs: list(np.mean(runs, axis=0)))
-    return table.assign(n=table["scores"].map(len))
+    return LearningCurve(settings("reviews"), table.assign(n=table["scores"].map(len)))
 
 
-def versatility(folder: Path = RESULTS_DIR) -> dict:
-    """The reference's versatility experiment, shaped like `versatility.versatility`'s result."""
+def versatility(folder: Path = RESULTS_DIR) -> Versatility:
+    """The reference's versatility experiment, as `versatility.versatility` returns it."""
     probe = read_table("versatility_probe", folder)
     runs = _run_scores(read_table("versatility_examples", folder), ["model", "measure"])
     nested = {}
     for (model, measure), scores in runs.items():
         nested.setdefault(model, {})[measure] = scores
-    return {
-        "table": read_table("versatility", folder).set_index("model"),
-        "probe": {
+    return Versatility(
+        settings("reviews"),
+        table=read_table("versatility", folder).set_index("model"),
+        probe={
             model: rows.drop(columns="model").reset_index(drop=True)
             for model, rows in probe.groupby("model", sort=False)
         },
-        "runs": nested,
-    }
+        runs=nested,
+    )
 
 
-def injection(folder: Path = RESULTS_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The reference's injection experiment, shaped like `evaluation.measure_injection`'s result."""
-    return read_table("injection", folder), read_table("injection_examples", folder)
+def injection(folder: Path = RESULTS_DIR) -> Injection:
+    """The reference's injection experiment, as `evaluation.measure_injection` returns it."""
+    return Injection(read_table("injection", folder), read_table("injection_examples", folder))
 
 
-def iteration(folder: Path = RESULTS_DIR) -> pd.DataFrame:
-    """The reference's hybrid path (notebook 06), shaped like `variations.iteration`'s result."""
+def iteration(folder: Path = RESULTS_DIR) -> HybridPath:
+    """The reference's hybrid path (notebook 06), as `variations.iteration` returns it."""
     keys = ["step", "model", "variation", "shots"]
     table = read_table("iteration", folder)
     runs = _run_scores(read_table("iteration_examples", folder), keys).rename("run_scores").reset_index()
-    return table.merge(runs, on=keys, how="left", sort=False)
+    return HybridPath(settings("reviews"), table.merge(runs, on=keys, how="left", sort=False))
 
 
-def house_style(folder: Path = RESULTS_DIR) -> dict:
-    """The reference's house-style experiment (notebook 07), shaped like `style.style_experiment`'s result."""
+def house_style(folder: Path = RESULTS_DIR) -> HouseStyle:
+    """The reference's house-style experiment (notebook 07), as `style.style_experiment` returns it."""
     summary = read_table("house_style", folder).set_index("approach")
     examples = read_table("house_style_examples", folder)
     summary["run_scores"] = _run_scores(examples, ["approach"])
@@ -289,13 +294,14 @@ def house_style(folder: Path = RESULTS_DIR) -> dict:
         approach: [text if isinstance(text, str) else "" for text in texts]  # an empty reply reads back as NaN
         for approach, texts in first["reply"].items()
     }
-    return {
-        "results": summary,
-        "replies": replies,
-        "choice": read_table("house_style_choice", folder),
-        "search": read_table("house_style_search", folder),
-        "tickets": read_table("house_style_tickets", folder)["text"].tolist(),
-    }
+    return HouseStyle(
+        style_settings(),
+        results=summary,
+        replies=replies,
+        choice=read_table("house_style_choice", folder),
+        search=read_table("house_style_search", folder),
+        tickets=read_table("house_style_tickets", folder)["text"].tolist(),
+    )
 
 
 def human_agreement(folder: Path = RESULTS_DIR) -> pd.DataFrame:
@@ -312,7 +318,6 @@ def shortcut(folder: Path = RESULTS_DIR) -> pd.DataFrame:
 def summary(folder: Path = RESULTS_DIR) -> str:
     """The reference's findings as Markdown (results/README.md), every figure read from the tables in `folder`."""
     from ..core.statistics import compare_methods, format_accuracy
-    from ..prompting.evaluation import hijacked_flags
     from .comparison import family_verdicts
     from .crossover import crossover_point
 
@@ -333,7 +338,7 @@ def summary(folder: Path = RESULTS_DIR) -> str:
     agreement = human_agreement(folder)
     for task in HEAD_TO_HEADS:
         run = head_to_head(task, folder)
-        results, n = run["results"], sample_size(run)
+        results, n = run.results, run.n
         lines += [
             f"## {task.replace('_', ' ').capitalize()}: {n} test examples",
             "",
@@ -370,7 +375,7 @@ def summary(folder: Path = RESULTS_DIR) -> str:
             for _, row in rows.iterrows()
         }
         lines.append(f"| {approach} | {cells.get('with a bottom line', '—')} | {cells.get('without', '—')} |")
-    crossing = crossover(folder)
+    crossing = crossover(folder).table
     point = crossover_point(crossing)
     lines += [
         "",
@@ -390,14 +395,14 @@ def summary(folder: Path = RESULTS_DIR) -> str:
         else "Fine-tuning did not clearly beat the prompts at any size measured.",
         "",
     ]
-    runs = versatility(folder)["runs"]
+    runs = versatility(folder).runs
     base, tuned = list(runs)
     lines += ["## Versatility: what specialising cost", ""]
     lines += [
         f"- {measure}: {compare_methods(runs[tuned][measure], runs[base][measure]).describe(tuned, base)}"
         for measure in runs[base]
     ]
-    style = house_style(folder)["results"]
+    style = house_style(folder).results
     lines += [
         "",
         "## House style: replies to tickets (notebook 07)",
@@ -409,8 +414,8 @@ def summary(folder: Path = RESULTS_DIR) -> str:
         f"| {approach} | {format_runs(row['run_scores'])} | {row['all_rules']:.0%} |"
         for approach, row in style.iterrows()
     ]
-    summary_table, examples = injection(folder)
-    flags = hijacked_flags(examples)
+    injected = injection(folder)
+    summary_table, flags = injected.summary, injected.hijacked()
     lines += [
         "",
         "## Prompt injection: answers moved to the attacker's label, and the task",
@@ -429,20 +434,10 @@ def summary(folder: Path = RESULTS_DIR) -> str:
 # --- Side by side, and which to conclude from --------------------------------------------------------
 
 
-def sample_size(run) -> int:
-    """How many examples a result measured (yours or the reference's): test examples per approach of a
-    head-to-head, test examples per point of a crossover table, probe questions of a versatility result."""
-    if isinstance(run, pd.DataFrame):
-        return int(run["n"].max())
-    if "table" in run:
-        return int(run["table"]["probe_questions"].max())
-    return len(run["results"]["scores"].iloc[0])
-
-
 def larger(mine, reference, what: str = "test examples", folder: Path = RESULTS_DIR) -> tuple:
     """(the result to conclude from, a sentence saying which): yours if it measured at least as many
-    examples as the reference, else the reference. Works for head-to-heads, crossovers and versatility."""
-    n_mine, n_reference = sample_size(mine), sample_size(reference)
+    examples as the reference, else the reference (any two results of one experiment: each knows its `n`)."""
+    n_mine, n_reference = mine.n, reference.n
     if n_mine >= n_reference:
         return mine, f"Conclusions come from this run ({n_mine} {what}; the reference has {n_reference})."
     return reference, (
@@ -472,7 +467,7 @@ def side_by_side(mine: pd.DataFrame, reference: pd.DataFrame, mine_name: str = "
 def every_model(task: str) -> pd.DataFrame:
     """Every shipped reference's head-to-head of `task` side by side: one column per model (`shipped`)."""
     columns = {
-        name: head_to_head(task, folder)["results"]["run_scores"].map(format_runs) for name, folder in shipped().items()
+        name: head_to_head(task, folder).results["run_scores"].map(format_runs) for name, folder in shipped().items()
     }
     return pd.DataFrame(columns).fillna("—")
 

@@ -1,6 +1,6 @@
 """House style (notebook 07): a style guide in the prompt, or the style learnt from examples by a fine-tune.
 
-    style_experiment(default_settings())   # {"results", "replies", "choice", "search", "losses", "tickets"}
+    run = style_experiment(default_settings())   # a HouseStyle: run.results, run.replies, run.choice, run.search, ...
 
 The replies are one more Task (`helpers.prompting.tasks.REPLIES`: a ticket in, a reply out, scored by the share of
 house-style rules it meets, `helpers.prompting.house_style`), so they go through the machinery of every other task:
@@ -12,7 +12,7 @@ own, so a run stopped half-way resumes where it stopped.
 
 import functools
 import hashlib
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -105,16 +105,29 @@ def style_summary(name: str, details: pd.DataFrame, rows: pd.DataFrame) -> dict:
 # --- The experiment -----------------------------------------------------------------------------------------
 
 
-def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
+@dataclass(frozen=True, eq=False)
+class HouseStyle:
+    """What `style_experiment` measured (or the reference's, read back by `reference.house_style`)."""
+
+    settings: StyleSettings
+    results: pd.DataFrame  # one row per approach, with `scores` per test reply and `run_scores` per seed
+    replies: dict  # approach -> the replies it wrote (a fine-tune: its first seed's)
+    choice: pd.DataFrame  # the prompts' number of examples, chosen on validation
+    search: pd.DataFrame  # the fine-tune's learning rates and passes on validation
+    tickets: list  # the test tickets
+    losses: dict = field(default_factory=dict)  # the fine-tune's losses per seed (not shipped in results/)
+
+    @property
+    def n(self) -> int:
+        """The test tickets every approach replied to."""
+        return len(self.tickets)
+
+
+def style_experiment(settings: StyleSettings, progress: bool = True) -> HouseStyle:
     """Measure the base model with the plain request, with the style guide, and with the guide and examples
     (the number chosen on validation), then a LoRA fine-tune on `n_train` replies asked with the plain request
-    (its learning rate and passes chosen on the same validation tickets, then trained from every seed).
-
-    Returns {"results": DataFrame (one row per approach, with `scores` per test reply), "replies":
-    {approach: the replies written}, "choice": the validation table of the prompts, "search": the validation table
-    of the fine-tune's learning rates and passes, "losses": the fine-tune's losses per seed, "tickets": the test
-    tickets}. Cached, each fine-tune run on its own.
-    """
+    (its learning rate and passes chosen on the same validation tickets, then trained from every seed). Cached, each
+    fine-tune run on its own."""
     data = hashlib.sha256(b"".join(path.read_bytes() for path in data_files(("replies",)))).hexdigest()
     key = {**asdict(settings), "data": data}  # the replies are not in the cache's own data fingerprint
     task = replace(REPLIES, max_new_tokens=settings.max_new_tokens)
@@ -225,5 +238,4 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> dict:
         }
 
     result = cached("house-style", key, compute)
-    result["results"] = result["results"].set_index("approach")
-    return result
+    return HouseStyle(settings, **{**result, "results": result["results"].set_index("approach")})

@@ -3,7 +3,7 @@
     three_way = VARIATIONS["three_way"]
     summary, details = evaluate_variation(model, tokenizer, three_way, test_df)            # the instruction only
     summary, details = evaluate_variation(model, tokenizer, three_way, test_df, examples)  # plus solved examples
-    steps = iteration(default_settings("reviews"))   # notebook 06's experiment, cached
+    path = iteration(default_settings("reviews"))    # notebook 06's experiment (a HybridPath: path.table), cached
 
 A variation is a new instruction, its allowed answers, and how the five review
 labels translate into them, so that the same held-out reviews can be scored
@@ -154,15 +154,26 @@ def mapped_accuracy(details: pd.DataFrame, variation: Variation) -> float:
     return float(sum(mapped_scores(details, variation)) / len(details))
 
 
-def iteration(settings: Settings, n_test: int | None = None, progress: bool = True) -> pd.DataFrame:
-    """Notebook 06's path: prompt, fine-tune, then prompt the fine-tuned model for variations it was not trained on.
+@dataclass(frozen=True, eq=False)
+class HybridPath:
+    """What `iteration` measured (or the reference's, read back by `reference.iteration`)."""
 
-    One row per (step, model, variation, shots), with accuracy, follows_format, latency_s, prompt_tokens,
-    seconds_to_build (training seconds needed before the step could run), runs, n and run_scores (per run, per test
-    review: for comparisons over runs and examples); a fine-tuned model's rows are the mean over the head-to-head's
-    training seeds. `n_test`: the variations are asked on that many test reviews
-    (balanced over labels; default: the head-to-head's test rows).
-    """
+    settings: Settings
+    # one row per (step, model, variation, shots), with accuracy, follows_format, latency_s, prompt_tokens,
+    # seconds_to_build (training seconds needed before the step could run), runs, n and run_scores (per run, per test
+    # review: for comparisons over runs and examples); a fine-tuned model's rows are the mean over its training seeds
+    table: pd.DataFrame
+
+    @property
+    def n(self) -> int:
+        """The test reviews every variation was asked on."""
+        return int(self.table["n"].max())
+
+
+def iteration(settings: Settings, n_test: int | None = None, progress: bool = True) -> HybridPath:
+    """Notebook 06's path: prompt, fine-tune, then prompt the fine-tuned model for variations it was not trained on.
+    `n_test`: the variations are asked on that many test reviews (balanced over labels; default: the head-to-head's
+    test rows)."""
     if settings.task.name != "reviews":
         raise CourseError("The variations are about reviews: pass default_settings('reviews').")
 
@@ -233,7 +244,7 @@ def iteration(settings: Settings, n_test: int | None = None, progress: bool = Tr
             n=table["run_scores"].map(lambda runs: len(runs[0])),
         )
 
-    return cached("iteration", {**settings.key(), "n_test": n_test}, compute)
+    return HybridPath(settings, cached("iteration", {**settings.key(), "n_test": n_test}, compute))
 
 
 def _step(step: str, model: str, variation: str, row, seconds_to_build: float, shots: int = 0) -> dict:

@@ -1,8 +1,10 @@
 """The seed article, checked against our numbers: its comparison table rebuilt, its claims judged.
 
-    seed_table(run["results"], price_per_hour=2.00)      # its eight aspects x our approaches, every cell measured
-    seed_claims(runs, crossover_table, versatility_run)  # each claim: measured, verdict, note
-    decision_figures(results, crossover_table, versatility_run)   # the decision helper's defaults
+    seed_table(run.results, price_per_hour=2.00)         # its eight aspects x our approaches, every cell measured
+    seed_claims({"reviews": run}, curve, versatile)      # each claim: measured, verdict, note
+    decision_figures(run, curve, versatile)              # the decision helper's defaults
+
+(`run` a HeadToHead, `curve` a LearningCurve, `versatile` a Versatility: yours, or the reference's.)
 
 Families are compared through their best member on validation (`comparison.best_of`), and a verdict counts a gap
 only when its 95% interval, over test examples and training seeds (`statistics.compare_methods`), excludes zero.
@@ -13,8 +15,9 @@ import pandas as pd
 
 from ..core.statistics import compare_methods, compare_paired, format_runs
 from .advice import Figures, accuracy_verdict, compared
-from .comparison import best_of, with_dollars
-from .crossover import crossover_point
+from .comparison import HeadToHead, best_of, with_dollars
+from .crossover import LearningCurve, crossover_point
+from .versatility import Versatility
 
 
 def _format_count(n: float) -> str:
@@ -129,10 +132,11 @@ def _use_case(row, versatile: pd.DataFrame | None) -> str:
     return ("specialised: " if tuned else "any task, the model unchanged: ") + elsewhere
 
 
-def decision_figures(results: pd.DataFrame, crossover_table: pd.DataFrame, versatile: dict, model: str = "") -> Figures:
-    """The measured numbers the decision helper uses as defaults, from a head-to-head's results (yours, or the
-    reference's), a learning curve and a versatility result: prompting and fine-tuning are each family's best on
-    validation, the classical yardstick TF-IDF (where measured)."""
+def decision_figures(run: HeadToHead, curve: LearningCurve, versatile: Versatility, model: str = "") -> Figures:
+    """The measured numbers the decision helper uses as defaults, from a head-to-head (yours, or the reference's), a
+    learning curve and a versatility result: prompting and fine-tuning are each family's best on validation, the
+    classical yardstick TF-IDF (where measured)."""
+    results = run.results
     names = {
         "prompting": best_of(results, "prompting"),
         "fine-tuning": best_of(results, "fine-tuning"),
@@ -143,13 +147,13 @@ def decision_figures(results: pd.DataFrame, crossover_table: pd.DataFrame, versa
     tuned_vs_prompt = compare_methods(
         results.loc[names["fine-tuning"], "run_scores"], results.loc[names["prompting"], "run_scores"]
     )
-    runs = versatile["runs"]
+    runs = versatile.runs
     base, tuned = list(runs)
     return Figures(
         accuracy={a: float(results.loc[n, "accuracy"]) for a, n in names.items()},
         latency_s={a: float(results.loc[n, "latency_s"]) for a, n in names.items()},
         training_seconds=float(results.loc[names["fine-tuning"], "training_seconds"]),
-        examples_needed=crossover_point(crossover_table),
+        examples_needed=crossover_point(curve.table),
         probe_drop=float(np.mean(runs[base]["probe"]) - np.mean(runs[tuned]["probe"])),
         accuracy_verdict=accuracy_verdict(tuned_vs_prompt),
         test_examples=tuned_vs_prompt.n,
@@ -192,17 +196,17 @@ def _claim(claim: str, measured: str, verdict: str, note: str = "") -> dict:
     return {"claim": claim, "measured": measured, "verdict": verdict, "note": note}
 
 
-def seed_claims(runs: dict, crossover_table: pd.DataFrame, versatile: dict) -> pd.DataFrame:
+def seed_claims(runs: dict, curve: LearningCurve, versatile: Versatility) -> pd.DataFrame:
     """The seed article's main claims, each with what we measured, a verdict and a note.
 
-    runs: task -> head_to_head(...) result; versatile: versatility(...). Verdicts: agrees, disagrees, partly, or too
+    runs: task -> a `HeadToHead`. Verdicts: agrees, disagrees, partly, or too
     close to call. Each family is represented by its best member on validation; a gap counts only when its 95%
     interval (over examples and training seeds) excludes zero, and a claim the numbers cannot confirm is never
     scored as agreement.
     """
     rows = []
     for task, run in runs.items():
-        r = run["results"]
+        r = run.results
         tuned_name, prompt_name = best_of(r, "fine-tuning"), best_of(r, "prompting")
         tuned, prompted = r.loc[tuned_name], r.loc[prompt_name]
         rows.append(
@@ -267,8 +271,8 @@ def seed_claims(runs: dict, crossover_table: pd.DataFrame, versatile: dict) -> p
                     ),
                 )
             )
-    point = crossover_point(crossover_table)
-    largest = int(crossover_table["labelled_examples"].max())
+    point = crossover_point(curve.table)
+    largest = int(curve.table["labelled_examples"].max())
     rows.append(
         _claim(
             "Fine-tuning needs a labelled data set before it pays off",
@@ -281,7 +285,7 @@ def seed_claims(runs: dict, crossover_table: pd.DataFrame, versatile: dict) -> p
             else "no difference beyond chance at any size measured: this run cannot tell",
         )
     )
-    measures = versatile["runs"]
+    measures = versatile.runs
     base, tuned = list(measures)
     for measure in measures[base]:
         comparison = compare_methods(measures[base][measure], measures[tuned][measure])

@@ -7,6 +7,8 @@ seed),
 each asked the general probe (`data/probe`) and other tasks (another domain, another task), zero-shot.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -41,15 +43,25 @@ def probe_score(model, tokenizer, probe: pd.DataFrame, max_new_tokens: int = 24)
     )
 
 
-def versatility(settings: Settings, others, n_probe: int | None = None, progress: bool = True) -> dict:
+@dataclass(frozen=True, eq=False)
+class Versatility:
+    """What `versatility` measured (or the reference's, read back by `reference.versatility`)."""
+
+    settings: Settings
+    table: pd.DataFrame  # one row per model (fine-tuned: the mean over seeds, with `runs`)
+    probe: dict  # model -> the probe answers of the base model and of the first seed
+    runs: dict  # model -> measure ("probe" or a task's name) -> per-example scores per run (`compare_methods`)
+
+    @property
+    def n(self) -> int:
+        """The probe questions every model answered."""
+        return int(self.table["probe_questions"].max())
+
+
+def versatility(settings: Settings, others, n_probe: int | None = None, progress: bool = True) -> Versatility:
     """The base model and the models LoRA fine-tuned on `settings.task` (every training seed of the head-to-head),
     each on: that task (from the head-to-head), the general probe, and every task of `others` (settings of other
-    tasks, e.g. another domain of the same task and a different task), asked zero-shot.
-
-    Returns {"table": one row per model (fine-tuned: the mean over seeds, with `runs`), "probe": the probe answers of
-    the base model and of the first seed, "runs": per model, per measure ("probe" or a task's name), a list of
-    per-example scores per run (for `statistics.compare_methods`)}.
-    """
+    tasks, e.g. another domain of the same task and a different task), asked zero-shot."""
     others = tuple(others)
     if any(other.task.name == settings.task.name for other in others) or not others:
         raise CourseError(
@@ -93,6 +105,5 @@ def versatility(settings: Settings, others, n_probe: int | None = None, progress
             )
         return {"table": pd.DataFrame(rows).set_index("model"), "probe": answers, "runs": runs}
 
-    return cached(
-        "versatility", {**settings.key(), "others": [other.key() for other in others], "n_probe": n_probe}, compute
-    )
+    key = {**settings.key(), "others": [other.key() for other in others], "n_probe": n_probe}
+    return Versatility(settings, **cached("versatility", key, compute))

@@ -32,6 +32,7 @@ notebooks read it back with `load_results("prompt_patterns")` and `best_pattern(
 import json
 import time
 from collections import Counter
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -260,15 +261,33 @@ def review_plan(pattern_names) -> list[tuple[str, str, dict]]:
 INJECTION_CONDITIONS = ("clean review, zero-shot", "injected, zero-shot", "injected, delimited + task restated")
 
 
+@dataclass(frozen=True, eq=False)
+class Injection:
+    """What `measure_injection` measured (or the reference's, read back by `reference.injection`)."""
+
+    summary: pd.DataFrame  # one row per condition and method, with `answered_attacker_label`
+    examples: pd.DataFrame  # one row per condition, method and review: example, prediction, hijacked
+
+    @property
+    def n(self) -> int:
+        """The victims every condition was asked about."""
+        return int(self.examples["example"].max()) + 1
+
+    def hijacked(self) -> dict:
+        """{(condition, method): per review, did the attacker's label win?}: for paired comparisons."""
+        return {
+            key: [bool(flag) for flag in rows.sort_values("example")["hijacked"]]
+            for key, rows in self.examples.groupby(["condition", "method"], sort=False)
+        }
+
+
 def measure_injection(
     model, tokenizer, victims: pd.DataFrame, task: Task, methods=("generate", "score"), progress: bool = False
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> Injection:
     """How often a prompt injection moves the answer to the attacker's label (`prompts.INJECTED_LABEL`).
 
     `victims` (reviews of `task` whose true label is far from it) are asked three ways: clean with the zero-shot
-    prompt, with the injection appended, and injected but fenced by `prompts.delimited`. Returns (one
-    summary row per condition and method with `answered_attacker_label`, one row per condition, method and
-    review: example, prediction, hijacked) for paired comparisons (`hijacked_flags`).
+    prompt, with the injection appended, and injected but fenced by `prompts.delimited`.
     """
     from tqdm.auto import tqdm
 
@@ -292,15 +311,7 @@ def measure_injection(
                     }
                 )
             )
-    return pd.concat(rows, ignore_index=True), pd.concat(examples, ignore_index=True)
-
-
-def hijacked_flags(examples: pd.DataFrame) -> dict:
-    """{(condition, method): per review, did the attacker's label win?} from `measure_injection`'s second table."""
-    return {
-        key: [bool(flag) for flag in rows.sort_values("example")["hijacked"]]
-        for key, rows in examples.groupby(["condition", "method"], sort=False)
-    }
+    return Injection(pd.concat(rows, ignore_index=True), pd.concat(examples, ignore_index=True))
 
 
 def best_pattern(results: pd.DataFrame, task: Task) -> pd.Series:
