@@ -54,6 +54,23 @@ def test_the_curve_builds_on_the_lora_fine_tune_alone(tiny_course):
     assert list(tuned.index) == [3, 6] and all(len(scores) == 3 for scores in tuned["scores"])
 
 
+@pytest.mark.slow
+def test_a_stopped_curve_resumes_from_its_cached_runs_without_training_again(tiny_course, monkeypatch):
+    """Each prompt draw and fine-tune seed of the curve is kept as it is measured: the reference's curve takes hours."""
+    import shutil
+
+    import helpers.experiments.crossover as crossover_module
+    from helpers.experiments.cache import entry
+
+    settings = tiny_course("reviews", seeds=(0, 1), draws=(0,))
+    first = crossover(settings, sizes=(3,), progress=False).table
+    shutil.rmtree(entry("crossover", {**settings.key(), "sizes": (3,)}))  # stopped after every run was measured
+    monkeypatch.setattr(crossover_module, "train_recipe", lambda *args, **kwargs: pytest.fail("trained again"))
+    monkeypatch.setattr(crossover_module, "load_model", lambda *args, **kwargs: pytest.fail("asked again"))
+    again = crossover(settings, sizes=(3,), progress=False).table
+    assert again["run_scores"].tolist() == first["run_scores"].tolist()
+
+
 def test_chart_of_the_crossover():
     table = pd.DataFrame(
         {

@@ -11,6 +11,7 @@ only the data change) from every training seed, and (a task with labels) the cla
 whole training split. The largest fine-tuned point and 0 examples (zero-shot) are the head-to-head's own rows.
 """
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -56,6 +57,8 @@ def crossover(settings: Settings, sizes=None, progress: bool = True) -> Learning
             "the head-to-head)."
         )
 
+    run_key = settings.key()  # each prompt draw and fine-tune seed is cached on its own: a stopped curve resumes
+
     def compute(folder):
         task = settings.task
         results = results_of(settings, ("lora",), progress)  # the prompts and the LoRA fine-tune it builds on
@@ -82,35 +85,42 @@ def crossover(settings: Settings, sizes=None, progress: bool = True) -> Learning
                         ),
                     )
                 )
-        model, tokenizer = load_model(settings.model_id)
+        base = functools.cache(lambda: load_model(settings.model_id))  # loaded once, and only if a run is missing
+
+        def prompt_run(folder, n, pattern):
+            model, tokenizer = base()
+            return measure_run(model, tokenizer, pattern, test, settings, consistent=False, progress=progress)
+
+        def fine_tune_run(folder, n, seed):
+            free_memory()
+            model, tokenizer, info = train_recipe(
+                task, settings.rows("train", n), recipe, seed, settings.model_id, progress
+            )
+            plain = lambda text: zero_shot(text, task)  # noqa: E731
+            run = measure_run(model, tokenizer, plain, test, settings, consistent=False, progress=progress)
+            return {"training_seconds": info["training_seconds"], **run}
+
         for n in tqdm(sizes, desc="prompts", disable=not progress):
+            patterns = prompt_patterns(settings, settings.rows("train", n))[best]
             runs = [
-                measure_run(model, tokenizer, pattern, test, settings, consistent=False, progress=progress)
-                for pattern in prompt_patterns(settings, settings.rows("train", n))[best]
+                cached(
+                    "crossover-run",
+                    {**run_key, "method": PROMPT, "labelled_examples": n, "draw": draw},
+                    functools.partial(prompt_run, n=n, pattern=pattern),
+                )
+                for draw, pattern in enumerate(patterns)
             ]
             rows.append(_point(PROMPT, n, combined(PROMPT, runs)))
+        base = None
         for n in tqdm(sizes, desc="fine-tunes", disable=not progress):
-            runs = []
-            for seed in settings.seeds:
-                model = None
-                free_memory()
-                model, tokenizer, info = train_recipe(
-                    task, settings.rows("train", n), recipe, seed, settings.model_id, progress
+            runs = [
+                cached(
+                    "crossover-run",
+                    {**run_key, "method": FINE_TUNE, "labelled_examples": n, "seed": seed},
+                    functools.partial(fine_tune_run, n=n, seed=seed),
                 )
-                runs.append(
-                    {
-                        "training_seconds": info["training_seconds"],
-                        **measure_run(
-                            model,
-                            tokenizer,
-                            lambda text: zero_shot(text, task),
-                            test,
-                            settings,
-                            consistent=False,
-                            progress=progress,
-                        ),
-                    }
-                )
+                for seed in settings.seeds
+            ]
             rows.append(_point(FINE_TUNE, n, combined(FINE_TUNE, runs)))
         return pd.DataFrame(rows).sort_values(["method", "labelled_examples"], kind="stable").reset_index(drop=True)
 

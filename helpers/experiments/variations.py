@@ -13,6 +13,7 @@ saw these instructions: whether it follows them, or keeps answering with the
 labels it was trained on, is what `follows_format` measures.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from functools import partial
@@ -195,38 +196,11 @@ def iteration(settings: Settings, n_test: int | None = None, progress: bool = Tr
         ]
         runs = {}
         for model_name, seed in [("base", None)] + [("fine-tuned", seed) for seed in settings.seeds]:
-            model, tokenizer = load_model(settings.model_id) if seed is None else load_lora(settings, seed)
-            for variation in VARIATIONS.values():
-                for shots in (None, examples):
-                    summary, details = evaluate_variation(model, tokenizer, variation, test, shots)
-                    row = {
-                        **_step(
-                            "3. prompt for a variation",
-                            model_name,
-                            variation.name,
-                            summary.iloc[0],
-                            0.0 if seed is None else training,
-                            shots=summary.loc[0, "shots"],
-                        ),
-                        "scores": [float(score) for score in details["score"]],
-                    }
-                    runs.setdefault((row["step"], model_name, variation.name, row["shots"]), []).append(row)
-            if seed is not None:
-                _, details = evaluate(model, tokenizer, zero_shot_reviews, test, settings.task, batch_size=EVAL_BATCH)
-                for variation in VARIATIONS.values():
-                    row = {
-                        "step": "3b. translate its five labels by code",
-                        "model": model_name,
-                        "variation": variation.name,
-                        "shots": 0,
-                        "accuracy": mapped_accuracy(details, variation),
-                        "scores": mapped_scores(details, variation),
-                        "follows_format": details["parsed"].mean(),
-                        "latency_s": details["seconds"].mean(),
-                        "prompt_tokens": details["prompt_tokens"].mean(),
-                        "seconds_to_build": training,
-                    }
-                    runs.setdefault((row["step"], model_name, variation.name, 0), []).append(row)
+            # each model is cached on its own, so a stopped run resumes with the next one
+            key = {**settings.key(), "n_test": n_test, "seed": seed}
+            measure = functools.partial(_variations_of, settings, test, examples, model_name, seed, training)
+            for row in cached("iteration-run", key, measure):
+                runs.setdefault((row["step"], model_name, row["variation"], row["shots"]), []).append(row)
         for measured in runs.values():
             table = pd.DataFrame(measured).drop(columns="scores")
             rows.append(
@@ -245,6 +219,47 @@ def iteration(settings: Settings, n_test: int | None = None, progress: bool = Tr
         )
 
     return HybridPath(settings, cached("iteration", {**settings.key(), "n_test": n_test}, compute))
+
+
+def _variations_of(settings: Settings, test, examples, model_name: str, seed, training: float, folder) -> list[dict]:
+    """One model's rows of the hybrid path (the base for seed None, else a seed's fine-tune): every variation asked
+    with and without solved examples, and (a fine-tune) its five labels translated by code."""
+    model, tokenizer = load_model(settings.model_id) if seed is None else load_lora(settings, seed)
+    rows = []
+    for variation in VARIATIONS.values():
+        for shots in (None, examples):
+            summary, details = evaluate_variation(model, tokenizer, variation, test, shots)
+            rows.append(
+                {
+                    **_step(
+                        "3. prompt for a variation",
+                        model_name,
+                        variation.name,
+                        summary.iloc[0],
+                        0.0 if seed is None else training,
+                        shots=summary.loc[0, "shots"],
+                    ),
+                    "scores": [float(score) for score in details["score"]],
+                }
+            )
+    if seed is not None:
+        _, details = evaluate(model, tokenizer, zero_shot_reviews, test, settings.task, batch_size=EVAL_BATCH)
+        for variation in VARIATIONS.values():
+            rows.append(
+                {
+                    "step": "3b. translate its five labels by code",
+                    "model": model_name,
+                    "variation": variation.name,
+                    "shots": 0,
+                    "accuracy": mapped_accuracy(details, variation),
+                    "scores": mapped_scores(details, variation),
+                    "follows_format": details["parsed"].mean(),
+                    "latency_s": details["seconds"].mean(),
+                    "prompt_tokens": details["prompt_tokens"].mean(),
+                    "seconds_to_build": training,
+                }
+            )
+    return rows
 
 
 def _step(step: str, model: str, variation: str, row, seconds_to_build: float, shots: int = 0) -> dict:

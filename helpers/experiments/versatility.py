@@ -7,6 +7,7 @@ seed),
 each asked the general probe (`data/probe`) and other tasks (another domain, another task), zero-shot.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,24 @@ def versatility(settings: Settings, others, n_probe: int | None = None, progress
             "Pass the settings of other tasks as `others` (e.g. movie reviews and tickets after a reviews fine-tune)."
         )
     n_probe = quick_or_full(6, None) if n_probe is None else n_probe
+    key = {**settings.key(), "others": [other.key() for other in others], "n_probe": n_probe}
+
+    def measure_model(folder, seed):
+        """One model (the base for None, else a seed's fine-tune) on the probe and on every other task."""
+        free_memory()
+        model, tokenizer = load_model(settings.model_id) if seed is None else load_lora(settings, seed)
+        scores = {}
+        for other in others:
+            _, details = evaluate(
+                model,
+                tokenizer,
+                lambda t, task=other.task: zero_shot(t, task),
+                other.rows("test"),
+                other.task,
+                batch_size=EVAL_BATCH,
+            )
+            scores[other.task.name] = [float(score) for score in details["score"]]
+        return {"probe": probe_score(model, tokenizer, probe_sample(n_probe)), "scores": scores}
 
     def compute(folder):
         probe = probe_sample(n_probe)
@@ -75,22 +94,12 @@ def versatility(settings: Settings, others, n_probe: int | None = None, progress
         tuned = f"fine-tuned on {settings.task.name}"
         answers, runs = {}, {"base model": {}, tuned: {}}
         for name, seed in [("base model", None)] + [(tuned, seed) for seed in settings.seeds]:
-            model = None
-            free_memory()
-            model, tokenizer = load_model(settings.model_id) if seed is None else load_lora(settings, seed)
-            scored = probe_score(model, tokenizer, probe)
-            answers.setdefault(name, scored)
-            runs[name].setdefault("probe", []).append([float(c) for c in scored["correct"]])
+            # each model is cached on its own, so a stopped run resumes with the next one
+            measured = cached("versatility-run", {**key, "seed": seed}, functools.partial(measure_model, seed=seed))
+            answers.setdefault(name, measured["probe"])
+            runs[name].setdefault("probe", []).append([float(c) for c in measured["probe"]["correct"]])
             for other in others:
-                _, details = evaluate(
-                    model,
-                    tokenizer,
-                    lambda t, task=other.task: zero_shot(t, task),
-                    other.rows("test"),
-                    other.task,
-                    batch_size=EVAL_BATCH,
-                )
-                runs[name].setdefault(other.task.name, []).append([float(score) for score in details["score"]])
+                runs[name].setdefault(other.task.name, []).append(measured["scores"][other.task.name])
         rows = []
         for name, approach in [("base model", "zero-shot"), (tuned, "LoRA fine-tune")]:
             rows.append(
@@ -105,5 +114,4 @@ def versatility(settings: Settings, others, n_probe: int | None = None, progress
             )
         return {"table": pd.DataFrame(rows).set_index("model"), "probe": answers, "runs": runs}
 
-    key = {**settings.key(), "others": [other.key() for other in others], "n_probe": n_probe}
     return Versatility(settings, **cached("versatility", key, compute))
