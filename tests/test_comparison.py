@@ -154,6 +154,7 @@ def test_families_are_judged_by_their_best_member_on_validation():
     assert verdict.verdict == "A better" and verdict.runs_a == 3 and verdict.runs_b == 1  # 60% vs 20% on 100 examples
 
 
+@pytest.mark.slow
 def test_an_interrupted_fine_tune_is_never_cached_as_finished(tiny_course, monkeypatch):
     import helpers.finetuning.tuning as tuning
 
