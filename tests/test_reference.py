@@ -84,6 +84,7 @@ def tiny_reference(monkeypatch, tmp_path, tokenizer, script, tiny_course):
     victims = reference.injection_victims().head(3)
     monkeypatch.setattr(reference, "injection_victims", lambda: victims)
     monkeypatch.setattr(versatility, "load_probe", lambda: pd.DataFrame(PROBE))
+    monkeypatch.setattr(reference, "load_tokenizer", lambda model_id=None: tokenizer)
     folder = tmp_path / "results"
     monkeypatch.setattr("sys.argv", ["reference.py", "--output", str(folder)])
     script.main()
@@ -151,7 +152,8 @@ def test_a_tiny_reference_run_reads_back_as_the_experiments_and_the_larger_sampl
         assert styled.results.loc[approach, "style_score"] == pytest.approx(row["style_score"])
         assert styled.replies[approach] == measured.replies[approach]
     assert styled.tickets == measured.tickets and styled.results.loc["LoRA fine-tune", "runs"] == 2
-    assert "## Reviews: 4 test examples" in (folder / "README.md").read_text()
+    readme = (folder / "README.md").read_text()
+    assert "## Reviews: 4 test examples" in readme and readme.count("| machine minutes to choose |") == 3  # per task
 
     # the notebooks conclude from the larger sample: this run's, or the reference's (one tiny run serves both checks)
     shipped = reference.head_to_head("reviews", folder)

@@ -25,7 +25,7 @@ from ..core.config import REPO_ROOT
 from ..core.errors import CourseError
 from ..core.files import write_text
 from ..core.statistics import format_runs
-from ..llm.models import PACKAGED_MODEL, default_model_id, packaged_gguf_path, short_name
+from ..llm.models import PACKAGED_MODEL, default_model_id, load_tokenizer, packaged_gguf_path, short_name
 from ..prompting.data import data_files, load_reviews
 from ..prompting.evaluation import Injection
 from ..prompting.fetch import ARCHIVE_SHA256
@@ -34,6 +34,7 @@ from ..prompting.prompts import INJECTED_LABEL, INJECTION, catalog, delimited, i
 from ..prompting.tasks import REVIEWS
 from .comparison import HeadToHead, Settings, default_settings, prompt_patterns
 from .crossover import LearningCurve
+from .effort import effort_table
 from .style import HouseStyle, StyleSettings, reply_request, styled_request
 from .style import default_settings as default_style_settings
 from .variations import HybridPath
@@ -362,6 +363,16 @@ def summary(folder: Path = RESULTS_DIR) -> str:
                 f"{format_accuracy(agreement['agreement'])}.",
             ]
         lines += [""] + [f"- {comparison.describe(a, b)}" for a, b, comparison in family_verdicts(results)] + [""]
+        effort = effort_table(load_tokenizer(record["settings"][task]["model_id"]), run)  # (the model measured)
+        lines += [
+            "What choosing each side cost, on the same validation examples:",
+            "",
+            "| | prompting | fine-tuning |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {aspect} | {row['prompting']} | {row['fine-tuning']} |" for aspect, row in effort.iterrows()] + [
+            ""
+        ]
     table = shortcut(folder)
     lines += [
         "## Shortcut: made-up reviews with and without a closing bottom line",
