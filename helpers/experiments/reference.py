@@ -343,6 +343,10 @@ def summary(folder: Path = RESULTS_DIR) -> str:
         lines += [
             f"## {task.replace('_', ' ').capitalize()}: {n} test examples",
             "",
+            f"Fine-tunes and few-shot prompts draw on {record['settings'][task]['n_train']} of the "
+            f"{len(run.settings.task.split('train')):,} training examples (sized for hours on CPUs, not days); every "
+            f"choice is made on {len(run.settings.rows('validation'))} validation examples.",
+            "",
             "| approach | accuracy (95% interval over examples and runs; runs' spread) | chosen on validation |",
             "|---|---|---|",
         ]
