@@ -181,7 +181,7 @@ def test_the_report_and_results_are_written_together_with_every_decision(tmp_pat
     assert written == [decide.MARK, "approaches.png", "learning_curve.png", "report.md", "results.json"]
     text = report.read_text()
     assert all(f"| {approach} |" in text for approach in decide.APPROACHES) and "## Advice:" in text
-    assert "Dropped 2 repeated texts" in text and "2 seeds:" in text  # the data's notes; intervals over seeds
+    assert "Dropped 2 repeated texts" in text and "2 runs:" in text  # the data's notes; intervals over seeds
     majority = measured.majority
     assert (
         f"always answering '{majority['label']}' (the commonest training label) scores {majority['accuracy']:.0%}"

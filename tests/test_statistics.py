@@ -115,3 +115,10 @@ def test_two_examples_never_decide():
     assert statistics.compare_paired([0.25], [1.0]).verdict == "too close to call"
     assert statistics.compare_paired([0, 0], [0.5, 0.5]).verdict == "too close to call"  # zero spread, two examples
     assert statistics.accuracy_interval([0.5]) == (0.5, 0.0, 1.0)
+
+
+def test_several_runs_read_as_their_mean_interval_and_spread():
+    runs = [[1.0] * 6 + [0.0] * 4, [1.0] * 4 + [0.0] * 6]  # two runs (seeds or draws) on the same 10 examples
+    text = statistics.format_runs(runs)
+    assert text.startswith("50% (") and text.endswith("n=10, 2 runs: 40-60%)")
+    assert statistics.format_runs(runs[:1]) == statistics.format_accuracy(runs[0])  # one run: a plain accuracy

@@ -193,15 +193,16 @@ def run_interval(run_scores, confidence: float = CONFIDENCE) -> tuple[float, flo
 
 
 def format_runs(run_scores) -> str:
-    """'54% (49-58%, n=500, 3 seeds: 51-56%)': the mean accuracy, its interval over seeds and examples, and the
-    spread of the seeds' own accuracies; one run reads as `format_accuracy`."""
+    """'54% (49-58%, n=500, 3 runs: 51-56%)': the mean accuracy, its interval over runs and examples, and the
+    spread of the runs' own accuracies; one run reads as `format_accuracy`. A run is a training seed of a fine-tune or
+    a draw of a few-shot prompt's solved examples."""
     runs = _runs(run_scores, "run_scores")
     if len(runs) == 1:
         return format_accuracy(runs[0])
     accuracy, low, high = run_interval(runs)
     per_run = runs.mean(axis=1)
     return (
-        f"{accuracy:.0%} ({100 * low:.0f}-{high:.0%}, n={runs.shape[1]}, {len(runs)} seeds: "
+        f"{accuracy:.0%} ({100 * low:.0f}-{high:.0%}, n={runs.shape[1]}, {len(runs)} runs: "
         f"{100 * per_run.min():.0f}-{per_run.max():.0%})"
     )
 
