@@ -55,7 +55,7 @@ def test_seed_table_has_the_seed_aspects_and_our_approaches():
     assert table.loc["When to use", "zero-shot"].startswith("clearly less accurate")  # never praised when clearly worse
     assert table.loc["Data requirement", "best prompt"] == "5 labelled examples"
     assert "0.4 MB" in table.loc["Deployment complexity", "LoRA fine-tune"]
-    assert "word counts" in table.loc["Definition", "TF-IDF"] and "3 seeds" in table.loc["Performance", "hybrid"]
+    assert "word counts" in table.loc["Definition", "TF-IDF"] and "3 runs" in table.loc["Performance", "hybrid"]
 
 
 def test_only_approaches_within_chance_of_the_best_are_praised():
