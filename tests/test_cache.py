@@ -147,6 +147,16 @@ def test_a_second_process_waits_for_the_first_and_reads_its_result(empty_cache, 
     assert [p.name for p in empty_cache.iterdir()] == [folder.name]
 
 
+def test_runs_another_process_is_measuring_come_last_so_that_two_processes_share_them(empty_cache):
+    key = {"experiment": 1}
+    assert cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2)) == (0, 1, 2)
+    seed_1 = cache.entry("demo-run", {**key, "seed": 1})
+    with cache.measuring(seed_1):  # (held here, as another process would hold it)
+        assert cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2)) == (0, 2, 1)
+        assert cache.unclaimed_first("demo-run", key, "seed", (2, 1, 0)) == (2, 0, 1)  # otherwise the order given
+    assert cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2)) == (0, 1, 2)  # let go
+
+
 def test_a_cache_made_read_only_while_measuring_keeps_the_result(empty_cache, monkeypatch, capsys):
     def refuse(*args):
         raise PermissionError(13, "Permission denied")

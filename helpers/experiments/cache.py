@@ -141,6 +141,28 @@ def run_keeper(kind: str, key: dict):
     return keep
 
 
+def unclaimed_first(kind: str, key: dict, field: str, values) -> tuple:
+    """`values` of one field of a family of entries (each learning rate's run, each seed's), those another process is
+    measuring now moved last: two processes measuring the same experiment share its runs instead of one waiting for
+    the other (the reference runs two). The results do not depend on the order: each run is seeded on its own."""
+    return tuple(sorted(values, key=lambda value: _claimed(entry(kind, {**key, field: value}))))
+
+
+def _claimed(folder: Path) -> bool:
+    """Whether another process holds the lock of this entry now (see `measuring`)."""
+    if (folder / RESULT_FILE).is_file():
+        return False  # measured: reading it takes no wait
+    try:
+        lock = FileLock(lock_file(folder))
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    except OSError:  # no place for locks: nobody can hold one
+        return False
+    lock.release()
+    return False
+
+
 @contextlib.contextmanager
 def tracking():
     """The cache entries used inside the block, measured now or read back: a list of their folders."""

@@ -47,7 +47,7 @@ from ..prompting.evaluation import EVAL_BATCH, evaluate, evaluate_patterns, eval
 from ..prompting.prompts import catalog, make_few_shot, zero_shot
 from ..prompting.tasks import Task, get_task, require_task
 from .baselines import tfidf_predictions
-from .cache import cached, entry, run_keeper
+from .cache import cached, entry, run_keeper, unclaimed_first
 
 APPROACHES = ("zero-shot", "best prompt", "label scoring", "TF-IDF", "LoRA fine-tune", "full fine-tune", "hybrid")
 FAMILIES = {
@@ -464,7 +464,9 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
             validation,
             kind,
             folder,
-            learning_rates=settings.learning_rates(kind),
+            learning_rates=unclaimed_first(
+                "recipe-run", {**key, "kind": kind}, "learning_rate", settings.learning_rates(kind)
+            ),
             max_passes=settings.max_passes,
             batch_size=settings.batch_size,
             lora_rank=settings.lora_rank,
@@ -512,10 +514,15 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
                 model.save_pretrained(out / "adapter")
             return record
 
+        records = {  # each seed's measurement is an entry of its own (a second process may measure some of them)
+            seed: cached(
+                "seed-run", {**key, "kind": kind, "seed": seed}, lambda out, seed=seed: measure_seed(out, seed)
+            )
+            for seed in unclaimed_first("seed-run", {**key, "kind": kind}, "seed", settings.seeds)
+        }
         runs, hybrid, losses, hybrid_validation = [], [], {}, None
         for seed in settings.seeds:
-            seed_key = {**key, "kind": kind, "seed": seed}
-            record = cached("seed-run", seed_key, lambda out, seed=seed: measure_seed(out, seed))
+            seed_key, record = {**key, "kind": kind, "seed": seed}, records[seed]
             runs.append(record["run"])
             losses[seed] = record["losses"]
             if kind == "lora":

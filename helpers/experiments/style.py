@@ -26,7 +26,7 @@ from ..prompting.evaluation import EVAL_BATCH, evaluate, evaluate_patterns
 from ..prompting.house_style import RULES, check_reply
 from ..prompting.prompts import few_shot, role, zero_shot
 from ..prompting.tasks import REPLIES, Task
-from .cache import cached, run_keeper
+from .cache import cached, run_keeper, unclaimed_first
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> HouseSty
             validation,
             "lora",
             folder,
-            learning_rates=settings.learning_rates,
+            learning_rates=unclaimed_first("style-run", key, "learning_rate", settings.learning_rates),
             max_passes=settings.max_passes,
             batch_size=settings.batch_size,
             lora_rank=settings.lora_rank,
@@ -208,9 +208,13 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> HouseSty
                 "losses": info["losses"],
             }
 
+        records = {  # the chosen recipe from every training seed, each an entry of its own: the row is their mean
+            seed: cached("style-seed-run", {**key, "seed": seed}, lambda out, seed=seed: measure_seed(out, seed))
+            for seed in unclaimed_first("style-seed-run", key, "seed", settings.seeds)
+        }
         runs, losses = [], {}
-        for seed in settings.seeds:  # the chosen recipe from every training seed: the row is their mean
-            record = cached("style-seed-run", {**key, "seed": seed}, lambda out, seed=seed: measure_seed(out, seed))
+        for seed in settings.seeds:
+            record = records[seed]
             runs.append(record["run"])
             replies.setdefault("LoRA fine-tune", record["replies"])  # the first seed's replies
             losses[str(seed)] = record["losses"]

@@ -217,6 +217,8 @@ def choose_recipe(
         return run_of(rate)(out), out
 
     runs = {rate: keep(rate, run_of(rate)) if keep is not None else here(rate) for rate in learning_rates}
+    learning_rates = sorted(learning_rates)  # (measured in the order given: two processes may share the runs)
+    runs = {rate: runs[rate] for rate in learning_rates}
     rows_out = [
         {
             "kind": kind,
