@@ -159,6 +159,26 @@ def test_a_stopped_style_fine_tune_is_not_cached_and_the_runs_before_it_are(tiny
 
 
 @pytest.mark.slow
+def test_the_fine_tune_side_can_be_measured_on_its_own_and_the_experiment_reuses_it(tiny_style, monkeypatch):
+    """A second process can take the fine-tune side while the first answers with the prompts."""
+    from helpers.experiments import style
+    from helpers.experiments.cache import entry
+    from helpers.finetuning import tuning
+
+    settings = style.StyleSettings(
+        **{**TINY, "n_test": 2}, shots=(1,), max_passes=1, seeds=(0,), learning_rates=(1e-3,)
+    )
+    tuned = style.style_fine_tune(settings, progress=False)
+    assert not entry("house-style-prompts", style._key(settings)).exists()  # the prompts were not needed
+    monkeypatch.setattr(tuning, "train", lambda *args, **kwargs: pytest.fail("trained again"))
+    run = style.style_experiment(settings, progress=False)
+    assert (
+        run.results.loc["LoRA fine-tune", "scores"] == tuned["row"]["scores"]
+        and list(run.replies)[-1] == "LoRA fine-tune"
+    )
+
+
+@pytest.mark.slow
 def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer, tmp_path, monkeypatch, tiny_loads):
     import torch
 

@@ -6,8 +6,9 @@ The replies are one more Task (`helpers.prompting.tasks.REPLIES`: a ticket in, a
 house-style rules it meets, `helpers.prompting.house_style`), so they go through the machinery of every other task:
 `evaluate_patterns` answers and scores the prompts, `tuning.choose_recipe` chooses the fine-tune's learning rate and
 passes on the validation tickets (as the prompt side chooses its number of examples there), and `tuning.train_recipe`
-trains the chosen recipe from the other seeds. Each learning rate's run and each seed's measurement is cached on its
-own, so a run stopped half-way resumes where it stopped.
+trains the chosen recipe from the other seeds. The prompt side (`style_prompts`), the fine-tune side
+(`style_fine_tune`), each learning rate's run and each seed's measurement are cached on their own, so a run stopped
+half-way resumes where it stopped, and a second process can measure the fine-tune side beside the first.
 """
 
 import functools
@@ -123,24 +124,29 @@ class HouseStyle:
         return len(self.tickets)
 
 
-def style_experiment(settings: StyleSettings, progress: bool = True) -> HouseStyle:
-    """Measure the base model with the plain request, with the style guide, and with the guide and examples
-    (the number chosen on validation), then a LoRA fine-tune on `n_train` replies asked with the plain request
-    (its learning rate and passes chosen on the same validation tickets, then trained from every seed). Cached, each
-    fine-tune run on its own."""
+def _key(settings: StyleSettings) -> dict:
+    """What the house-style entries are keyed on: the settings and the replies' data (not in the cache's own data
+    fingerprint)."""
     data = hashlib.sha256(b"".join(path.read_bytes() for path in data_files(("replies",)))).hexdigest()
-    key = {**asdict(settings), "data": data}  # the replies are not in the cache's own data fingerprint
+    return {**asdict(settings), "data": data}
+
+
+def _splits(settings: StyleSettings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The training, validation and test tickets (with their replies) of an experiment."""
+    return tuple(
+        sample_replies(split, n)
+        for split, n in (("train", settings.n_train), ("validation", settings.n_validation), ("test", settings.n_test))
+    )
+
+
+def style_prompts(settings: StyleSettings, progress: bool = True) -> dict:
+    """The prompt side (cached): the plain request, the style guide, and the guide with the number of examples
+    chosen on the validation tickets, each on the test tickets. {"rows": one per prompt, "replies": prompt -> its
+    replies, "choice": the validation table of the numbers of examples}."""
     task = replace(REPLIES, max_new_tokens=settings.max_new_tokens)
 
     def compute(folder):
-        train, validation, test = (
-            sample_replies(split, n)
-            for split, n in (
-                ("train", settings.n_train),
-                ("validation", settings.n_validation),
-                ("test", settings.n_test),
-            )
-        )
+        train, validation, test = _splits(settings)
         base, tokenizer = load_model(settings.model_id)
         ask = functools.partial(evaluate_patterns, base, tokenizer, task=task, batch_size=EVAL_BATCH, progress=progress)
         with_examples = {
@@ -172,11 +178,20 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> HouseSty
                 }
             )
             replies[name] = details["answer"].tolist()
-        base = ask = None
-        free_memory()  # one model at a time
+        return {"rows": rows, "replies": replies, "choice": choice}
 
-        # The same care as the prompts: the recipe is chosen on the validation tickets (the first seed), then
-        # trained from every other seed.
+    return cached("house-style-prompts", _key(settings), compute)
+
+
+def style_fine_tune(settings: StyleSettings, progress: bool = True) -> dict:
+    """The fine-tune side (cached, each learning rate's run and each seed's measurement on its own, so a second
+    process can share the work): a LoRA fine-tune on `n_train` replies asked with the plain request, its learning
+    rate and passes chosen on the validation tickets (the same care as the prompts' number of examples), then trained
+    from every seed. {"row": the mean over seeds, "replies": the first seed's, "search", "losses" per seed}."""
+    key, task = _key(settings), replace(REPLIES, max_new_tokens=settings.max_new_tokens)
+
+    def compute(folder):
+        train, validation, test = _splits(settings)
         recipe, search, chosen_model, tokenizer, chosen_info = choose_recipe(
             task,
             train,
@@ -199,9 +214,8 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> HouseSty
             else:
                 free_memory()
                 model, _, info = train_recipe(task, train, recipe, seed, settings.model_id, progress)
-            summary, details = evaluate(
-                model, tokenizer, prompts["plain request"], test, task, batch_size=EVAL_BATCH, progress=progress
-            )
+            plain = functools.partial(reply_request, task=task)
+            summary, details = evaluate(model, tokenizer, plain, test, task, batch_size=EVAL_BATCH, progress=progress)
             return {
                 "run": {**style_summary("LoRA fine-tune", details, test), "training_seconds": info["training_seconds"]},
                 "replies": details["answer"].tolist(),
@@ -212,34 +226,45 @@ def style_experiment(settings: StyleSettings, progress: bool = True) -> HouseSty
             seed: cached("style-seed-run", {**key, "seed": seed}, lambda out, seed=seed: measure_seed(out, seed))
             for seed in unclaimed_first("style-seed-run", key, "seed", settings.seeds)
         }
-        runs, losses = [], {}
-        for seed in settings.seeds:
-            record = records[seed]
-            runs.append(record["run"])
-            replies.setdefault("LoRA fine-tune", record["replies"])  # the first seed's replies
-            losses[str(seed)] = record["losses"]
         chosen_model = None
-        numbers = pd.DataFrame(runs).select_dtypes("number").mean().to_dict()
-        rows.append(
-            {
-                **runs[0],
-                **numbers,
-                "learning_rate": recipe.learning_rate,
-                "passes": recipe.passes,
-                "labelled_examples": settings.n_train,
-                "runs": len(runs),
-                "run_scores": [run["scores"] for run in runs],
-                "scores": list(np.mean([run["scores"] for run in runs], axis=0)),
-            }
-        )
+        runs = [records[seed]["run"] for seed in settings.seeds]
+        row = {
+            **runs[0],
+            **pd.DataFrame(runs).select_dtypes("number").mean().to_dict(),
+            "learning_rate": recipe.learning_rate,
+            "passes": recipe.passes,
+            "labelled_examples": settings.n_train,
+            "runs": len(runs),
+            "run_scores": [run["scores"] for run in runs],
+            "scores": list(np.mean([run["scores"] for run in runs], axis=0)),
+        }
         return {
-            "results": pd.DataFrame(rows),
-            "replies": replies,
-            "choice": choice,
+            "row": row,
+            "replies": records[settings.seeds[0]]["replies"],
             "search": search.rename(columns={"validation_accuracy": "style_score"}),
-            "losses": losses,
-            "tickets": test["text"].tolist(),
+            "losses": {str(seed): records[seed]["losses"] for seed in settings.seeds},
         }
 
-    result = cached("house-style", key, compute)
+    return cached("house-style-lora", key, compute)
+
+
+def style_experiment(settings: StyleSettings, progress: bool = True) -> HouseStyle:
+    """The base model with the plain request, with the style guide, and with the guide and examples (the number
+    chosen on validation), against a LoRA fine-tune asked with the plain request (its recipe chosen on the same
+    validation tickets): `style_prompts` and `style_fine_tune`, each cached."""
+
+    def compute(folder):
+        prompted = style_prompts(settings, progress)
+        free_memory()  # one model at a time
+        tuned = style_fine_tune(settings, progress)
+        return {
+            "results": pd.DataFrame([*prompted["rows"], tuned["row"]]),
+            "replies": {**prompted["replies"], "LoRA fine-tune": tuned["replies"]},
+            "choice": prompted["choice"],
+            "search": tuned["search"],
+            "losses": tuned["losses"],
+            "tickets": _splits(settings)[2]["text"].tolist(),
+        }
+
+    result = cached("house-style", _key(settings), compute)
     return HouseStyle(settings, **{**result, "results": result["results"].set_index("approach")})
