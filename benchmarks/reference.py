@@ -225,15 +225,18 @@ def main() -> None:
     unknown = sorted(set(args.steps or []) - set(plan))
     if unknown:
         raise SystemExit(f"Unknown step(s) {', '.join(unknown)}; the steps are: {', '.join(plan)}.")
-    done, seconds = {}, {}
+    done, seconds, counted = {}, {}, set()
     for name, step in tqdm(plan.items(), desc="reference run", unit="experiment"):
         if args.steps and name not in args.steps:
             continue
         tic = time.time()
         with tracking() as used:
             done[name] = step()
-        # the time its parts took when they were measured (this run or an earlier one: the cache keeps both)
-        seconds[name] = round(max(measured_seconds(used), time.time() - tic), 1)
+        # the time its parts took when they were measured (this run or an earlier one: the cache keeps both); what an
+        # earlier step already measured (the LoRA fine-tune the learning curve builds on) counts there only
+        own = set(used) - counted
+        counted |= own
+        seconds[name] = round(max(measured_seconds(own), time.time() - tic), 1)
         print(f"{name}: {seconds[name]:.0f} s", flush=True)
     if args.steps:
         return
@@ -245,15 +248,16 @@ def main() -> None:
         versions=versions(),
         model=models.short_name(model_id),
         fingerprint=reference.fingerprint(model_id),
-        wall_seconds=round(sum(seconds.values())),
+        wall_seconds=round(measured_seconds(counted) or sum(seconds.values())),
         step_seconds=seconds,
         settings={task: reference.settings(task, model_id).key() for task in reference.HEAD_TO_HEADS}
         | {"house style": vars(reference.style_settings(model_id))},
         crossover=reference.CROSSOVER_SIZES,
         command="python benchmarks/reference.py" + (f" --model {args.model}" if args.model else ""),
-        note="step_seconds: the time each step's parts took when they were measured, from the course cache's "
-        "records (a run resumed over several sessions counts each part once, not the time to read it back; two "
-        "steps measured at once by two processes each count their own, slower, time); wall_seconds: their sum",
+        note="step_seconds: the time the parts each step measured first took when they were measured, from the course "
+        "cache's records (a run resumed over several sessions counts each part once, not the time to read it back; "
+        "two steps measured at once by two processes each count their own, slower, time); wall_seconds: the time "
+        "during which any part was being measured (parts measured at once count once)",
     )
     reference.write_provenance(record, output)
     from helpers.core.files import write_text
