@@ -157,6 +157,30 @@ def test_runs_another_process_is_measuring_come_last_so_that_two_processes_share
     assert cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2)) == (0, 1, 2)  # let go
 
 
+def test_a_shared_entry_is_not_locked_so_that_a_second_process_measures_its_parts_alongside(empty_cache):
+    folder = cache.entry("demo", {"n": 1})
+
+    def compute(own_folder):
+        FileLock(cache.lock_file(folder)).acquire(
+            timeout=0
+        )  # nobody holds the whole: its parts have locks of their own
+        return {"answer": 1}
+
+    assert cache.cached("demo", {"n": 1}, compute, shared=True) == {"answer": 1}
+    assert cache.read_entry(folder) == {"answer": 1}  # (locked, the acquire above would have timed out)
+
+
+def test_a_shared_entry_finished_first_by_another_process_is_kept_as_it_is(empty_cache):
+    folder = cache.entry("demo", {"n": 1})
+
+    def compute(own_folder):  # meanwhile the other process stores the same entry
+        cache.store({"answer": "theirs"}, cache.partial_folder(folder), folder)
+        return {"answer": "mine"}
+
+    assert cache.cached("demo", {"n": 1}, compute, shared=True) == {"answer": "theirs"}
+    assert cache.read_entry(folder) == {"answer": "theirs"}  # (a reader of that folder is never cut off)
+
+
 def test_a_cache_made_read_only_while_measuring_keeps_the_result(empty_cache, monkeypatch, capsys):
     def refuse(*args):
         raise PermissionError(13, "Permission denied")

@@ -99,11 +99,13 @@ def read_entry(folder: Path):
         return None
 
 
-def cached(kind: str, key: dict, compute):
+def cached(kind: str, key: dict, compute, shared: bool = False):
     """`compute(folder)`'s result, stored in the experiment's cache folder; computed only when missing.
 
     `compute` may write files (a LoRA adapter) into `folder`; an exception in it (a KeyboardInterrupt,
-    an interrupted fine-tune) stores nothing. While another process measures the same entry, this one waits.
+    an interrupted fine-tune) stores nothing. While another process measures the same entry, this one waits; unless
+    `shared`: an entry made of entries of its own (each locked, and ordered by `unclaimed_first`), which a second
+    process measures alongside the first, sharing its parts instead of waiting for the whole.
     """
     folder = entry(kind, key)
     for used in _TRACKERS:
@@ -111,7 +113,7 @@ def cached(kind: str, key: dict, compute):
     value = read_entry(folder)
     if value is not None:
         return value
-    with measuring(folder):
+    with contextlib.nullcontext() if shared else measuring(folder):
         value = read_entry(folder)  # measured by another process while this one waited
         if value is not None:
             return value
@@ -123,6 +125,9 @@ def cached(kind: str, key: dict, compute):
         try:
             value = compute(partial)
             free_memory()  # the models `compute` loaded are gone now: give their memory back before the next experiment
+            stored = read_entry(folder) if shared else None
+            if stored is not None:  # the other process finished the shared entry first: its copy stays, never swapped
+                return stored
             store(value, partial, folder)
         finally:
             shutil.rmtree(partial, ignore_errors=True)

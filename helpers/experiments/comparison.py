@@ -536,7 +536,7 @@ def fine_tuned_side(settings: Settings, kind: str, progress: bool = True) -> dic
             rows.append(combined("hybrid", hybrid, prompt=best, validation_accuracy=hybrid_validation, **chosen))
         return {"rows": rows, "search": search, "recipe": asdict(recipe), "losses": losses}
 
-    return cached(f"head-to-head-{kind}", key, compute)
+    return cached(f"head-to-head-{kind}", key, compute, shared=True)  # (a second process shares its runs)
 
 
 def results_of(settings: Settings, kinds=KINDS, progress: bool = True) -> pd.DataFrame:

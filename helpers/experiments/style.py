@@ -245,7 +245,7 @@ def style_fine_tune(settings: StyleSettings, progress: bool = True) -> dict:
             "losses": {str(seed): records[seed]["losses"] for seed in settings.seeds},
         }
 
-    return cached("house-style-lora", key, compute)
+    return cached("house-style-lora", key, compute, shared=True)  # (a second process shares its runs)
 
 
 def style_experiment(settings: StyleSettings, progress: bool = True) -> HouseStyle:
