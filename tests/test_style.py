@@ -1,3 +1,6 @@
+import os
+import time
+
 import pytest
 
 from helpers.core.errors import CourseError
@@ -201,3 +204,52 @@ def test_the_fine_tune_does_not_depend_on_what_the_process_ran_before(tokenizer,
     again = style.style_experiment(settings, progress=False)
     assert len(tiny_loads) == 6 and again.losses == first.losses  # each: the base, the fine-tune, its read-back
     assert again.results.loc["LoRA fine-tune", "scores"] == first.results.loc["LoRA fine-tune", "scores"]
+
+
+SHARE = """
+import os, sys, time
+sys.path.insert(0, os.getcwd())
+from helpers.experiments import style
+from helpers.finetuning import tuning
+from helpers.llm.models import load_tokenizer, tiny_random_model
+
+tokenizer = load_tokenizer()  # (from the course cache, before the experiment gets a cache of its own)
+os.environ["COURSE_CACHE"] = sys.argv[2]
+style.load_model = tuning.load_model = lambda *args, **kwargs: (tiny_random_model(tokenizer), tokenizer)
+real_train = tuning.train
+
+
+def train(*args, **kwargs):  # each training this process does, slowed so that the two overlap
+    with open(sys.argv[1], "a") as log:
+        log.write(f"{os.getpid()}\\n")
+    time.sleep(2)
+    return real_train(*args, **kwargs)
+
+
+tuning.train = train
+settings = style.StyleSettings(model_id="tiny", n_train=4, n_validation=2, n_test=2, batch_size=2, max_new_tokens=4,
+                               shots=(1,), max_passes=1, seeds=(0, 1, 2), learning_rates=(1e-3, 3e-3))
+print(style.style_fine_tune(settings, progress=False)["row"]["scores"])
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_share_the_fine_tune_side_each_run_trained_once(tmp_path):
+    """The reference runs two processes: the second takes the learning rates and seeds the first is not measuring."""
+    import subprocess
+    import sys
+
+    from helpers.core.config import REPO_ROOT
+
+    log = tmp_path / "trainings"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-c", SHARE, str(log), str(tmp_path / "cache")]
+    first = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    time.sleep(1)
+    second = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    outputs = [process.communicate(timeout=600)[0] for process in (first, second)]
+    results = [output.splitlines()[-1] for output in outputs]
+    assert first.returncode == second.returncode == 0 and results[0] == results[1]  # the same result for both
+    trainings = log.read_text().split()
+    assert len(trainings) == 2 + 2  # each learning rate once, each seed but the search's own once
+    assert len(set(trainings)) == 2  # and both processes trained some of them
