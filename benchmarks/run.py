@@ -1,11 +1,11 @@
 """How long a learner waits and how much memory the course needs, measured on this machine.
 
-    python benchmarks/run.py                    # model load, generation, playground, LoRA, notebooks in quick mode
-    python benchmarks/run.py --notebooks both   # ... and every notebook in full mode too (long)
-    python benchmarks/run.py --notebooks none   # only the model measurements
+    python benchmarks/run.py                    # model load, generation, playground, LoRA
     python benchmarks/run.py --gpu              # add fine-tune throughput: our helper vs a plain Trainer (CUDA)
-    python benchmarks/run.py --notebooks full --only 00 01 --output /tmp/full.md   # another file, not results.md
+    python benchmarks/run.py --output /tmp/other.md   # another file, not results.md
 
+Time and memory per notebook are not here: `benchmarks/cells.py --summary` writes them, cell by cell, into the one
+table the README shows (benchmarks/notebook_times.md).
 It prints a Markdown table and writes it, with the machine and the command, to benchmarks/results.md
 (or --output), again after every row, so a long run that is stopped keeps what it measured.
 This is a script, not a test: timings depend on the machine and on what else runs on it.
@@ -23,8 +23,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -32,7 +30,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from helpers.core.config import cache_dir  # noqa: E402
 from helpers.core.environment import machine_summary  # noqa: E402
 from helpers.experiments.style import sample_replies, styled_request  # noqa: E402
 from helpers.finetuning.training import add_lora, collate, task_examples, train  # noqa: E402
@@ -229,64 +226,6 @@ def lora_step(model, tokenizer, steps: int = 8, batch_size: int = 8, repeats: in
     ]
 
 
-def notebook_run(path: Path, quick: bool, timeout: int = -1) -> tuple[float, float, bool]:
-    """Run a notebook with nbconvert (into a temporary folder); its wall time, the kernel's peak memory, success.
-    No time limit per cell by default: a full-mode cell may run for an hour on a laptop CPU."""
-    env = {key: value for key, value in os.environ.items() if key != "COURSE_QUICK"}
-    if quick:
-        env["COURSE_QUICK"] = "1"
-    with tempfile.TemporaryDirectory() as output:
-        command = [
-            sys.executable,
-            "-m",
-            "nbconvert",
-            "--to",
-            "notebook",
-            "--execute",
-            "--output-dir",
-            output,
-            f"--ExecutePreprocessor.timeout={timeout}",
-            str(path),
-        ]
-        start = time.perf_counter()
-        process = psutil.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        peak = 0
-        while process.poll() is None:  # the kernel and whatever it starts are children of nbconvert
-            try:
-                peak = max(peak, sum(child.memory_info().rss for child in process.children(recursive=True)))
-            except psutil.Error:
-                pass
-            time.sleep(0.2)
-        seconds = time.perf_counter() - start
-        if process.returncode:
-            print(f"{path.name} failed: {process.stderr.read().decode()[-500:]}", file=sys.stderr)
-    return seconds, peak, process.returncode == 0
-
-
-def selected_notebooks(only: list[str] | None = None) -> list[Path]:
-    """Every notebook in course order, or those whose names start with one of `only`."""
-    return [
-        path
-        for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-        if not only or path.name.startswith(tuple(only))
-    ]
-
-
-def notebooks(modes: list[str], paths: list[Path]):
-    """Rows for each notebook in each mode, yielded as each run ends."""
-    for path in paths:
-        for mode in modes:
-            seconds, peak, ok = notebook_run(path, quick=mode == "quick")
-            failed = "" if ok else ", FAILED"
-            yield Row(f"{path.stem}, {mode} mode: wall time", seconds, "s", f"nbconvert --execute{failed}")
-            yield Row(
-                f"{path.stem}, {mode} mode: peak memory",
-                peak / MB,
-                "MB",
-                f"resident memory of the kernel and the processes it starts, summed, sampled every 0.2 s{failed}",
-            )
-
-
 def trainer_versus_helper(model, tokenizer, steps: int = 50, batch_size: int = 16, n_examples: int = 256) -> list[Row]:
     """Fine-tune throughput of helpers.finetuning.training.train vs transformers' Trainer with default settings:
     same model, same LoRA adapter, same examples, same batch size, learning rate and number of steps."""
@@ -365,15 +304,6 @@ def write_results(rows: list[Row], command: str, notes: list[str], load_before: 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--notebooks",
-        choices=("none", "quick", "full", "both"),
-        default="quick",
-        help="run every notebook in quick mode, full mode, both, or none (default: quick)",
-    )
-    parser.add_argument(
-        "--only", nargs="+", metavar="NN", help="only the notebooks whose names start with these, e.g. 00 01"
-    )
     parser.add_argument("--skip-model", action="store_true", help="skip the model, generation and LoRA rows")
     parser.add_argument(
         "--gpu", action="store_true", help="also compare our fine-tune helper with a plain Trainer on CUDA"
@@ -408,22 +338,6 @@ def main():
         else:
             notes.append("--gpu asked, but no CUDA GPU here: the helper-vs-Trainer comparison was skipped.")
             print(notes[-1])
-    modes = {"none": [], "quick": ["quick"], "full": ["full"], "both": ["quick", "full"]}[args.notebooks]
-    paths = selected_notebooks(args.only)
-    if modes and any(path.name.startswith("06") for path in paths):
-        cached = list((cache_dir() / "results").glob("*"))
-        notes.append(
-            "Notebooks run in course order, so 06 reuses the measurements 05 cached, as a learner's run would; "
-            + (
-                f"the results cache held {len(cached)} entries at the start, so 05 and 06 may have reused earlier runs."
-                if cached
-                else "the results cache was empty at the start."
-            )
-        )
-    del model
-    add(notebooks(modes, paths))
-    if "full" not in modes:
-        notes.append("Notebooks in full mode were not run (`--notebooks full` or `both` runs them).")
     print("\n" + write_results(rows, command, notes, load_before, args.output))
     print(f"\nWritten to {args.output}")
 

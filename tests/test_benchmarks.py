@@ -19,9 +19,7 @@ def test_helper_and_trainer_both_train_and_give_a_ratio(run, tiny_model, tokeniz
 
 def test_results_are_written_as_a_markdown_table(run, tmp_path):
     rows = [run.Row("model load, warm", 0.4641, "s", "cached"), run.Row("LoRA training", 222.3, "tokens/s", "r=8")]
-    table = run.write_results(
-        rows, "python benchmarks/run.py --notebooks none", ["a note"], 0.5, tmp_path / "results.md"
-    )
+    table = run.write_results(rows, "python benchmarks/run.py", ["a note"], 0.5, tmp_path / "results.md")
     text = (tmp_path / "results.md").read_text()
     assert table in text and "| model load, warm | 0.464 | s | cached |" in table and "| LoRA training | 222 |" in table
     assert "- a note" in text and "Load average" in text
