@@ -322,6 +322,23 @@ class NotebookPage:
         handle.focus()
         for _ in range(times):
             handle.press(key)
+        self.wait_until_synced()
+
+    def wait_until_synced(self, settle: float = 1.5, timeout: float = 60):
+        """Wait until the kernel has stayed idle for `settle` seconds. The browser holds back a widget's value
+        changes while the kernel is busy with earlier ones, but sends a button's click at once: clicking before the
+        kernel has every change would act on a value the page no longer shows."""
+        deadline = time.monotonic() + timeout
+        idle_since = None
+        while time.monotonic() < deadline:
+            if not self.kernel_idle():
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= settle:
+                return
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"{self.name}: the kernel did not stay idle for {settle} s within {timeout} s")
 
     def slider_value(self, cell: int, description: str) -> str:
         return self.slider(cell, description).locator(".widget-readout").inner_text()
@@ -340,6 +357,7 @@ class NotebookPage:
 
     def click_checkbox(self, cell: int, description: str):
         self.code_cells.nth(cell).locator(".widget-checkbox", has_text=description).locator("input").first.click()
+        self.wait_until_synced()
 
     def type_text(self, cell: int, text: str, *, placeholder: str | None = None, description: str | None = None):
         """Replace the text of the text box or area found by its placeholder or its description, as typing would."""
@@ -352,14 +370,19 @@ class NotebookPage:
             )
         box.fill(text)
         box.press("Tab")  # leave the box: continuous_update=False widgets sync on blur
+        self.wait_until_synced()
 
     def wait_for_text(self, cell: int, text: str, timeout: float = 60) -> str:
-        """Wait until code cell `cell`'s output shows `text` (for work that runs in a background thread)."""
+        """Wait until code cell `cell`'s output shows `text` (for work that runs in a background thread); a
+        problem the app reports (⚠️) ends the wait at once, with the app's message."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             now = self.cell_output(cell)
             if text in now:
                 return now
+            if "⚠️" in now:
+                self.screenshot(f"cell{cell}-problem", cell)
+                raise AssertionError(f"{self.name}: code cell {cell} reported a problem: {now[-500:]}")
             self.page.wait_for_timeout(500)
         self.screenshot(f"cell{cell}-no-text", cell)
         raise AssertionError(f"{self.name}: code cell {cell} did not show {text!r} within {timeout} s")
