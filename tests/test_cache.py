@@ -149,12 +149,22 @@ def test_a_second_process_waits_for_the_first_and_reads_its_result(empty_cache, 
 
 def test_runs_another_process_is_measuring_come_last_so_that_two_processes_share_them(empty_cache):
     key = {"experiment": 1}
-    assert cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2)) == (0, 1, 2)
+    assert tuple(cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2))) == (0, 1, 2)
     seed_1 = cache.entry("demo-run", {**key, "seed": 1})
     with cache.measuring(seed_1):  # (held here, as another process would hold it)
-        assert cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2)) == (0, 2, 1)
-        assert cache.unclaimed_first("demo-run", key, "seed", (2, 1, 0)) == (2, 0, 1)  # otherwise the order given
-    assert cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2)) == (0, 1, 2)  # let go
+        assert tuple(cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2))) == (0, 2, 1)
+        assert tuple(cache.unclaimed_first("demo-run", key, "seed", (2, 1, 0))) == (2, 0, 1)  # else as given
+    assert tuple(cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2))) == (0, 1, 2)  # let go
+
+
+def test_the_next_run_is_chosen_when_it_is_taken_not_once_at_the_start(empty_cache):
+    # two processes that start together see the same runs free: each must skip what the other took meanwhile
+    key = {"experiment": 1}
+    seeds = cache.unclaimed_first("demo-run", key, "seed", (0, 1, 2))
+    assert next(seeds) == 0
+    with cache.measuring(cache.entry("demo-run", {**key, "seed": 1})):  # taken by another process after the start
+        assert next(seeds) == 2
+    assert next(seeds) == 1 and next(seeds, None) is None
 
 
 def test_a_shared_entry_is_not_locked_so_that_a_second_process_measures_its_parts_alongside(empty_cache):

@@ -146,11 +146,17 @@ def run_keeper(kind: str, key: dict):
     return keep
 
 
-def unclaimed_first(kind: str, key: dict, field: str, values) -> tuple:
-    """`values` of one field of a family of entries (each learning rate's run, each seed's), those another process is
-    measuring now moved last: two processes measuring the same experiment share its runs instead of one waiting for
-    the other (the reference runs two). The results do not depend on the order: each run is seeded on its own."""
-    return tuple(sorted(values, key=lambda value: _claimed(entry(kind, {**key, field: value}))))
+def unclaimed_first(kind: str, key: dict, field: str, values):
+    """`values` of one field of a family of entries (each learning rate's run, each seed's), one at a time, each time
+    the first that no other process is measuring now (or, when all are taken, the first left, to wait for): two
+    processes measuring the same experiment share its runs instead of one waiting for the other (the reference runs
+    two). Chosen step by step, not sorted once: two processes starting together would otherwise take the same order
+    and queue behind each other. The results do not depend on the order: each run is seeded on its own."""
+    left = list(values)
+    while left:
+        value = next((v for v in left if not _claimed(entry(kind, {**key, field: v}))), left[0])
+        left.remove(value)
+        yield value
 
 
 def _claimed(folder: Path) -> bool:

@@ -182,7 +182,7 @@ def choose_recipe(
     that trains and returns the run's record, `keep` returns (the record, its folder), for example from a cache,
     so that a search stopped half-way resumes with the next learning rate.
     """
-    learning_rates = tuple(LEARNING_RATES[kind] if learning_rates is None else learning_rates)
+    learning_rates = LEARNING_RATES[kind] if learning_rates is None else learning_rates  # (taken one at a time)
 
     def run_of(rate):
         def run(out):
@@ -217,7 +217,7 @@ def choose_recipe(
         return run_of(rate)(out), out
 
     runs = {rate: keep(rate, run_of(rate)) if keep is not None else here(rate) for rate in learning_rates}
-    learning_rates = sorted(learning_rates)  # (measured in the order given: two processes may share the runs)
+    learning_rates = sorted(runs)  # (measured in the order given: two processes may share the runs)
     runs = {rate: runs[rate] for rate in learning_rates}
     rows_out = [
         {
