@@ -168,7 +168,7 @@ class HybridPath:
     @property
     def n(self) -> int:
         """The test reviews every variation was asked on."""
-        return int(self.table["n"].max())
+        return int(self.table["n"].min())  # (the first two steps may have been measured on more)
 
 
 def iteration(settings: Settings, n_test: int | None = None, progress: bool = True) -> HybridPath:
