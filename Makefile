@@ -8,7 +8,7 @@ NB     ?= notebooks/*.ipynb
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: setup lab test test-colab outputs
+.PHONY: setup lab test check lint test-colab outputs
 
 # uv installs the same pinned versions as pip would, about ten times faster; it does not read pip's configuration,
 # so a folder of local wheels that pip is told about (find-links, e.g. a CPU torch wheel) is passed on to it.
@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
-	$(BIN)/python -m helpers.models
+	$(BIN)/python -m helpers.llm.models
+	$(BIN)/python -m helpers.prompting.fetch
 
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_setup_and_tour.ipynb
@@ -37,10 +38,20 @@ REPRODUCIBLE := OMP_NUM_THREADS=1 COURSE_BFLOAT16=0 ATEN_CPU_CAPABILITY=avx2 MKL
 
 # Two workers of one thread each (pytest-xdist), a file at a time: on two cores that takes two thirds of the time of
 # one process with two threads.
-test: setup
+test: setup lint
 	bash tests/install_browser.sh $(BIN)/python
 	$(REPRODUCIBLE) COURSE_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests notebooks \
 		--nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout 900
+
+# The fast loop while changing helpers/: lint, then the unit tests on the tiny model (no notebooks, no browser, and
+# none of the tests marked slow: a whole tiny experiment, a second process or the real model). `make test` stays the
+# whole suite.
+check: setup lint
+	$(REPRODUCIBLE) COURSE_QUICK=1 $(BIN)/python -m pytest -n 2 -m "not slow" tests --ignore tests/test_browser.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The same tests under Colab's package versions, each stack in its own venv (see tests/versions/run.sh).
 test-colab:

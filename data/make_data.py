@@ -15,6 +15,7 @@ closing "bottom line" verdict, when there is one, overrides everything. The
 same words occur in every class, so a bag of words cannot tell them apart, but
 a model that reads word order, negation and sentence position can.
 """
+
 import argparse
 import json
 import random
@@ -30,8 +31,9 @@ from sklearn.pipeline import make_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
-from helpers.config import SEED  # noqa: E402
-from helpers.data import ISSUE_TYPES, PRODUCTS, REVIEW_LABELS, SPLITS  # noqa: E402
+from helpers.core.config import SEED  # noqa: E402
+from helpers.prompting.data import BOTTOM_LINE, ISSUE_TYPES, PRODUCTS, SPLITS  # noqa: E402
+from helpers.prompting.data import SYNTHETIC_LABELS as REVIEW_LABELS  # noqa: E402  (the made-up reviews' labels)
 
 REVIEW_SIZES = {"train": 2000, "validation": 200, "test": 300}  # balanced over 5 labels
 TICKET_SIZES = {"train": 510, "validation": 102, "test": 204}  # balanced over 6 issue types
@@ -71,51 +73,381 @@ QUALITIES = {
 # name, how it is written in a sentence, is it a service (past tense), aspects.
 # Each aspect: (noun phrase, plural?, quality keys).
 PRODUCTS_REVIEWED = [
-    ("kettle", "this kettle", False, [("the handle", False, ["comfort", "sturdy"]), ("the boil time", False, ["speed"]), ("the lid", False, ["sturdy", "ease"]), ("the noise", False, ["quiet"])]),
-    ("headphones", "these headphones", False, [("the ear cushions", True, ["comfort", "soft"]), ("the battery", False, ["long", "reliable"]), ("the noise cancelling", False, ["reliable", "quiet"]), ("the app", False, ["ease", "clear"])]),
-    ("running shoes", "these trainers", False, [("the grip", False, ["reliable"]), ("the fit", False, ["comfort"]), ("the laces", True, ["sturdy", "long"]), ("the cushioning", False, ["soft", "comfort"])]),
-    ("phone case", "this phone case", False, [("the buttons", True, ["ease", "sturdy"]), ("the colour", False, ["stylish", "bright"]), ("the edges", True, ["sturdy", "tidy"])]),
-    ("air fryer", "this air fryer", False, [("the basket", False, ["sturdy", "clean"]), ("the timer", False, ["accurate", "ease"]), ("the chips it makes", True, ["tasty"]), ("the fan", False, ["quiet"])]),
-    ("desk lamp", "this desk lamp", False, [("the light", False, ["bright", "warm"]), ("the arm", False, ["sturdy", "ease"]), ("the switch", False, ["reliable", "ease"])]),
-    ("winter coat", "this coat", False, [("the lining", False, ["warm", "soft"]), ("the zip", False, ["sturdy", "reliable"]), ("the fit", False, ["comfort", "stylish"]), ("the pockets", True, ["tidy", "sturdy"])]),
-    ("vacuum cleaner", "this vacuum", False, [("the suction", False, ["reliable"]), ("the cable", False, ["long", "tidy"]), ("the noise", False, ["quiet"]), ("the dust bin", False, ["ease", "clean"])]),
-    ("office chair", "this chair", False, [("the seat", False, ["comfort", "soft"]), ("the armrests", True, ["sturdy", "comfort"]), ("the assembly instructions", True, ["clear"]), ("the wheels", True, ["quiet", "sturdy"])]),
-    ("electric toothbrush", "this toothbrush", False, [("the battery", False, ["long"]), ("the brush heads", True, ["soft", "value"]), ("the timer", False, ["accurate"]), ("the charger", False, ["reliable", "tidy"])]),
-    ("bedsheets", "these sheets", False, [("the cotton", False, ["soft", "comfort"]), ("the stitching", False, ["sturdy", "tidy"]), ("the colour", False, ["stylish"])]),
-    ("smartwatch", "this watch", False, [("the step counter", False, ["accurate"]), ("the strap", False, ["comfort", "sturdy"]), ("the screen", False, ["bright", "clear"]), ("the battery", False, ["long"])]),
-    ("coffee grinder", "this grinder", False, [("the grind", False, ["reliable", "accurate"]), ("the motor", False, ["quiet", "sturdy"]), ("the hopper", False, ["clean", "ease"])]),
-    ("backpack", "this backpack", False, [("the straps", True, ["comfort", "sturdy"]), ("the zips", True, ["sturdy", "reliable"]), ("the laptop sleeve", False, ["soft", "tidy"])]),
-    ("board game", "this game", False, [("the rules", True, ["clear"]), ("the pieces", True, ["sturdy", "stylish"]), ("the box", False, ["sturdy", "tidy"])]),
-    ("hotel stay", "the hotel", True, [("the room", False, ["clean", "quiet", "warm"]), ("the staff", True, ["friendly", "helpful"]), ("the breakfast", False, ["tasty", "fresh"]), ("the bed", False, ["comfort"])]),
-    ("takeaway", "the takeaway", True, [("the food", False, ["tasty", "fresh"]), ("the delivery driver", False, ["friendly"]), ("the portions", True, ["generous"]), ("the packaging", False, ["tidy"])]),
-    ("plumber", "the plumber", True, [("the quote", False, ["clear", "value"]), ("the work", False, ["tidy", "reliable"]), ("the plumber", False, ["friendly", "helpful"])]),
-    ("hair salon", "the salon", True, [("the stylist", False, ["friendly"]), ("the haircut", False, ["stylish", "tidy"]), ("the waiting area", False, ["clean", "comfort"])]),
-    ("train journey", "the train", True, [("the seats", True, ["comfort", "clean"]), ("the wifi", False, ["reliable", "speed"]), ("the conductor", False, ["friendly", "helpful"])]),
-    ("gym membership", "the gym", True, [("the changing rooms", True, ["clean", "warm"]), ("the equipment", False, ["reliable", "sturdy"]), ("the trainers there", True, ["friendly", "helpful"])]),
-    ("meal kit", "the meal kit", True, [("the recipes", True, ["clear", "tasty"]), ("the vegetables", True, ["fresh"]), ("the portions", True, ["generous"]), ("the packaging", False, ["tidy"])]),
-    ("garden hose", "this hose", False, [("the connectors", True, ["sturdy", "reliable"]), ("the reel", False, ["ease", "sturdy"]), ("the spray nozzle", False, ["accurate", "reliable"])]),
-    ("car seat cover", "these seat covers", False, [("the fabric", False, ["soft", "clean"]), ("the straps", True, ["sturdy", "ease"]), ("the fit", False, ["tidy"])]),
-    ("baby monitor", "this baby monitor", False, [("the picture", False, ["clear", "bright"]), ("the alerts", True, ["reliable", "accurate"]), ("the app", False, ["ease"])]),
-    ("yoga mat", "this yoga mat", False, [("the grip", False, ["reliable"]), ("the cushioning", False, ["soft", "comfort"]), ("the carry strap", False, ["sturdy"])]),
-    ("bike light", "this bike light", False, [("the beam", False, ["bright"]), ("the mount", False, ["sturdy", "ease"]), ("the battery", False, ["long"])]),
-    ("laptop stand", "this laptop stand", False, [("the hinge", False, ["sturdy"]), ("the height settings", True, ["ease", "accurate"]), ("the finish", False, ["stylish", "tidy"])]),
-    ("dog bed", "this dog bed", False, [("the filling", False, ["soft", "comfort"]), ("the cover", False, ["clean", "sturdy"]), ("the size guide", False, ["accurate"])]),
-    ("cinema visit", "the cinema", True, [("the seats", True, ["comfort", "clean"]), ("the sound", False, ["clear"]), ("the popcorn", False, ["fresh", "value"]), ("the staff", True, ["friendly"])]),
-    ("bakery", "the bakery", True, [("the bread", False, ["fresh", "tasty"]), ("the staff", True, ["friendly", "helpful"]), ("the prices", True, ["price"])]),
-    ("online course", "the course", True, [("the videos", True, ["clear"]), ("the exercises", True, ["clear", "value"]), ("the support forum", False, ["helpful"])]),
-    ("electric blanket", "this electric blanket", False, [("the heat", False, ["warm", "reliable"]), ("the controller", False, ["ease", "clear"]), ("the fabric", False, ["soft"])]),
-    ("tent", "this tent", False, [("the poles", True, ["sturdy"]), ("the instructions", True, ["clear"]), ("the groundsheet", False, ["sturdy", "clean"])]),
+    (
+        "kettle",
+        "this kettle",
+        False,
+        [
+            ("the handle", False, ["comfort", "sturdy"]),
+            ("the boil time", False, ["speed"]),
+            ("the lid", False, ["sturdy", "ease"]),
+            ("the noise", False, ["quiet"]),
+        ],
+    ),
+    (
+        "headphones",
+        "these headphones",
+        False,
+        [
+            ("the ear cushions", True, ["comfort", "soft"]),
+            ("the battery", False, ["long", "reliable"]),
+            ("the noise cancelling", False, ["reliable", "quiet"]),
+            ("the app", False, ["ease", "clear"]),
+        ],
+    ),
+    (
+        "running shoes",
+        "these trainers",
+        False,
+        [
+            ("the grip", False, ["reliable"]),
+            ("the fit", False, ["comfort"]),
+            ("the laces", True, ["sturdy", "long"]),
+            ("the cushioning", False, ["soft", "comfort"]),
+        ],
+    ),
+    (
+        "phone case",
+        "this phone case",
+        False,
+        [
+            ("the buttons", True, ["ease", "sturdy"]),
+            ("the colour", False, ["stylish", "bright"]),
+            ("the edges", True, ["sturdy", "tidy"]),
+        ],
+    ),
+    (
+        "air fryer",
+        "this air fryer",
+        False,
+        [
+            ("the basket", False, ["sturdy", "clean"]),
+            ("the timer", False, ["accurate", "ease"]),
+            ("the chips it makes", True, ["tasty"]),
+            ("the fan", False, ["quiet"]),
+        ],
+    ),
+    (
+        "desk lamp",
+        "this desk lamp",
+        False,
+        [
+            ("the light", False, ["bright", "warm"]),
+            ("the arm", False, ["sturdy", "ease"]),
+            ("the switch", False, ["reliable", "ease"]),
+        ],
+    ),
+    (
+        "winter coat",
+        "this coat",
+        False,
+        [
+            ("the lining", False, ["warm", "soft"]),
+            ("the zip", False, ["sturdy", "reliable"]),
+            ("the fit", False, ["comfort", "stylish"]),
+            ("the pockets", True, ["tidy", "sturdy"]),
+        ],
+    ),
+    (
+        "vacuum cleaner",
+        "this vacuum",
+        False,
+        [
+            ("the suction", False, ["reliable"]),
+            ("the cable", False, ["long", "tidy"]),
+            ("the noise", False, ["quiet"]),
+            ("the dust bin", False, ["ease", "clean"]),
+        ],
+    ),
+    (
+        "office chair",
+        "this chair",
+        False,
+        [
+            ("the seat", False, ["comfort", "soft"]),
+            ("the armrests", True, ["sturdy", "comfort"]),
+            ("the assembly instructions", True, ["clear"]),
+            ("the wheels", True, ["quiet", "sturdy"]),
+        ],
+    ),
+    (
+        "electric toothbrush",
+        "this toothbrush",
+        False,
+        [
+            ("the battery", False, ["long"]),
+            ("the brush heads", True, ["soft", "value"]),
+            ("the timer", False, ["accurate"]),
+            ("the charger", False, ["reliable", "tidy"]),
+        ],
+    ),
+    (
+        "bedsheets",
+        "these sheets",
+        False,
+        [
+            ("the cotton", False, ["soft", "comfort"]),
+            ("the stitching", False, ["sturdy", "tidy"]),
+            ("the colour", False, ["stylish"]),
+        ],
+    ),
+    (
+        "smartwatch",
+        "this watch",
+        False,
+        [
+            ("the step counter", False, ["accurate"]),
+            ("the strap", False, ["comfort", "sturdy"]),
+            ("the screen", False, ["bright", "clear"]),
+            ("the battery", False, ["long"]),
+        ],
+    ),
+    (
+        "coffee grinder",
+        "this grinder",
+        False,
+        [
+            ("the grind", False, ["reliable", "accurate"]),
+            ("the motor", False, ["quiet", "sturdy"]),
+            ("the hopper", False, ["clean", "ease"]),
+        ],
+    ),
+    (
+        "backpack",
+        "this backpack",
+        False,
+        [
+            ("the straps", True, ["comfort", "sturdy"]),
+            ("the zips", True, ["sturdy", "reliable"]),
+            ("the laptop sleeve", False, ["soft", "tidy"]),
+        ],
+    ),
+    (
+        "board game",
+        "this game",
+        False,
+        [
+            ("the rules", True, ["clear"]),
+            ("the pieces", True, ["sturdy", "stylish"]),
+            ("the box", False, ["sturdy", "tidy"]),
+        ],
+    ),
+    (
+        "hotel stay",
+        "the hotel",
+        True,
+        [
+            ("the room", False, ["clean", "quiet", "warm"]),
+            ("the staff", True, ["friendly", "helpful"]),
+            ("the breakfast", False, ["tasty", "fresh"]),
+            ("the bed", False, ["comfort"]),
+        ],
+    ),
+    (
+        "takeaway",
+        "the takeaway",
+        True,
+        [
+            ("the food", False, ["tasty", "fresh"]),
+            ("the delivery driver", False, ["friendly"]),
+            ("the portions", True, ["generous"]),
+            ("the packaging", False, ["tidy"]),
+        ],
+    ),
+    (
+        "plumber",
+        "the plumber",
+        True,
+        [
+            ("the quote", False, ["clear", "value"]),
+            ("the work", False, ["tidy", "reliable"]),
+            ("the plumber", False, ["friendly", "helpful"]),
+        ],
+    ),
+    (
+        "hair salon",
+        "the salon",
+        True,
+        [
+            ("the stylist", False, ["friendly"]),
+            ("the haircut", False, ["stylish", "tidy"]),
+            ("the waiting area", False, ["clean", "comfort"]),
+        ],
+    ),
+    (
+        "train journey",
+        "the train",
+        True,
+        [
+            ("the seats", True, ["comfort", "clean"]),
+            ("the wifi", False, ["reliable", "speed"]),
+            ("the conductor", False, ["friendly", "helpful"]),
+        ],
+    ),
+    (
+        "gym membership",
+        "the gym",
+        True,
+        [
+            ("the changing rooms", True, ["clean", "warm"]),
+            ("the equipment", False, ["reliable", "sturdy"]),
+            ("the trainers there", True, ["friendly", "helpful"]),
+        ],
+    ),
+    (
+        "meal kit",
+        "the meal kit",
+        True,
+        [
+            ("the recipes", True, ["clear", "tasty"]),
+            ("the vegetables", True, ["fresh"]),
+            ("the portions", True, ["generous"]),
+            ("the packaging", False, ["tidy"]),
+        ],
+    ),
+    (
+        "garden hose",
+        "this hose",
+        False,
+        [
+            ("the connectors", True, ["sturdy", "reliable"]),
+            ("the reel", False, ["ease", "sturdy"]),
+            ("the spray nozzle", False, ["accurate", "reliable"]),
+        ],
+    ),
+    (
+        "car seat cover",
+        "these seat covers",
+        False,
+        [
+            ("the fabric", False, ["soft", "clean"]),
+            ("the straps", True, ["sturdy", "ease"]),
+            ("the fit", False, ["tidy"]),
+        ],
+    ),
+    (
+        "baby monitor",
+        "this baby monitor",
+        False,
+        [
+            ("the picture", False, ["clear", "bright"]),
+            ("the alerts", True, ["reliable", "accurate"]),
+            ("the app", False, ["ease"]),
+        ],
+    ),
+    (
+        "yoga mat",
+        "this yoga mat",
+        False,
+        [
+            ("the grip", False, ["reliable"]),
+            ("the cushioning", False, ["soft", "comfort"]),
+            ("the carry strap", False, ["sturdy"]),
+        ],
+    ),
+    (
+        "bike light",
+        "this bike light",
+        False,
+        [("the beam", False, ["bright"]), ("the mount", False, ["sturdy", "ease"]), ("the battery", False, ["long"])],
+    ),
+    (
+        "laptop stand",
+        "this laptop stand",
+        False,
+        [
+            ("the hinge", False, ["sturdy"]),
+            ("the height settings", True, ["ease", "accurate"]),
+            ("the finish", False, ["stylish", "tidy"]),
+        ],
+    ),
+    (
+        "dog bed",
+        "this dog bed",
+        False,
+        [
+            ("the filling", False, ["soft", "comfort"]),
+            ("the cover", False, ["clean", "sturdy"]),
+            ("the size guide", False, ["accurate"]),
+        ],
+    ),
+    (
+        "cinema visit",
+        "the cinema",
+        True,
+        [
+            ("the seats", True, ["comfort", "clean"]),
+            ("the sound", False, ["clear"]),
+            ("the popcorn", False, ["fresh", "value"]),
+            ("the staff", True, ["friendly"]),
+        ],
+    ),
+    (
+        "bakery",
+        "the bakery",
+        True,
+        [
+            ("the bread", False, ["fresh", "tasty"]),
+            ("the staff", True, ["friendly", "helpful"]),
+            ("the prices", True, ["price"]),
+        ],
+    ),
+    (
+        "online course",
+        "the course",
+        True,
+        [
+            ("the videos", True, ["clear"]),
+            ("the exercises", True, ["clear", "value"]),
+            ("the support forum", False, ["helpful"]),
+        ],
+    ),
+    (
+        "electric blanket",
+        "this electric blanket",
+        False,
+        [
+            ("the heat", False, ["warm", "reliable"]),
+            ("the controller", False, ["ease", "clear"]),
+            ("the fabric", False, ["soft"]),
+        ],
+    ),
+    (
+        "tent",
+        "this tent",
+        False,
+        [
+            ("the poles", True, ["sturdy"]),
+            ("the instructions", True, ["clear"]),
+            ("the groundsheet", False, ["sturdy", "clean"]),
+        ],
+    ),
 ]
 # Aspects every product or service can have.
-SHARED_ASPECTS = [("the delivery", False, ["speed"]), ("the price", False, ["price"]),
-                  ("customer service", False, ["helpful"]), ("the packaging", False, ["tidy"])]
+SHARED_ASPECTS = [
+    ("the delivery", False, ["speed"]),
+    ("the price", False, ["price"]),
+    ("customer service", False, ["helpful"]),
+    ("the packaging", False, ["tidy"]),
+]
 
-STRONG_MODIFIERS = ["really", "incredibly", "extremely", "seriously", "genuinely", "properly",
-                    "ridiculously", "absolutely", "so", "super"]
-MILD_MODIFIERS = {+1: ["fairly", "pretty", "somewhat", "kind of", "rather", "reasonably", "mostly", "generally"],
-                  -1: ["fairly", "pretty", "somewhat", "kind of", "rather", "a bit", "slightly", "a little"]}
-NEGATORS = ["not", "not very", "not particularly", "not exactly", "not really", "hardly",
-            "not that", "never really"]
+STRONG_MODIFIERS = [
+    "really",
+    "incredibly",
+    "extremely",
+    "seriously",
+    "genuinely",
+    "properly",
+    "ridiculously",
+    "absolutely",
+    "so",
+    "super",
+]
+MILD_MODIFIERS = {
+    +1: ["fairly", "pretty", "somewhat", "kind of", "rather", "reasonably", "mostly", "generally"],
+    -1: ["fairly", "pretty", "somewhat", "kind of", "rather", "a bit", "slightly", "a little"],
+}
+NEGATORS = ["not", "not very", "not particularly", "not exactly", "not really", "hardly", "not that", "never really"]
 
 # Judgements of the whole thing, by (side, strength).
 OVERALL = {
@@ -126,10 +458,18 @@ OVERALL = {
 }
 
 # Negated strong judgements are mild ones of the other side: "not great" is mildly negative.
-NEGATED_OVERALL = {-1: ["not great", "not brilliant", "not amazing", "not exactly perfect", "not that good",
-                        "hardly fantastic", "not the best"],
-                   +1: ["not bad", "not bad at all", "not awful", "not terrible", "hardly rubbish",
-                        "not the worst", "not that bad"]}
+NEGATED_OVERALL = {
+    -1: [
+        "not great",
+        "not brilliant",
+        "not amazing",
+        "not exactly perfect",
+        "not that good",
+        "hardly fantastic",
+        "not the best",
+    ],
+    +1: ["not bad", "not bad at all", "not awful", "not terrible", "hardly rubbish", "not the worst", "not that bad"],
+}
 
 
 def copula(plural: bool, past: bool) -> str:
@@ -138,87 +478,214 @@ def copula(plural: bool, past: bool) -> str:
 
 # Things that happened, by (side, strength). "{t}" is a stretch of time.
 EVENTS = {
-    (+1, 2): ["it hasn't missed a beat in {t}", "I use it every single day and it never lets me down",
-              "it does everything I hoped and more", "I honestly can't fault it",
-              "it has made a real difference to my week", "I would buy it again in a heartbeat"],
-    (+1, 1): ["it does the job", "it works well enough for what I need", "it gets the job done without fuss",
-              "it mostly does what it says", "it's been fine for {t} so far", "I can't complain much"],
-    (-1, 1): ["it takes a while to get going", "it needs a restart every now and then",
-              "it isn't quite what I'd hoped", "it does the job, just not very well",
-              "I've had a couple of small niggles in {t}", "it feels a little cheap"],
-    (-1, 2): ["it broke after {t}", "it stopped working within {t}", "it never worked properly",
-              "it fell apart after {t}", "I regret buying it", "it went straight in the bin after {t}"],
+    (+1, 2): [
+        "it hasn't missed a beat in {t}",
+        "I use it every single day and it never lets me down",
+        "it does everything I hoped and more",
+        "I honestly can't fault it",
+        "it has made a real difference to my week",
+        "I would buy it again in a heartbeat",
+    ],
+    (+1, 1): [
+        "it does the job",
+        "it works well enough for what I need",
+        "it gets the job done without fuss",
+        "it mostly does what it says",
+        "it's been fine for {t} so far",
+        "I can't complain much",
+    ],
+    (-1, 1): [
+        "it takes a while to get going",
+        "it needs a restart every now and then",
+        "it isn't quite what I'd hoped",
+        "it does the job, just not very well",
+        "I've had a couple of small niggles in {t}",
+        "it feels a little cheap",
+    ],
+    (-1, 2): [
+        "it broke after {t}",
+        "it stopped working within {t}",
+        "it never worked properly",
+        "it fell apart after {t}",
+        "I regret buying it",
+        "it went straight in the bin after {t}",
+    ],
 }
 SERVICE_EVENTS = {
-    (+1, 2): ["they went above and beyond", "I'll definitely be going back", "I honestly can't fault them",
-              "it was the best experience I've had in years"],
+    (+1, 2): [
+        "they went above and beyond",
+        "I'll definitely be going back",
+        "I honestly can't fault them",
+        "it was the best experience I've had in years",
+    ],
     (+1, 1): ["it did the job", "it was fine for what we needed", "no real complaints", "it was okay overall"],
-    (-1, 1): ["it wasn't quite what I'd hoped", "there were a few small niggles", "it felt a little rushed",
-              "it was a bit of a faff"],
-    (-1, 2): ["it was a complete shambles", "I will never go back", "it ruined our day",
-              "they didn't even turn up", "I want my money back"],
+    (-1, 1): [
+        "it wasn't quite what I'd hoped",
+        "there were a few small niggles",
+        "it felt a little rushed",
+        "it was a bit of a faff",
+    ],
+    (-1, 2): [
+        "it was a complete shambles",
+        "I will never go back",
+        "it ruined our day",
+        "they didn't even turn up",
+        "I want my money back",
+    ],
 }
-TIMES = ["two days", "a week", "three weeks", "a month", "six weeks", "two months", "a fortnight",
-         "ten days", "half a year", "three months"]
+TIMES = [
+    "two days",
+    "a week",
+    "three weeks",
+    "a month",
+    "six weeks",
+    "two months",
+    "a fortnight",
+    "ten days",
+    "half a year",
+    "three months",
+]
 
-SARCASM = ["Oh great, {e}.", "Brilliant, {e}.", "Love how {e}.", "Wonderful, {e}. Just wonderful.",
-           "Fantastic job: {e}.", "Absolutely thrilled that {e}.", "Five stars for the fact that {e}, obviously.",
-           "Just what I always wanted: {e}."]
-SARCASM_FACTS = ["it broke after {t}", "it stopped working within {t}", "it died after {t}",
-                 "the {part} snapped on day {n}", "I've now spent {t} waiting for a replacement",
-                 "it fell apart after {t}", "nobody answered my emails for {t}"]
-SERVICE_SARCASM_FACTS = ["we waited {t} for nothing", "nobody answered my emails for {t}",
-                         "they lost our booking", "they charged us twice", "they cancelled on the day"]
+SARCASM = [
+    "Oh great, {e}.",
+    "Brilliant, {e}.",
+    "Love how {e}.",
+    "Wonderful, {e}. Just wonderful.",
+    "Fantastic job: {e}.",
+    "Absolutely thrilled that {e}.",
+    "Five stars for the fact that {e}, obviously.",
+    "Just what I always wanted: {e}.",
+]
+SARCASM_FACTS = [
+    "it broke after {t}",
+    "it stopped working within {t}",
+    "it died after {t}",
+    "the {part} snapped on day {n}",
+    "I've now spent {t} waiting for a replacement",
+    "it fell apart after {t}",
+    "nobody answered my emails for {t}",
+]
+SERVICE_SARCASM_FACTS = [
+    "we waited {t} for nothing",
+    "nobody answered my emails for {t}",
+    "they lost our booking",
+    "they charged us twice",
+    "they cancelled on the day",
+]
 
 # Opinions about something else: by the rule they do not count.
-ELSEWHERE = ["My sister has one too and says it's {j}.", "My old one was {j}, for what it's worth.",
-             "The reviews said it was {j}.", "A friend told me it would be {j}.",
-             "I'd heard the previous model was {j}.", "Our last one was {j}.",
-             "The shop next door is {j}, by the way."]
+ELSEWHERE = [
+    "My sister has one too and says it's {j}.",
+    "My old one was {j}, for what it's worth.",
+    "The reviews said it was {j}.",
+    "A friend told me it would be {j}.",
+    "I'd heard the previous model was {j}.",
+    "Our last one was {j}.",
+    "The shop next door is {j}, by the way.",
+]
 
-NEUTRAL = ["Bought this for my {who}.", "Ordered the {colour} one.", "We've had it for {t} now.",
-           "It arrived on a {day}.", "Picked it up in the sale.", "I use it mostly at {where}.",
-           "Got it as a present from my {who}.", "This was a replacement for an old one.",
-           "Second one I've bought.", "I compared a few before choosing this one.",
-           "We went on a {day} afternoon.", "Booked it for my {who}'s birthday."]
-SERVICE_NEUTRAL = ["We went on a {day} afternoon.", "Booked it for my {who}'s birthday.",
-                   "I went with my {who}.", "This was our first time there.", "We booked it {t} in advance."]
+NEUTRAL = [
+    "Bought this for my {who}.",
+    "Ordered the {colour} one.",
+    "We've had it for {t} now.",
+    "It arrived on a {day}.",
+    "Picked it up in the sale.",
+    "I use it mostly at {where}.",
+    "Got it as a present from my {who}.",
+    "This was a replacement for an old one.",
+    "Second one I've bought.",
+    "I compared a few before choosing this one.",
+    "We went on a {day} afternoon.",
+    "Booked it for my {who}'s birthday.",
+]
+SERVICE_NEUTRAL = [
+    "We went on a {day} afternoon.",
+    "Booked it for my {who}'s birthday.",
+    "I went with my {who}.",
+    "This was our first time there.",
+    "We booked it {t} in advance.",
+]
 WHO = ["mum", "dad", "partner", "son", "daughter", "flatmate", "neighbour", "grandad", "best friend", "boss"]
 COLOURS = ["grey", "blue", "black", "green", "red", "white", "navy", "sage", "mustard", "pink"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 WHERE = ["home", "work", "the weekend", "my mum's house", "the caravan", "the office"]
 PARTS = ["handle", "clip", "strap", "lid", "hinge", "button", "cable", "zip"]
 
-BOTTOM_LINE = ["Overall,", "All in all,", "Bottom line:", "In the end,", "On balance,", "All told,",
-               "Verdict:", "To sum up,", "Long story short,", "Having said all that,"]
-VERDICT_MIXED = ["I'm honestly torn.", "it's a real mixed bag.", "I can't decide whether I love it or hate it.",
-                 "half brilliant, half rubbish.", "there's as much to love as to hate.",
-                 "I really like it and really dislike it in equal measure.", "it's great and awful at once."]
-VERDICT_FEELING = {(+1, 2): ["I'm really pleased", "I absolutely love it", "I'm genuinely happy with it",
-                             "I'm seriously impressed", "I couldn't be happier"],
-                   (+1, 1): ["I'm fairly pleased", "I like it well enough", "I'm reasonably happy with it",
-                             "I'm mostly satisfied", "I'm pretty happy with it"],
-                   (-1, 1): ["I'm a bit disappointed", "I'm slightly let down", "I'm fairly unhappy with it",
-                             "I'm not really satisfied", "I'm not that happy with it"],
-                   (-1, 2): ["I'm really disappointed", "I absolutely hate it", "I'm seriously unhappy with it",
-                             "I couldn't be less happy", "I'm genuinely fed up with it"]}
+VERDICT_MIXED = [
+    "I'm honestly torn.",
+    "it's a real mixed bag.",
+    "I can't decide whether I love it or hate it.",
+    "half brilliant, half rubbish.",
+    "there's as much to love as to hate.",
+    "I really like it and really dislike it in equal measure.",
+    "it's great and awful at once.",
+]
+VERDICT_FEELING = {
+    (+1, 2): [
+        "I'm really pleased",
+        "I absolutely love it",
+        "I'm genuinely happy with it",
+        "I'm seriously impressed",
+        "I couldn't be happier",
+    ],
+    (+1, 1): [
+        "I'm fairly pleased",
+        "I like it well enough",
+        "I'm reasonably happy with it",
+        "I'm mostly satisfied",
+        "I'm pretty happy with it",
+    ],
+    (-1, 1): [
+        "I'm a bit disappointed",
+        "I'm slightly let down",
+        "I'm fairly unhappy with it",
+        "I'm not really satisfied",
+        "I'm not that happy with it",
+    ],
+    (-1, 2): [
+        "I'm really disappointed",
+        "I absolutely hate it",
+        "I'm seriously unhappy with it",
+        "I couldn't be less happy",
+        "I'm genuinely fed up with it",
+    ],
+}
 
 CONNECTIVES_SAME = [", and ", ", and ", "; ", ", plus ", " and "]
 CONNECTIVES_CONTRAST = [", but ", ", though ", ", whereas ", "; on the other hand, ", ", yet "]
 
-UK_TO_US = {"colour": "color", "favourite": "favorite", "grey": "gray", "neighbour": "neighbor",
-            "realise": "realize", "organised": "organized", "centre": "center", "mum": "mom",
-            "fortnight": "two weeks", "rubbish": "garbage", "trainers": "sneakers", "flatmate": "roommate",
-            "cancelling": "canceling", "cancelled": "canceled", "faff": "hassle", "chips": "fries",
-            "grandad": "grandpa", "properly": "really", "shambles": "mess", "whilst": "while"}
+UK_TO_US = {
+    "colour": "color",
+    "favourite": "favorite",
+    "grey": "gray",
+    "neighbour": "neighbor",
+    "realise": "realize",
+    "organised": "organized",
+    "centre": "center",
+    "mum": "mom",
+    "fortnight": "two weeks",
+    "rubbish": "garbage",
+    "trainers": "sneakers",
+    "flatmate": "roommate",
+    "cancelling": "canceling",
+    "cancelled": "canceled",
+    "faff": "hassle",
+    "chips": "fries",
+    "grandad": "grandpa",
+    "properly": "really",
+    "shambles": "mess",
+    "whilst": "while",
+}
 
 
 def americanise(text: str) -> str:
     """Swap British spellings and words for American ones, keeping capitals."""
+
     def swap(match):
         word = match.group(0)
         us = UK_TO_US[word.lower()]
         return us.capitalize() if word[0].isupper() else us
+
     pattern = r"\b(" + "|".join(UK_TO_US) + r")\b"
     return re.sub(pattern, swap, text, flags=re.IGNORECASE)
 
@@ -226,6 +693,7 @@ def americanise(text: str) -> str:
 # ---------------------------------------------------------------------------
 # Reviews: the labelling rule
 # ---------------------------------------------------------------------------
+
 
 def review_label(opinions, verdict=None) -> str:
     """The rule every review label follows.
@@ -262,19 +730,27 @@ VERDICT_OF_LABEL = {"very_positive": (+1, 2), "positive": (+1, 1), "negative": (
 # Reviews: writing one review
 # ---------------------------------------------------------------------------
 
+
 class ReviewWriter:
     """Writes review texts for a wanted label, from one random generator."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, held_out: bool = False):
         self.rng = rng
+        self.held_out = held_out  # test messages: only the held-out nicknames and issue wordings; else never those
 
     def pick(self, options):
         return self.rng.choice(options)
 
     def fill(self, template: str) -> str:
-        return template.format(t=self.pick(TIMES), who=self.pick(WHO), colour=self.pick(COLOURS),
-                               day=self.pick(DAYS), where=self.pick(WHERE), part=self.pick(PARTS),
-                               n=self.rng.randint(2, 9))
+        return template.format(
+            t=self.pick(TIMES),
+            who=self.pick(WHO),
+            colour=self.pick(COLOURS),
+            day=self.pick(DAYS),
+            where=self.pick(WHERE),
+            part=self.pick(PARTS),
+            n=self.rng.randint(2, 9),
+        )
 
     def judgement(self, side: int, strength: int, quality: str) -> str:
         """An adjective phrase with the given side and strength, e.g. 'not very sturdy'."""
@@ -293,7 +769,9 @@ class ReviewWriter:
         unused_shared = [a for a in SHARED_ASPECTS if a[0] not in used_aspects]
         roll = self.rng.random()
         if roll < 0.6 and (unused or unused_shared):  # an aspect: "the straps are really comfortable"
-            noun, plural, qualities = self.pick(unused if unused and self.rng.random() < 0.8 else unused_shared or unused)
+            noun, plural, qualities = self.pick(
+                unused if unused and self.rng.random() < 0.8 else unused_shared or unused
+            )
             used_aspects.add(noun)
             judgement = self.judgement(side, strength, self.pick(qualities))
             if self.rng.random() < 0.2:
@@ -384,8 +862,7 @@ class ReviewWriter:
         sentences, i = [], 0
         while i < len(clauses):
             text, side = clauses[i]
-            if side is not None and i + 1 < len(clauses) and clauses[i + 1][1] is not None \
-                    and self.rng.random() < 0.5:
+            if side is not None and i + 1 < len(clauses) and clauses[i + 1][1] is not None and self.rng.random() < 0.5:
                 next_text, next_side = clauses[i + 1]
                 joiner = self.pick(CONNECTIVES_SAME if next_side == side else CONNECTIVES_CONTRAST)
                 text = f"{text}{joiner}{next_text}"
@@ -413,43 +890,71 @@ NICKNAMES = {
     "Pulse Plug P2": ["Pulse Plug P2", "Pulse plug", "P2 plug", "P2"],
 }
 assert set(NICKNAMES) == set(PRODUCTS)
+# Held out: what customers call each product in test messages only (each one the glossary's nickname or close to it,
+# and never part of a name used in training), and the last two ways of describing each kind of issue. No training or
+# validation message uses them, so the test split measures whether an approach learned the task or memorised the
+# wording of its examples.
+HELD_OUT_NICKNAMES = {
+    "Orbit Hub X2": "OHX2",
+    "Ember T3 Thermostat": "Ember thermostat",
+    "Halo Cam 360": "HC360",
+    "Glint Bulb G9": "G9s",
+    "Sentinel Lock S4": "S4 lock",
+    "Drift Speaker Mini": "Drift Mini",
+    "Tidewater Leak Sensor": "leak puck",
+    "Pulse Plug P2": "P2 plug",
+}
+assert all(HELD_OUT_NICKNAMES[product] in NICKNAMES[product] for product in PRODUCTS)
+HELD_OUT_WORDINGS = 2
 
 # What is wrong, by issue type. "{p}" is the product as the customer names it.
 ISSUES = {
-    "billing": ["I was charged twice for the Orbit tier this month on the account with my {p}",
-                "my Orbit Plus tier renewal went through at the wrong price, I only have the {p}",
-                "there's a charge for the {p} that I don't recognise",
-                "the Orbit tier is still billing me even though I downgraded after buying the {p}",
-                "my invoice for the {p} shows VAT twice",
-                "I was billed for two {p} orders but only placed one"],
-    "delivery": ["still no sign of my {p}, and the Courier Pass hasn't moved in days",
-                 "the Courier Pass for my {p} says delivered but nothing came",
-                 "the courier left my {p} at the wrong address",
-                 "the box for my {p} turned up crushed and half empty",
-                 "I got the wrong item instead of the {p}",
-                 "the Courier Pass link for the {p} just says 'staged' and nothing else"],
-    "defect": ["I keep getting a Sync-Lock fault on my {p} and it won't pair",
-               "I keep losing the {p} from the network every few hours",
-               "there's a clicking noise from my {p} and then it resets itself",
-               "since the update I'm stuck with a Sync-Lock fault on the {p}",
-               "the {p} stopped responding to the app",
-               "the light on my {p} just blinks and it won't connect"],
-    "account": ["I can't log in to Keyring to manage my {p}",
-                "my Keyring account got locked after a password reset and I can't see the {p}",
-                "I need to move the {p} to my partner's Keyring account",
-                "two-factor codes for Keyring never arrive so I can't reach the {p} settings",
-                "I want to change the email on the Keyring account I registered the {p} with"],
-    "how_to": ["how do I set up a Scene so the {p} turns on at sunset",
-               "can you explain how to add the {p} to a Routine",
-               "how do I share access to the {p} with a guest",
-               "what's the right way to reset the {p} to factory settings",
-               "is there a way to rename the {p} in the app",
-               "where do I find the firmware version of my {p}"],
-    "refund": ["I'd like to start a Swap-Back for my {p} and get my money back",
-               "please refund the {p}, it's not what I expected",
-               "I returned the {p} through Swap-Back three weeks ago and still no refund",
-               "can I get a refund on the {p} I bought as a gift",
-               "I want to send the {p} back for a full refund"],
+    "billing": [
+        "I was charged twice for the Orbit tier this month on the account with my {p}",
+        "my Orbit Plus tier renewal went through at the wrong price, I only have the {p}",
+        "there's a charge for the {p} that I don't recognise",
+        "the Orbit tier is still billing me even though I downgraded after buying the {p}",
+        "my invoice for the {p} shows VAT twice",
+        "I was billed for two {p} orders but only placed one",
+    ],
+    "delivery": [
+        "still no sign of my {p}, and the Courier Pass hasn't moved in days",
+        "the Courier Pass for my {p} says delivered but nothing came",
+        "the courier left my {p} at the wrong address",
+        "the box for my {p} turned up crushed and half empty",
+        "I got the wrong item instead of the {p}",
+        "the Courier Pass link for the {p} just says 'staged' and nothing else",
+    ],
+    "defect": [
+        "I keep getting a Sync-Lock fault on my {p} and it won't pair",
+        "I keep losing the {p} from the network every few hours",
+        "there's a clicking noise from my {p} and then it resets itself",
+        "since the update I'm stuck with a Sync-Lock fault on the {p}",
+        "the {p} stopped responding to the app",
+        "the light on my {p} just blinks and it won't connect",
+    ],
+    "account": [
+        "I can't log in to Keyring to manage my {p}",
+        "my Keyring account got locked after a password reset and I can't see the {p}",
+        "I need to move the {p} to my partner's Keyring account",
+        "two-factor codes for Keyring never arrive so I can't reach the {p} settings",
+        "I want to change the email on the Keyring account I registered the {p} with",
+    ],
+    "how_to": [
+        "how do I set up a Scene so the {p} turns on at sunset",
+        "can you explain how to add the {p} to a Routine",
+        "how do I share access to the {p} with a guest",
+        "what's the right way to reset the {p} to factory settings",
+        "is there a way to rename the {p} in the app",
+        "where do I find the firmware version of my {p}",
+    ],
+    "refund": [
+        "I'd like to start a Swap-Back for my {p} and get my money back",
+        "please refund the {p}, it's not what I expected",
+        "I returned the {p} through Swap-Back three weeks ago and still no refund",
+        "can I get a refund on the {p} I bought as a gift",
+        "I want to send the {p} back for a full refund",
+    ],
 }
 # The urgency rule: a safety risk, a whole-home outage or a same-day deadline makes
 # a message high; otherwise a how-to question or a "no rush" note makes it low;
@@ -470,19 +975,41 @@ HIGH_TRIGGERS = [
     ("can someone call me back this afternoon", None, None),
     ("it has to be fixed by this evening", None, None),
 ]
-LOW_MARKERS = ["No rush at all.", "Whenever you get a chance.", "Not urgent.", "Not a big deal, take your time.",
-               "No hurry on this one."]
+LOW_MARKERS = [
+    "No rush at all.",
+    "Whenever you get a chance.",
+    "Not urgent.",
+    "Not a big deal, take your time.",
+    "No hurry on this one.",
+]
 GREETINGS = ["Hi!", "Hello.", "Hi there!", "Hey.", "Good morning.", "Hello support team.", "", "", ""]
 SIGN_OFFS = ["Thanks", "Cheers", "Many thanks", "Regards", "Thanks in advance", "", ""]
-NAMES = ["Priya", "Tom", "Aisha", "Marek", "Jo", "Keisha", "Liam", "Sofia", "Dev", "Hannah", "Chen", "Oluwaseun",
-         "Greta", "Rafael", "Niamh", "Sam"]
+NAMES = [
+    "Priya",
+    "Tom",
+    "Aisha",
+    "Marek",
+    "Jo",
+    "Keisha",
+    "Liam",
+    "Sofia",
+    "Dev",
+    "Hannah",
+    "Chen",
+    "Oluwaseun",
+    "Greta",
+    "Rafael",
+    "Niamh",
+    "Sam",
+]
 
 
 class TicketWriter:
     """Writes support messages and the JSON a model should extract from them."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, held_out: bool = False):
         self.rng = rng
+        self.held_out = held_out  # test messages: only the held-out nicknames and issue wordings; else never those
 
     def pick(self, options):
         return self.rng.choice(options)
@@ -491,28 +1018,47 @@ class TicketWriter:
         """How the customer writes the order id (sometimes not in canonical form)."""
         digits = order_id[3:]
         written = self.pick([order_id] * 6 + [f"hh-{digits}", f"HH{digits}", f"HH {digits}"])
-        return self.pick([f"Order {written}.", f"My order number is {written}.", f"(order {written})",
-                          f"Order no: {written}.", f"It was order #{written}."])
+        return self.pick(
+            [
+                f"Order {written}.",
+                f"My order number is {written}.",
+                f"(order {written})",
+                f"Order no: {written}.",
+                f"It was order #{written}.",
+            ]
+        )
 
     def decoy(self) -> str:
         """A number that is not an order id."""
-        return self.pick([
-            f"You can reach me on 07{self.rng.randint(100, 999)} {self.rng.randint(100000, 999999)}.",
-            f"My number is ({self.rng.randint(200, 999)}) 555-{self.rng.randint(1000, 9999)}.",
-            f"I bought it on {self.rng.randint(1, 28)}/{self.rng.randint(1, 12)} for £{self.rng.randint(19, 249)}.99.",
-            f"It cost ${self.rng.randint(19, 249)}.",
-            f"My case number from last time was {self.rng.randint(10000, 99999)}.",
-            f"Invoice INV-{self.rng.randint(10000, 99999)} is attached.",
-            f"The serial on the back says SN {self.rng.randint(1000, 9999)}-{self.rng.randint(1000, 9999)}.",
-            f"We're at flat {self.rng.randint(2, 60)}, if that helps."])
+        return self.pick(
+            [
+                f"You can reach me on 07{self.rng.randint(100, 999)} {self.rng.randint(100000, 999999)}.",
+                f"My number is ({self.rng.randint(200, 999)}) 555-{self.rng.randint(1000, 9999)}.",
+                f"I bought it on {self.rng.randint(1, 28)}/{self.rng.randint(1, 12)} "
+                f"for £{self.rng.randint(19, 249)}.99.",
+                f"It cost ${self.rng.randint(19, 249)}.",
+                f"My case number from last time was {self.rng.randint(10000, 99999)}.",
+                f"Invoice INV-{self.rng.randint(10000, 99999)} is attached.",
+                f"The serial on the back says SN {self.rng.randint(1000, 9999)}-{self.rng.randint(1000, 9999)}.",
+                f"We're at flat {self.rng.randint(2, 60)}, if that helps.",
+            ]
+        )
 
     def write(self, issue_type: str) -> dict:
         """One message and its expected fields."""
         product = self.pick(PRODUCTS)
-        problem = self.pick(ISSUES[issue_type]).format(p=self.pick(NICKNAMES[product]))
+        if self.held_out:
+            template, nickname = self.pick(ISSUES[issue_type][-HELD_OUT_WORDINGS:]), HELD_OUT_NICKNAMES[product]
+        else:
+            template = self.pick(ISSUES[issue_type][:-HELD_OUT_WORDINGS])
+            nickname = self.pick([name for name in NICKNAMES[product] if name != HELD_OUT_NICKNAMES[product]])
+        problem = template.format(p=nickname)
         parts = [problem[0].upper() + problem[1:] + ("?" if issue_type == "how_to" else ".")]
-        triggers = [text for text, products, issues in HIGH_TRIGGERS
-                    if (products is None or product in products) and (issues is None or issue_type in issues)]
+        triggers = [
+            text
+            for text, products, issues in HIGH_TRIGGERS
+            if (products is None or product in products) and (issues is None or issue_type in issues)
+        ]
         roll = self.rng.random()
         if roll < 0.33:
             urgency, trigger = "high", self.pick(triggers)
@@ -538,36 +1084,57 @@ class TicketWriter:
 # ---------------------------------------------------------------------------
 # Replies: Halcyon Home's answers to the tickets, in its house style
 # ---------------------------------------------------------------------------
-# Every reply follows the seven rules of helpers.style.HOUSE_STYLE (greeting, product name,
+# Every reply follows the rules of helpers.prompting.house_style.HOUSE_STYLE (greeting, product name,
 # order number, a next step with a time frame, tone, length, sign-off); the sentences in
 # between are drawn from pools, so the style is fixed and the wording varies.
 
-REPLY_THANKS = ["Thank you for getting in touch about your {product}.",
-                "Thank you for writing to us about your {product}.",
-                "Thanks for letting us know what is happening with your {product}.",
-                "Thank you for your message about the {product}."]
-REPLY_ORDER = ["I have found order {order_id} on our system.", "I can see order {order_id} in our records.",
-               "I have pulled up order {order_id}."]
-REPLY_NO_ORDER = ["Could you reply with your order number (it starts with HH-) so we can find it quickly?",
-                  "Please send us the order number, which starts with HH-, so we can look it up."]
+REPLY_THANKS = [
+    "Thank you for getting in touch about your {product}.",
+    "Thank you for writing to us about your {product}.",
+    "Thanks for letting us know what is happening with your {product}.",
+    "Thank you for your message about the {product}.",
+]
+REPLY_ORDER = [
+    "I have found order {order_id} on our system.",
+    "I can see order {order_id} in our records.",
+    "I have pulled up order {order_id}.",
+]
+REPLY_NO_ORDER = [
+    "Could you reply with your order number (it starts with HH-) so we can find it quickly?",
+    "Please send us the order number, which starts with HH-, so we can look it up.",
+]
 REPLY_STEPS = {
-    "billing": ["Our billing team will check every charge on your account and correct any mistake within {days} working days.",
-                "I have passed the charges to our billing team, who will review them and reply within {days} working days."],
-    "delivery": ["I have opened a trace on your Courier Pass, and we will update you within {days} working days.",
-                 "Our delivery team is tracing the parcel now and will send you an update within {days} working days."],
-    "defect": ["Our device team will look at the logs from your hub and call you within {hours} hours.",
-               "We will send you the steps to reset the pairing, and an engineer will follow up within {hours} hours."],
-    "account": ["We will reset your Keyring access and email you a secure link within {hours} hours.",
-                "Our accounts team will verify the change and confirm it by email within {hours} hours."],
-    "how_to": ["We will email you a short step-by-step guide for this within {hours} hours.",
-               "I have asked our product specialists to send you the exact steps within {hours} hours."],
-    "refund": ["We will start your Swap-Back and confirm the refund by email within {days} working days.",
-               "Our returns team will process the refund and email you within {days} working days."],
+    "billing": [
+        "Our billing team will check every charge on your account and correct any mistake within {days} working days.",
+        "I have passed the charges to our billing team, who will review them and reply within {days} working days.",
+    ],
+    "delivery": [
+        "I have opened a trace on your Courier Pass, and we will update you within {days} working days.",
+        "Our delivery team is tracing the parcel now and will send you an update within {days} working days.",
+    ],
+    "defect": [
+        "Our device team will look at the logs from your hub and call you within {hours} hours.",
+        "We will send you the steps to reset the pairing, and an engineer will follow up within {hours} hours.",
+    ],
+    "account": [
+        "We will reset your Keyring access and email you a secure link within {hours} hours.",
+        "Our accounts team will verify the change and confirm it by email within {hours} hours.",
+    ],
+    "how_to": [
+        "We will email you a short step-by-step guide for this within {hours} hours.",
+        "I have asked our product specialists to send you the exact steps within {hours} hours.",
+    ],
+    "refund": [
+        "We will start your Swap-Back and confirm the refund by email within {days} working days.",
+        "Our returns team will process the refund and email you within {days} working days.",
+    ],
 }
 REPLY_SAFETY = "For your safety, please unplug the device and keep it away from anything flammable until we reply."
-REPLY_CLOSING = ["If anything else comes up, just reply to this email.",
-                 "We are here if you need anything else in the meantime.",
-                 "Thank you for your patience while we sort this out."]
+REPLY_CLOSING = [
+    "If anything else comes up, just reply to this email.",
+    "We are here if you need anything else in the meantime.",
+    "Thank you for your patience while we sort this out.",
+]
 REPLY_SIGN_OFF = "Warm wishes,\nThe Halcyon Home team"
 SAFETY_TRIGGERS = ("burning smell", "sparked", "too hot", "smoke", "thermal trip")
 
@@ -581,14 +1148,21 @@ def customer_name(ticket_text: str) -> str | None:
 def write_reply(rng: random.Random, ticket: dict) -> dict:
     """The house-style reply to one ticket, and the facts the style checker needs."""
     expected, text = ticket["expected"], ticket["text"]
-    facts = {"name": customer_name(text), "product": expected["product"], "order_id": expected["order_id"],
-             "issue_type": expected["issue_type"]}
+    facts = {
+        "name": customer_name(text),
+        "product": expected["product"],
+        "order_id": expected["order_id"],
+        "issue_type": expected["issue_type"],
+    }
     body = [rng.choice(REPLY_THANKS).format(product=facts["product"])]
     if any(trigger in text for trigger in SAFETY_TRIGGERS):
         body.append(REPLY_SAFETY)
-    body.append(rng.choice(REPLY_ORDER).format(order_id=facts["order_id"]) if facts["order_id"]
-                else rng.choice(REPLY_NO_ORDER))
-    body.append(rng.choice(REPLY_STEPS[facts["issue_type"]]).format(days=rng.choice([2, 3, 5]), hours=rng.choice([24, 48])))
+    body.append(
+        rng.choice(REPLY_ORDER).format(order_id=facts["order_id"]) if facts["order_id"] else rng.choice(REPLY_NO_ORDER)
+    )
+    body.append(
+        rng.choice(REPLY_STEPS[facts["issue_type"]]).format(days=rng.choice([2, 3, 5]), hours=rng.choice([24, 48]))
+    )
     body.append(rng.choice(REPLY_CLOSING))
     greeting = f"Hi {facts['name']}," if facts["name"] else "Hi there,"
     return {"text": text, "reply": f"{greeting}\n\n{' '.join(body)}\n\n{REPLY_SIGN_OFF}", "facts": facts}
@@ -661,6 +1235,7 @@ PROBE = [
 # Putting the sets together
 # ---------------------------------------------------------------------------
 
+
 def word_sets(texts):
     """Binary word-presence matrix (rows: texts) and the number of words per text."""
     words = CountVectorizer(binary=True, lowercase=True, token_pattern=r"[a-z0-9']+").fit_transform(texts)
@@ -671,9 +1246,9 @@ def jaccard_matrix(texts_a, texts_b=None) -> np.ndarray:
     """Word-set Jaccard similarity between every text of `texts_a` and of `texts_b`."""
     texts_b = texts_a if texts_b is None else texts_b
     words, sizes = word_sets(list(texts_a) + list(texts_b))
-    a, b = words[: len(texts_a)], words[len(texts_a):]
+    a, b = words[: len(texts_a)], words[len(texts_a) :]
     shared = (a @ b.T).toarray()
-    union = sizes[: len(texts_a), None] + sizes[None, len(texts_a):] - shared
+    union = sizes[: len(texts_a), None] + sizes[None, len(texts_a) :] - shared
     return shared / np.maximum(union, 1)
 
 
@@ -687,7 +1262,7 @@ def drop_near_duplicates(texts) -> list[int]:
     return kept
 
 
-def make_split_sets(rng, write, classes, sizes):
+def make_split_sets(rng, write, classes, sizes, oversample: float = 1.5):
     """Balanced, near-duplicate-free examples, dealt into splits.
 
     `write(cls)` makes one example (a dict with "text"); `classes` are the
@@ -695,7 +1270,7 @@ def make_split_sets(rng, write, classes, sizes):
     """
     per_class = {split: size // len(classes) for split, size in sizes.items()}
     needed = sum(per_class.values())
-    candidates = [write(cls) for _ in range(int(needed * 1.5)) for cls in classes]
+    candidates = [write(cls) for _ in range(int(needed * oversample)) for cls in classes]
     kept = [candidates[i] for i in drop_near_duplicates([c["text"] for c in candidates])]
     splits = {split: [] for split in sizes}
     for cls_index, cls in enumerate(classes):
@@ -703,7 +1278,7 @@ def make_split_sets(rng, write, classes, sizes):
         assert len(pool) >= needed, f"not enough distinct examples for {cls}"
         start = 0
         for split in sizes:
-            splits[split] += pool[start:start + per_class[split]]
+            splits[split] += pool[start : start + per_class[split]]
             start += per_class[split]
     for split in splits:
         rng.shuffle(splits[split])
@@ -719,16 +1294,31 @@ def make_reviews(seed: int):
     def write(label):
         text, label = writer.write(label)
         return {"text": text, "label": label, "class": label}
+
     return make_split_sets(rng, write, REVIEW_LABELS, REVIEW_SIZES)
 
 
 def make_tickets(seed: int):
+    """Train and validation from the usual wordings; test only from the held-out ones (`HELD_OUT_NICKNAMES`)."""
     rng = random.Random(f"tickets-{seed}")
-    writer = TicketWriter(rng)
-
-    def write(issue_type):
-        return {**writer.write(issue_type), "class": issue_type}
-    return make_split_sets(rng, write, ISSUE_TYPES, TICKET_SIZES)
+    seen, held_out = TicketWriter(rng), TicketWriter(rng, held_out=True)
+    splits = make_split_sets(
+        rng,
+        lambda issue_type: {**seen.write(issue_type), "class": issue_type},
+        ISSUE_TYPES,
+        {split: TICKET_SIZES[split] for split in ("train", "validation")},
+        oversample=3,
+    )
+    splits.update(
+        make_split_sets(
+            rng,
+            lambda issue_type: {**held_out.write(issue_type), "class": issue_type},
+            ISSUE_TYPES,
+            {"test": TICKET_SIZES["test"]},
+            oversample=6,
+        )
+    )
+    return splits
 
 
 def csv_field(text: str) -> str:
@@ -736,7 +1326,7 @@ def csv_field(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Headlines: an example of "your own task" (notebook 08, `python -m helpers.decide`)
+# Headlines: an example of "your own task" (notebook 08, `python -m helpers.experiments.decide`)
 # ---------------------------------------------------------------------------
 
 HEADLINE_SECTIONS = ("business", "culture", "science", "sport")
@@ -750,29 +1340,60 @@ HEADLINE_SLOTS = {
     "artist": ["the Lanterns", "Ivy Marsh", "Oskar Lind", "the Paper Kites", "Noor Haddad", "Juno Reyes"],
     "film": ["The Long Tide", "Glass Harbour", "Night Orchard", "Small Hours", "Paper Moon Road"],
     "place": ["the Arctic", "the Atacama desert", "a Welsh bog", "the deep Pacific", "the Alps", "an Antarctic lake"],
-    "thing": ["poor sleep", "daily walking", "city noise", "ultra-processed food", "screen time", "cold water swimming"],
+    "thing": [
+        "poor sleep",
+        "daily walking",
+        "city noise",
+        "ultra-processed food",
+        "screen time",
+        "cold water swimming",
+    ],
     "animal": ["frog", "beetle", "deep-sea fish", "orchid", "bat", "moth"],
     "city": ["Lisbon", "Oslo", "Nairobi", "Osaka", "Toronto", "Leeds"],
     "n": ["two", "three", "five", "seven", "twelve"],
     "pct": ["3", "4", "6", "9", "12"],
 }
 HEADLINE_TEMPLATES = {  # the last template of each section borrows another section's words on purpose
-    "sport": ["{team} beat {team2} in {comp} after late drama", "{athlete} breaks course record in {city}",
-              "{team} sign striker from {team2} on loan", "Injury rules {athlete} out of {comp}",
-              "{athlete} wins {comp} in straight sets", "{team} sack manager after {n} defeats",
-              "Fans return as {team} reopen stadium in {city}", "{company} sponsorship deal keeps {team} afloat before {comp}"],
-    "science": ["Researchers find ancient microbes in {place}", "{n} new species of {animal} found in {place}",
-                "New study links {thing} to memory loss", "Telescope spots water vapour around distant planet",
-                "Scientists grow {animal} cells in the lab for the first time", "Drought in {place} revealed by satellite data",
-                "Vaccine trial in {city} shows strong early results", "Study finds {athlete}-style training changes heart muscle"],
-    "business": ["{company} shares fall {pct}% after profit warning", "{company} to cut {n} hundred jobs in {city}",
-                 "{company} agrees {amount} takeover of {company2}", "Inflation rises to {pct}% as energy prices climb",
-                 "{company} opens new factory in {city}", "Regulator fines {company} over misleading adverts",
-                 "{company} profits jump {pct}% on strong demand", "{company} buys {team} in {amount} deal"],
-    "culture": ["{artist} announce world tour starting in {city}", "{film} wins top prize at {city} festival",
-                "Review: {film} is a quiet triumph", "{city} museum opens exhibition of {artist}'s early work",
-                "{artist} release surprise album", "Theatre in {city} saved by local campaign",
-                "{film} director on making a film about {thing}", "{athlete} to star in {film} sequel"],
+    "sport": [
+        "{team} beat {team2} in {comp} after late drama",
+        "{athlete} breaks course record in {city}",
+        "{team} sign striker from {team2} on loan",
+        "Injury rules {athlete} out of {comp}",
+        "{athlete} wins {comp} in straight sets",
+        "{team} sack manager after {n} defeats",
+        "Fans return as {team} reopen stadium in {city}",
+        "{company} sponsorship deal keeps {team} afloat before {comp}",
+    ],
+    "science": [
+        "Researchers find ancient microbes in {place}",
+        "{n} new species of {animal} found in {place}",
+        "New study links {thing} to memory loss",
+        "Telescope spots water vapour around distant planet",
+        "Scientists grow {animal} cells in the lab for the first time",
+        "Drought in {place} revealed by satellite data",
+        "Vaccine trial in {city} shows strong early results",
+        "Study finds {athlete}-style training changes heart muscle",
+    ],
+    "business": [
+        "{company} shares fall {pct}% after profit warning",
+        "{company} to cut {n} hundred jobs in {city}",
+        "{company} agrees {amount} takeover of {company2}",
+        "Inflation rises to {pct}% as energy prices climb",
+        "{company} opens new factory in {city}",
+        "Regulator fines {company} over misleading adverts",
+        "{company} profits jump {pct}% on strong demand",
+        "{company} buys {team} in {amount} deal",
+    ],
+    "culture": [
+        "{artist} announce world tour starting in {city}",
+        "{film} wins top prize at {city} festival",
+        "Review: {film} is a quiet triumph",
+        "{city} museum opens exhibition of {artist}'s early work",
+        "{artist} release surprise album",
+        "Theatre in {city} saved by local campaign",
+        "{film} director on making a film about {thing}",
+        "{athlete} to star in {film} sequel",
+    ],
 }
 
 
@@ -784,8 +1405,10 @@ def make_headlines(seed: int = SEED) -> list[dict]:
         made = set()
         while len(made) < HEADLINES_PER_SECTION:
             fill = {slot: rng.choice(words) for slot, words in HEADLINE_SLOTS.items()}
-            fill.update(team2=rng.choice([t for t in HEADLINE_SLOTS["team"] if t != fill["team"]]),
-                        company2=rng.choice([c for c in HEADLINE_SLOTS["company"] if c != fill["company"]]))
+            fill.update(
+                team2=rng.choice([t for t in HEADLINE_SLOTS["team"] if t != fill["team"]]),
+                company2=rng.choice([c for c in HEADLINE_SLOTS["company"] if c != fill["company"]]),
+            )
             headline = rng.choice(HEADLINE_TEMPLATES[section]).format(**fill)
             headline = headline[0].upper() + headline[1:]
             if headline not in made:
@@ -798,14 +1421,14 @@ def make_headlines(seed: int = SEED) -> list[dict]:
 def write_all(out_dir: Path, seed: int = SEED):
     """Write every data file under `out_dir`; return the review and ticket splits."""
     reviews, tickets = make_reviews(seed), make_tickets(seed)
-    (out_dir / "reviews").mkdir(parents=True, exist_ok=True)
+    (out_dir / "synthetic_reviews").mkdir(parents=True, exist_ok=True)
     (out_dir / "tickets").mkdir(parents=True, exist_ok=True)
     (out_dir / "probe").mkdir(parents=True, exist_ok=True)
     (out_dir / "replies").mkdir(parents=True, exist_ok=True)
     replies = make_replies(tickets, seed)
     for split in SPLITS:
         lines = ["text,label"] + [f"{csv_field(r['text'])},{r['label']}" for r in reviews[split]]
-        (out_dir / "reviews" / f"{split}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (out_dir / "synthetic_reviews" / f"{split}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
         lines = [json.dumps(t, ensure_ascii=False) for t in tickets[split]]
         (out_dir / "tickets" / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
         lines = [json.dumps(r, ensure_ascii=False) for r in replies[split]]
@@ -822,18 +1445,59 @@ def write_all(out_dir: Path, seed: int = SEED):
 # Report: the figures quoted in the data cards
 # ---------------------------------------------------------------------------
 
-POSITIVE_WORDS = {"good", "great", "love", "brilliant", "fantastic", "superb", "excellent", "amazing",
-                  "comfortable", "sturdy", "quick", "reliable", "happy", "pleased", "decent", "awesome"}
-NEGATIVE_WORDS = {"bad", "awful", "dreadful", "rubbish", "garbage", "useless", "terrible", "broke",
-                  "flimsy", "slow", "noisy", "disappointed", "disappointing", "hate", "unhappy", "not"}
+POSITIVE_WORDS = {
+    "good",
+    "great",
+    "love",
+    "brilliant",
+    "fantastic",
+    "superb",
+    "excellent",
+    "amazing",
+    "comfortable",
+    "sturdy",
+    "quick",
+    "reliable",
+    "happy",
+    "pleased",
+    "decent",
+    "awesome",
+}
+NEGATIVE_WORDS = {
+    "bad",
+    "awful",
+    "dreadful",
+    "rubbish",
+    "garbage",
+    "useless",
+    "terrible",
+    "broke",
+    "flimsy",
+    "slow",
+    "noisy",
+    "disappointed",
+    "disappointing",
+    "hate",
+    "unhappy",
+    "not",
+}
 
 
 def lexicon_label(text: str) -> str:
     """A keyword rule: count positive minus negative words, map the score to a label."""
     words = re.findall(r"[a-z']+", text.lower())
     score = sum(w in POSITIVE_WORDS for w in words) - sum(w in NEGATIVE_WORDS for w in words)
-    return ("very_negative" if score <= -2 else "negative" if score == -1 else "mixed" if score == 0
-            else "positive" if score == 1 else "very_positive")
+    return (
+        "very_negative"
+        if score <= -2
+        else "negative"
+        if score == -1
+        else "mixed"
+        if score == 0
+        else "positive"
+        if score == 1
+        else "very_positive"
+    )
 
 
 def keyword_baselines(train, test) -> dict:
@@ -842,12 +1506,14 @@ def keyword_baselines(train, test) -> dict:
     test_texts, test_labels = [r["text"] for r in test], [r["label"] for r in test]
     scores = {}
     for name, ngrams in (("bag of words (unigrams)", (1, 1)), ("bag of words (1-2 grams)", (1, 2))):
-        model = make_pipeline(CountVectorizer(ngram_range=ngrams, binary=True),
-                              LogisticRegression(max_iter=2000, C=1.0))
+        model = make_pipeline(
+            CountVectorizer(ngram_range=ngrams, binary=True), LogisticRegression(max_iter=2000, C=1.0)
+        )
         model.fit(texts, labels)
         scores[f"logistic regression, {name}"] = float(np.mean(model.predict(test_texts) == np.array(test_labels)))
     scores["lexicon rule (positive minus negative words)"] = float(
-        np.mean([lexicon_label(t) == l for t, l in zip(test_texts, test_labels)]))
+        np.mean([lexicon_label(text) == label for text, label in zip(test_texts, test_labels)])
+    )
     return scores
 
 
@@ -869,17 +1535,26 @@ def print_report(reviews, tickets):
     for split, rows in reviews.items():
         counts = Counter(r["label"] for r in rows)
         words = [len(r["text"].split()) for r in rows]
-        print(f"{split:<10} {len(rows):>5} rows  " + "  ".join(f"{l}={counts[l]}" for l in REVIEW_LABELS)
-              + f"  words min/median/max={min(words)}/{int(np.median(words))}/{max(words)}")
+        print(
+            f"{split:<10} {len(rows):>5} rows  "
+            + "  ".join(f"{label}={counts[label]}" for label in REVIEW_LABELS)
+            + f"  words min/median/max={min(words)}/{int(np.median(words))}/{max(words)}"
+        )
     for name, accuracy in keyword_baselines(reviews["train"], reviews["test"]).items():
         print(f"test accuracy, {name}: {accuracy:.3f}  (chance 0.200)")
     print("== tickets ==")
     for split, rows in tickets.items():
-        fields = {f: Counter(str(t["expected"][f]) if f != "order_id" else
-                             ("null" if t["expected"][f] is None else "id") for t in rows)
-                  for f in ("issue_type", "urgency", "order_id")}
-        print(f"{split:<10} {len(rows):>5} rows  " + "  ".join(
-            f"{f}: " + ", ".join(f"{k}={v}" for k, v in sorted(c.items())) for f, c in fields.items()))
+        fields = {
+            f: Counter(
+                str(t["expected"][f]) if f != "order_id" else ("null" if t["expected"][f] is None else "id")
+                for t in rows
+            )
+            for f in ("issue_type", "urgency", "order_id")
+        }
+        print(
+            f"{split:<10} {len(rows):>5} rows  "
+            + "  ".join(f"{f}: " + ", ".join(f"{k}={v}" for k, v in sorted(c.items())) for f, c in fields.items())
+        )
     print("== near-duplicates across splits: (exact matches, max word Jaccard, max char 3-5-gram cosine) ==")
     for name, splits in (("reviews", reviews), ("tickets", tickets)):
         for pair, figures in cross_split_similarity(splits).items():

@@ -11,6 +11,7 @@ executable path set, so Playwright never downloads a browser of its own. The ser
 news pop-up, turns autosave off and attaches every cell to the page (no windowing), so that each
 widget and output can be found.
 """
+
 import ctypes
 import json
 import os
@@ -27,9 +28,17 @@ from pathlib import Path
 import psutil
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-quic", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 LAB_SETTINGS = {  # JupyterLab user settings: file name under the settings folder -> content
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
@@ -62,11 +71,14 @@ class JupyterLab:
         self.home = Path(tempfile.mkdtemp(prefix="lab-home-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **(env or {}),
-                    "JUPYTERLAB_SETTINGS_DIR": str(self.home / "settings"),
-                    "JUPYTERLAB_WORKSPACES_DIR": str(self.home / "workspaces"),
-                    "JUPYTER_CONFIG_DIR": str(self.home / "config"),
-                    "JUPYTER_RUNTIME_DIR": str(self.home / "runtime")}
+        self.env = {
+            **os.environ,
+            **(env or {}),
+            "JUPYTERLAB_SETTINGS_DIR": str(self.home / "settings"),
+            "JUPYTERLAB_WORKSPACES_DIR": str(self.home / "workspaces"),
+            "JUPYTER_CONFIG_DIR": str(self.home / "config"),
+            "JUPYTER_RUNTIME_DIR": str(self.home / "runtime"),
+        }
         self.process = None
 
     def __enter__(self):
@@ -74,12 +86,27 @@ class JupyterLab:
             path = self.home / "settings" / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(content))
-        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-                   "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-                   "--IdentityProvider.token=", f"--ServerApp.root_dir={self.root_dir}"]
+        command = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--IdentityProvider.token=",
+            f"--ServerApp.root_dir={self.root_dir}",
+        ]
         self.log = open(self.home / "server.log", "w")
-        self.process = subprocess.Popen(command, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True, preexec_fn=stop_when_parent_dies)
+        self.process = subprocess.Popen(
+            command,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=stop_when_parent_dies,
+        )
         self._wait_until_up()
         return self
 
@@ -137,6 +164,7 @@ class Browser:
 
     def __enter__(self):
         from playwright.sync_api import sync_playwright
+
         self.playwright = sync_playwright().start()
         self.browser = self.playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
         return self
@@ -171,11 +199,15 @@ class NotebookPage:
         return self.panel.locator(".jp-CodeCell")
 
     def wait_for_kernel_idle(self, timeout: float):
-        """Wait until the visible notebook has a kernel and it is idle (a kernel-choice dialog means the notebook names none)."""
-        self.page.wait_for_function(f"() => {{{VISIBLE_PANEL} const name = panel && panel.querySelector('.jp-Toolbar-kernelName');"
-                                    " const status = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');"
-                                    " return name && !name.textContent.includes('No Kernel') && status"
-                                    " && status.dataset.status === 'idle'; }", timeout=timeout * 1000)
+        """Wait until the visible notebook has a kernel and it is idle (a kernel-choice dialog means the notebook
+        names none)."""
+        self.page.wait_for_function(
+            f"() => {{{VISIBLE_PANEL} const name = panel && panel.querySelector('.jp-Toolbar-kernelName');"
+            " const status = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');"
+            " return name && !name.textContent.includes('No Kernel') && status"
+            " && status.dataset.status === 'idle'; }",
+            timeout=timeout * 1000,
+        )
 
     def screenshot(self, step: str, cell: int | None = None) -> Path:
         """Save what the learner sees (scrolled to code cell `cell`, if given) as <notebook>-<step>.png."""
@@ -199,8 +231,11 @@ class NotebookPage:
     def clear_outputs(self):
         """Clear every stored output, so that a prompt with a number is one this run has filled in."""
         self.menu("Edit", "Clear Outputs of All Cells")
-        self.page.wait_for_function("() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]"
-                                    ".every(p => !/\\d/.test(p.textContent))", timeout=30_000)
+        self.page.wait_for_function(
+            "() => [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]"
+            ".every(p => !/\\d/.test(p.textContent))",
+            timeout=30_000,
+        )
 
     def run_all(self, timeout: float = 300) -> float:
         """Run All Cells from the Run menu and wait until every code cell has run; returns seconds."""
@@ -263,8 +298,7 @@ class NotebookPage:
 
     def widget_cells(self) -> list[int]:
         """Indices of the code cells that rendered at least one Jupyter widget."""
-        return [i for i in range(self.code_cells.count())
-                if self.code_cells.nth(i).locator(".jupyter-widgets").count()]
+        return [i for i in range(self.code_cells.count()) if self.code_cells.nth(i).locator(".jupyter-widgets").count()]
 
     def kernel_idle(self) -> bool:
         return self.page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').count() > 0
@@ -275,7 +309,9 @@ class NotebookPage:
             if self.code_cells.nth(index).locator(".jp-Cell-outputArea").locator(selector, has_text=text).count():
                 return index
         self.screenshot("not-found")
-        raise AssertionError(f"{self.name}: no cell output holds {selector!r}" + (f" with text {text!r}" if text else ""))
+        raise AssertionError(
+            f"{self.name}: no cell output holds {selector!r}" + (f" with text {text!r}" if text else "")
+        )
 
     def slider(self, cell: int, description: str):
         return self.code_cells.nth(cell).locator(".widget-slider", has_text=description).first
@@ -286,6 +322,23 @@ class NotebookPage:
         handle.focus()
         for _ in range(times):
             handle.press(key)
+        self.wait_until_synced()
+
+    def wait_until_synced(self, settle: float = 1.5, timeout: float = 60):
+        """Wait until the kernel has stayed idle for `settle` seconds. The browser holds back a widget's value
+        changes while the kernel is busy with earlier ones, but sends a button's click at once: clicking before the
+        kernel has every change would act on a value the page no longer shows."""
+        deadline = time.monotonic() + timeout
+        idle_since = None
+        while time.monotonic() < deadline:
+            if not self.kernel_idle():
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= settle:
+                return
+            self.page.wait_for_timeout(100)
+        raise AssertionError(f"{self.name}: the kernel did not stay idle for {settle} s within {timeout} s")
 
     def slider_value(self, cell: int, description: str) -> str:
         return self.slider(cell, description).locator(".widget-readout").inner_text()
@@ -304,6 +357,7 @@ class NotebookPage:
 
     def click_checkbox(self, cell: int, description: str):
         self.code_cells.nth(cell).locator(".widget-checkbox", has_text=description).locator("input").first.click()
+        self.wait_until_synced()
 
     def type_text(self, cell: int, text: str, *, placeholder: str | None = None, description: str | None = None):
         """Replace the text of the text box or area found by its placeholder or its description, as typing would."""
@@ -311,17 +365,24 @@ class NotebookPage:
         if placeholder is not None:
             box = outputs.get_by_placeholder(placeholder).first
         else:
-            box = outputs.locator(".widget-text, .widget-textarea", has_text=description).locator("input, textarea").first
+            box = (
+                outputs.locator(".widget-text, .widget-textarea", has_text=description).locator("input, textarea").first
+            )
         box.fill(text)
         box.press("Tab")  # leave the box: continuous_update=False widgets sync on blur
+        self.wait_until_synced()
 
     def wait_for_text(self, cell: int, text: str, timeout: float = 60) -> str:
-        """Wait until code cell `cell`'s output shows `text` (for work that runs in a background thread)."""
+        """Wait until code cell `cell`'s output shows `text` (for work that runs in a background thread); a
+        problem the app reports (⚠️) ends the wait at once, with the app's message."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             now = self.cell_output(cell)
             if text in now:
                 return now
+            if "⚠️" in now:
+                self.screenshot(f"cell{cell}-problem", cell)
+                raise AssertionError(f"{self.name}: code cell {cell} reported a problem: {now[-500:]}")
             self.page.wait_for_timeout(500)
         self.screenshot(f"cell{cell}-no-text", cell)
         raise AssertionError(f"{self.name}: code cell {cell} did not show {text!r} within {timeout} s")
@@ -338,4 +399,6 @@ class NotebookPage:
             previous = now
             self.page.wait_for_timeout(500)
         self.screenshot(f"cell{cell}-unchanged", cell)
-        raise AssertionError(f"{self.name}: the output of code cell {cell} did not change (and settle) within {timeout} s")
+        raise AssertionError(
+            f"{self.name}: the output of code cell {cell} did not change (and settle) within {timeout} s"
+        )

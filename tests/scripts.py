@@ -1,7 +1,8 @@
 """The scripts of benchmarks/ (not a package), imported as modules for their tests."""
+
 import importlib.util
 
-from helpers.config import REPO_ROOT
+from helpers.core.config import REPO_ROOT
 
 
 def benchmark_script(name: str):

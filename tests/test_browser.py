@@ -9,6 +9,7 @@ output to change. Running every cell of every notebook, and comparing the output
 Screenshots go to tests/screenshots/.
 Needs `tests/install_browser.sh` (Debian's chromium + the playwright client), which `make test` runs.
 """
+
 import importlib.util
 import shutil
 import tempfile
@@ -17,39 +18,54 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-
-from helpers.config import REPO_ROOT
 from browser import CHROMIUM, Browser, JupyterLab
 
+from helpers.core.config import REPO_ROOT
+
 SCREENSHOTS = REPO_ROOT / "tests" / "screenshots"
-MISSING = [what for what, present in (("/usr/bin/chromium", CHROMIUM.exists()),
-                                      ("the playwright package", importlib.util.find_spec("playwright") is not None))
-           if not present]
-pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"{' and '.join(MISSING)} missing: run tests/install_browser.sh (as root)")
+MISSING = [
+    what
+    for what, present in (
+        ("/usr/bin/chromium", CHROMIUM.exists()),
+        ("the playwright package", importlib.util.find_spec("playwright") is not None),
+    )
+    if not present
+]
+pytestmark = pytest.mark.skipif(
+    bool(MISSING), reason=f"{' and '.join(MISSING)} missing: run tests/install_browser.sh (as root)"
+)
 
 
 def scratch_notebook() -> nbformat.NotebookNode:
     """A notebook that checks the machinery itself: a slider, a slow button, a small form, each with an output."""
-    slider = ("import time\nimport ipywidgets as widgets\n"
-              "slider = widgets.IntSlider(value=3, min=0, max=10, description='n')\n"
-              "shown = widgets.interactive_output(lambda n: print(f'twice n is {2 * n}'), {'n': slider})\n"
-              "display(slider, shown)")
-    button = ("button = widgets.Button(description='Run')\n"
-              "log = widgets.Output()\n"
-              "def slow(_):\n"
-              "    log.append_stdout('started\\n')\n"
-              "    time.sleep(2)\n"
-              "    log.append_stdout('finished\\n')\n"
-              "button.on_click(slow)\n"
-              "display(button, log)")
-    form = ("name = widgets.Text(placeholder='your name', continuous_update=False)\n"
-            "count = widgets.IntText(value=1, description='times')\n"
-            "shout = widgets.Checkbox(description='shout')\n"
-            "greet = lambda name, times, shout: print((f'hello {name} ' * times).upper() if shout else f'hello {name} ' * times)\n"
-            "display(name, count, shout, widgets.interactive_output(greet, {'name': name, 'times': count, 'shout': shout}))")
+    slider = (
+        "import time\nimport ipywidgets as widgets\n"
+        "slider = widgets.IntSlider(value=3, min=0, max=10, description='n')\n"
+        "shown = widgets.interactive_output(lambda n: print(f'twice n is {2 * n}'), {'n': slider})\n"
+        "display(slider, shown)"
+    )
+    button = (
+        "button = widgets.Button(description='Run')\n"
+        "log = widgets.Output()\n"
+        "def slow(_):\n"
+        "    log.append_stdout('started\\n')\n"
+        "    time.sleep(2)\n"
+        "    log.append_stdout('finished\\n')\n"
+        "button.on_click(slow)\n"
+        "display(button, log)"
+    )
+    form = (
+        "name = widgets.Text(placeholder='your name', continuous_update=False)\n"
+        "count = widgets.IntText(value=1, description='times')\n"
+        "shout = widgets.Checkbox(description='shout')\n"
+        "greet = lambda name, times, shout: "
+        "print((f'hello {name} ' * times).upper() if shout else f'hello {name} ' * times)\n"
+        "display(name, count, shout, widgets.interactive_output(greet, {'name': name, 'times': count, 'shout': shout}))"
+    )
     kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in (slider, button, form)],
-                                    metadata={"kernelspec": kernel})
+    return nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(source) for source in (slider, button, form)], metadata={"kernelspec": kernel}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +191,13 @@ def test_06_decision_form_updates_its_advice(browser, lab):
 
 def test_04_fine_tuning_panel_trains_when_asked(browser, lab):
     # a learner who jumps to the panel: the setup cells, then the panel's cell (it needs nothing else)
-    notebook, cell = open_and_run(browser, lab, course_notebook("04"), timeout=1800,
-                                  cells=("setup_notebook()", "DEVICE = pick_device()", "FineTuneApp("))
+    notebook, cell = open_and_run(
+        browser,
+        lab,
+        course_notebook("04"),
+        timeout=1800,
+        cells=("setup_notebook()", "DEVICE = pick_device()", "FineTuneApp("),
+    )
     assert notebook.find_cell("button.jupyter-button", "Stop") == cell  # the fine-tuning panel: settings, Run and Stop
     before = notebook.cell_output(cell)
     notebook.press_slider(cell, "steps", "ArrowLeft", times=3)  # fewer steps: the epochs line follows at once

@@ -1,23 +1,34 @@
-"""Colab: the badge and setup cell are made from the one declared repository address, and every notebook carries them."""
+"""Colab: the badge and setup cell are made from the one declared repository address; every notebook carries them."""
+
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from helpers.colab import (add_badge_and_setup_cell, binder_badge, colab_badge, github_path, repository_url,
-                           setup_cell)
-from helpers.config import REPO_ROOT
-from helpers.errors import CourseError
-from helpers.syllabus import notebook_summary
+from helpers.core.colab import (
+    add_badge_and_setup_cell,
+    binder_badge,
+    colab_badge,
+    github_path,
+    release_tag,
+    repository_url,
+    setup_cell,
+)
+from helpers.core.config import REPO_ROOT
+from helpers.core.errors import CourseError
+from helpers.core.syllabus import notebook_summary
 
 URL = "https://github.com/someone/ft-vs-pe"
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def test_badges_link_to_the_notebook_on_github():
+    assert release_tag().startswith("v")
     assert colab_badge("01_x.ipynb", URL).endswith(
-        "(https://colab.research.google.com/github/someone/ft-vs-pe/blob/main/notebooks/01_x.ipynb)")
+        f"(https://colab.research.google.com/github/someone/ft-vs-pe/blob/{release_tag()}/notebooks/01_x.ipynb)"
+    )
     assert binder_badge(URL).endswith(
-        "(https://mybinder.org/v2/gh/someone/ft-vs-pe/main?urlpath=lab/tree/notebooks/00_setup_and_tour.ipynb)")
+        "(https://mybinder.org/v2/gh/someone/ft-vs-pe/main?urlpath=lab/tree/notebooks/00_setup_and_tour.ipynb)"
+    )
     assert github_path(URL + ".git") == "someone/ft-vs-pe"
 
 
@@ -31,11 +42,15 @@ def test_setup_cell_is_valid_ipython_that_never_installs_torch():
     compile(TransformerManager().transform_cell(source), "setup", "exec")  # `!` lines are IPython shell escapes
     assert URL in source and "torch" not in source.replace("never torch", "")
     assert 'if "google.colab" in sys.modules:' in source
+    assert f"--branch {release_tag()} " in source  # a pinned release, never the moving default branch
 
 
 def write_notebook(path, title_cell="# 07 · A title\nWhat you will measure here."):
-    cells = [nbformat.v4.new_markdown_cell(title_cell), nbformat.v4.new_code_cell("# Setup: old text\nimport sys"),
-             nbformat.v4.new_code_cell("print(1)")]
+    cells = [
+        nbformat.v4.new_markdown_cell(title_cell),
+        nbformat.v4.new_code_cell("# Setup: old text\nimport sys"),
+        nbformat.v4.new_code_cell("print(1)"),
+    ]
     nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
 
 
@@ -66,7 +81,7 @@ def test_every_notebook_opens_in_colab_with_the_setup_cell(path):
     cells = nbformat.read(path, as_version=4).cells
     first_markdown = next(cell.source for cell in cells if cell.cell_type == "markdown")
     first_code = next(cell.source for cell in cells if cell.cell_type == "code")
-    fix = "run `python -m helpers.colab`"
+    fix = "run `python -m helpers.core.colab`"
     assert colab_badge(path.name, repository_url()) in first_markdown.splitlines()[:3], fix
     assert first_code == setup_cell(repository_url()), fix
 

@@ -1,6 +1,6 @@
 import importlib
 
-from helpers import config
+from helpers.core import config
 
 
 def test_quick_switch_reads_the_environment(monkeypatch):
@@ -20,7 +20,8 @@ def test_cache_dir_honours_course_cache(monkeypatch, tmp_path):
 def test_switches_parse_strictly_and_an_empty_cache_means_the_default(monkeypatch, tmp_path):
     import pytest
 
-    from helpers.errors import CourseError
+    from helpers.core.errors import CourseError
+
     for value, expected in [("on", True), ("YES", True), ("off", False), ("No", False), (" 1 ", True)]:
         monkeypatch.setenv("COURSE_QUICK", value)
         assert config.switch("COURSE_QUICK", not expected) is expected

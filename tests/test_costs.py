@@ -2,9 +2,16 @@ import math
 
 import pytest
 
-from helpers.costs import (break_even_requests, cost_per_1000_requests, dollars, gpu_seconds, token_cost_per_1000_requests,
-                           tokens_trained, training_flops)
-from helpers.errors import CourseError
+from helpers.core.costs import (
+    break_even_requests,
+    cost_per_1000_requests,
+    dollars,
+    gpu_seconds,
+    token_cost_per_1000_requests,
+    tokens_trained,
+    training_flops,
+)
+from helpers.core.errors import CourseError
 
 
 def test_training_flops_is_six_n_d_for_a_full_fine_tune_and_about_four_for_lora():
@@ -38,12 +45,19 @@ def test_break_even_requests():
     assert break_even_requests(0.0, 1.0, 1.0) == 0.0
 
 
-@pytest.mark.parametrize("call", [
-    lambda: training_flops(-1, 10), lambda: training_flops(10, 10, n_trainable=11), lambda: dollars(-5),
-    lambda: dollars(5, price_per_hour="cheap"), lambda: gpu_seconds(1e12, utilization=0),
-    lambda: gpu_seconds(1e12, peak_flops_per_second=0), lambda: tokens_trained([], 1, 1),
-    lambda: cost_per_1000_requests(float("nan")),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: training_flops(-1, 10),
+        lambda: training_flops(10, 10, n_trainable=11),
+        lambda: dollars(-5),
+        lambda: dollars(5, price_per_hour="cheap"),
+        lambda: gpu_seconds(1e12, utilization=0),
+        lambda: gpu_seconds(1e12, peak_flops_per_second=0),
+        lambda: tokens_trained([], 1, 1),
+        lambda: cost_per_1000_requests(float("nan")),
+    ],
+)
 def test_bad_input_gets_a_course_error(call):
     with pytest.raises(CourseError):
         call()

@@ -1,8 +1,8 @@
 import pytest
 from packaging.version import Version
 
-from helpers import environment
-from helpers.config import REPO_ROOT
+from helpers.core import environment
+from helpers.core.config import REPO_ROOT
 
 
 def test_pins_are_read_from_the_constraints_file(tmp_path):
@@ -17,9 +17,18 @@ def test_floors_are_read_from_pyproject(tmp_path):
     assert environment.oldest_supported_versions(pyproject) == {"torch": "2.9", "peft": "0.18"}
 
 
-@pytest.mark.parametrize("installed, status", [
-    ("2.9.0+cpu", "ok"), ("2.13.0", "ok"), ("2.11.0", "ok"), ("2.8.1", "older than tested"),
-    ("2.14.0", "newer than tested"), ("2.13.1.dev0", "newer than tested"), (None, "missing")])
+@pytest.mark.parametrize(
+    "installed, status",
+    [
+        ("2.9.0+cpu", "ok"),
+        ("2.13.0", "ok"),
+        ("2.11.0", "ok"),
+        ("2.8.1", "older than tested"),
+        ("2.14.0", "newer than tested"),
+        ("2.13.1.dev0", "newer than tested"),
+        (None, "missing"),
+    ],
+)
 def test_report_places_each_version_in_the_tested_range(monkeypatch, installed, status):
     monkeypatch.setattr(environment, "pinned_versions", lambda: {"torch": "2.13.0"})
     monkeypatch.setattr(environment, "oldest_supported_versions", lambda: {"torch": "2.9"})
@@ -32,8 +41,11 @@ def test_report_places_each_version_in_the_tested_range(monkeypatch, installed, 
     else:
         (warning,) = warnings
         assert warning.startswith(f"torch{' ' + installed if installed else ''}: {status} (2.9 to 2.13.0); ")
-        assert {"missing": "make setup", "older than tested": "pip install -U torch",
-                "newer than tested": "install the tested version"}[status] in warning
+        assert {
+            "missing": "make setup",
+            "older than tested": "pip install -U torch",
+            "newer than tested": "install the tested version",
+        }[status] in warning
 
 
 def test_every_key_package_has_a_tested_range():

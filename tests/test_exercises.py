@@ -1,4 +1,4 @@
-from helpers.exercises import check
+from helpers.core.exercises import check
 
 
 def test_check_reports_success_and_hint(capsys):

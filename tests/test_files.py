@@ -1,7 +1,7 @@
 import pytest
 
-from helpers import files
-from helpers.errors import CourseError
+from helpers.core import files
+from helpers.core.errors import CourseError
 
 
 def test_replace_folder_swaps_a_whole_folder_in(tmp_path):
@@ -12,7 +12,10 @@ def test_replace_folder_swaps_a_whole_folder_in(tmp_path):
     partial = files.partial_folder(folder)
     (partial / "adapter_model.safetensors").write_text("new adapter")
     files.replace_folder(partial, folder)
-    assert sorted(p.name for p in folder.iterdir()) == [files.MARK, "adapter_model.safetensors"]  # nothing of the old one mixed in
+    assert sorted(p.name for p in folder.iterdir()) == [
+        files.MARK,
+        "adapter_model.safetensors",
+    ]  # nothing of the old one mixed in
     assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no partial or old copy left beside it
 
 
@@ -40,8 +43,12 @@ def test_a_folder_of_yours_is_refused_before_any_work_and_kept_whole(tmp_path, m
     project = tmp_path / "my_project"
     (project / "data").mkdir(parents=True)
     (project / "thesis.tex").write_text("three years of work")
-    for path, message in [(project, "already holds files the course did not write"), (".", "is the current folder"),
-                          (project / "thesis.tex", "is an existing file"), (project / "thesis.tex" / "out", "which is a file")]:
+    for path, message in [
+        (project, "already holds files the course did not write"),
+        (".", "is the current folder"),
+        (project / "thesis.tex", "is an existing file"),
+        (project / "thesis.tex" / "out", "which is a file"),
+    ]:
         with pytest.raises(CourseError, match=message):
             files.output_folder(path)
     partial = files.partial_folder(project)
@@ -66,7 +73,9 @@ def test_a_folder_the_course_wrote_is_replaced_and_home_is_expanded(tmp_path, mo
 
 def test_an_unwritable_place_is_refused_before_any_work(tmp_path, monkeypatch):
     asked = []
-    monkeypatch.setattr(files.os, "access", lambda path, mode: asked.append(path) or False)  # as a read-only disk answers
+    monkeypatch.setattr(
+        files.os, "access", lambda path, mode: asked.append(path) or False
+    )  # as a read-only disk answers
     with pytest.raises(CourseError, match="cannot be written"):
         files.output_folder(tmp_path / "new" / "report")
     assert asked == [tmp_path]  # the nearest folder that exists is the one that must be writable

@@ -1,4 +1,5 @@
 """The fine-tuning panel without a browser (tiny random model), and the charts it and notebook 04 draw."""
+
 import builtins
 import signal
 import time
@@ -7,11 +8,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from helpers.data import REVIEW_LABELS, balanced_sample, load_reviews
-from helpers.errors import CourseError
-from helpers.finetune_widget import FineTuneApp
-from helpers.models import tiny_random_model
-from helpers.plots import plot_confusion, plot_learning_curve, plot_loss_curves
+from helpers.core.errors import CourseError
+from helpers.core.plots import plot_confusion, plot_learning_curve, plot_loss_curves
+from helpers.finetuning.finetune_widget import FineTuneApp
+from helpers.llm.models import tiny_random_model
+from helpers.prompting.data import REVIEW_LABELS, balanced_sample, load_reviews
 
 PNG = b"\x89PNG"
 
@@ -20,16 +21,23 @@ PNG = b"\x89PNG"
 def app(tokenizer):
     train_df = balanced_sample(load_reviews("train"), 30)
     test_df = balanced_sample(load_reviews("test"), 5)
-    app = FineTuneApp(lambda: (tiny_random_model(tokenizer), tokenizer), train_df, test_df,
-                      train_examples=25, steps=3, batch_size=2)
+    app = FineTuneApp(
+        lambda: (tiny_random_model(tokenizer), tokenizer), train_df, test_df, train_examples=25, steps=3, batch_size=2
+    )
     app.rank.value, app.alpha.value, app.target_modules.value = 4, 8, ("q_proj", "v_proj")
     return app
 
 
 def test_settings_and_epochs(app):
-    assert app.settings() == {"learning_rate": pytest.approx(5e-4), "rank": 4, "alpha": 8,
-                              "target_modules": ("q_proj", "v_proj"), "steps": 3, "batch_size": 2,
-                              "train_examples": 25}
+    assert app.settings() == {
+        "learning_rate": pytest.approx(5e-4),
+        "rank": 4,
+        "alpha": 8,
+        "target_modules": ("q_proj", "v_proj"),
+        "steps": 3,
+        "batch_size": 2,
+        "train_examples": 25,
+    }
     assert list(app.train_examples.options) == [25, 30]
     app.steps.value = 25
     assert "<b>2.0</b> times" in app.epochs.value  # 25 steps x 2 examples / 25 examples
@@ -37,10 +45,18 @@ def test_settings_and_epochs(app):
 
 def test_run_trains_evaluates_and_draws(app):
     shown_when_done = []  # a reader (the browser test, a learner) takes "Done." to mean every result is on screen
-    app.status.observe(lambda change: shown_when_done.append((app.score.value, bytes(app.confusion_chart.value)))
-                       if "Done." in change["new"] else None, names="value")
+    app.status.observe(
+        lambda change: (
+            shown_when_done.append((app.score.value, bytes(app.confusion_chart.value)))
+            if "Done." in change["new"]
+            else None
+        ),
+        names="value",
+    )
     app.run(background=False)
-    assert len(shown_when_done) == 1 and "Test accuracy" in shown_when_done[0][0] and shown_when_done[0][1].startswith(PNG)
+    assert (
+        len(shown_when_done) == 1 and "Test accuracy" in shown_when_done[0][0] and shown_when_done[0][1].startswith(PNG)
+    )
     assert app.progress.value == 3 and len(app.result.losses) == 3 and not app.result.interrupted
     assert "Trained 3 steps" in app.status.value and "Done" in app.status.value
     assert "Test accuracy" in app.score.value and len(app.details) == 5
@@ -94,7 +110,7 @@ def test_empty_data_is_refused(tokenizer):
 
 
 def test_confusion_matrix_counts_and_unreadable_answers():
-    details = pd.DataFrame({"expected": ["mixed", "mixed", "positive"], "prediction": ["mixed", None, "mixed"]})
+    details = pd.DataFrame({"expected": ["neutral", "neutral", "positive"], "prediction": ["neutral", None, "neutral"]})
     ax = plot_confusion(details, list(REVIEW_LABELS))
     counts = ax.images[0].get_array()
     assert counts.shape == (5, 6)  # five labels, plus a column for unreadable answers

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from helpers import models
-from helpers.errors import CourseError
+from helpers.core.errors import CourseError
+from helpers.llm import models
 
 
 def test_pick_device_defaults_to_cpu_without_accelerators():
@@ -58,7 +58,11 @@ class WeightCasts(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func is torch.ops.aten._to_copy.default and args[0].shape == self.shape and kwargs.get("dtype") == torch.bfloat16:
+        if (
+            func is torch.ops.aten._to_copy.default
+            and args[0].shape == self.shape
+            and kwargs.get("dtype") == torch.bfloat16
+        ):
             self.count += 1
         return func(*args, **kwargs)
 
@@ -88,10 +92,16 @@ def test_answering_rounds_a_frozen_weight_once_per_call_and_freezes_it_again(mon
     assert not any(parameter.requires_grad for parameter in model.parameters())  # even after an error
 
 
+@pytest.mark.slow
 def test_course_bfloat16_0_is_read_from_the_environment():
-    code = "import torch; from helpers import models; print(models.arithmetic(torch.device('cpu')))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                            env={**os.environ, "COURSE_BFLOAT16": "0"})
+    code = "import torch; from helpers.llm import models; print(models.arithmetic(torch.device('cpu')))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COURSE_BFLOAT16": "0"},
+    )
     assert result.stdout.strip() == "float32"
 
 
@@ -140,7 +150,9 @@ def test_a_complete_conversion_is_reused(tmp_path, monkeypatch):
 def test_an_outdated_or_incomplete_conversion_is_replaced(tmp_path, monkeypatch, tokenizer, tiny_model, damage, capsys):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     folder = tmp_path / models.PACKAGED_MODEL
-    _fake_cache(folder, version=models.CONVERSION_VERSION - 1 if damage == "older conversion" else models.CONVERSION_VERSION)
+    _fake_cache(
+        folder, version=models.CONVERSION_VERSION - 1 if damage == "older conversion" else models.CONVERSION_VERSION
+    )
     if damage == "no marker":
         (folder / models.CONVERSION_MARKER).unlink()
     if damage == "no weights":
@@ -148,12 +160,16 @@ def test_an_outdated_or_incomplete_conversion_is_replaced(tmp_path, monkeypatch,
     # The conversion itself, with the tiny model standing in for the 20-second dequantisation.
     monkeypatch.setattr(models, "packaged_gguf_path", lambda: tmp_path / "model.gguf")
     monkeypatch.setattr(models.AutoTokenizer, "from_pretrained", lambda *args, **kwargs: copy.deepcopy(tokenizer))
-    monkeypatch.setattr(models.AutoModelForCausalLM, "from_pretrained", lambda *args, **kwargs: copy.deepcopy(tiny_model))
+    monkeypatch.setattr(
+        models.AutoModelForCausalLM, "from_pretrained", lambda *args, **kwargs: copy.deepcopy(tiny_model)
+    )
     assert models.packaged_model_dir() == folder
     assert "incomplete or was made by an older version" in capsys.readouterr().out
     assert models.conversion_is_complete(folder)
     assert json.loads((folder / "config.json").read_text())["hidden_size"] == tiny_model.config.hidden_size
-    assert sorted(path.name for path in tmp_path.iterdir()) == [models.PACKAGED_MODEL]  # no partial or stale folder left
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        models.PACKAGED_MODEL
+    ]  # no partial or stale folder left
 
 
 def test_special_tokens_come_from_the_model_config(tokenizer):
@@ -165,7 +181,8 @@ def test_special_tokens_come_from_the_model_config(tokenizer):
 
 
 def test_converted_tokenizer_ends_every_turn_with_im_end(tokenizer):
-    from helpers.training import sft_example
+    from helpers.finetuning.training import sft_example
+
     im_end = tokenizer.convert_tokens_to_ids("<|im_end|>")
     assert tokenizer.eos_token == "<|im_end|>" and tokenizer.eos_token_id == im_end
     assert tokenizer.pad_token_id == im_end and tokenizer.bos_token == "<|im_start|>"
@@ -173,8 +190,9 @@ def test_converted_tokenizer_ends_every_turn_with_im_end(tokenizer):
     assert example["labels"][-1] == im_end
     assert tokenizer.decode([t for t in example["labels"] if t >= 0]) == "positive<|im_end|>"
     # The same end token closes an assistant turn in the model's own chat template.
-    chat = tokenizer.apply_chat_template([{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}],
-                                         tokenize=False)
+    chat = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}], tokenize=False
+    )
     assert chat.rstrip().endswith("Hello<|im_end|>")
 
 
@@ -194,9 +212,11 @@ def test_real_packaged_model_loads_on_cpu(real_model):
     assert "trust_remote_code" not in str(model.config.to_dict())
 
 
+@pytest.mark.slow
 def test_module_entry_point_reports_the_load(tmp_path):
     import subprocess
-    result = subprocess.run([sys.executable, "-m", "helpers.models"], capture_output=True, text=True, timeout=300)
+
+    result = subprocess.run([sys.executable, "-m", "helpers.llm.models"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "134.5 M parameters" in result.stdout
 
@@ -209,61 +229,3 @@ def test_a_training_forward_pass_keeps_no_weight_casts(monkeypatch):
         with WeightCasts(layer.weight.shape) as casts, models.fast_arithmetic("cpu", keep_casts=keep_casts):
             layer(x), layer(x)  # a weight used twice: generation reuses its copy, a training step need not keep it
         assert casts.count == copies
-
-
-def test_trimming_between_layers_trims_after_every_nth_layer_and_its_gradient_until_the_context_ends(monkeypatch, tokenizer):
-    trims = []
-    monkeypatch.setattr(models, "trim_memory", lambda: trims.append(1))
-    monkeypatch.setattr(models, "_glibc", lambda: object())
-    model, ids = models.tiny_random_model(tokenizer, num_layers=4), torch.tensor([[1, 2, 3]])
-    with models.trimming_between_layers(model, every=2):
-        with torch.no_grad():
-            model(ids)
-        assert len(trims) == 2  # after layers 2 and 4
-        model(ids).logits.sum().backward()
-        assert len(trims) == 2 + 2 + 2  # and once more after each one's gradient
-    model(ids)
-    assert len(trims) == 6  # the hooks are gone
-    monkeypatch.setattr(models, "_glibc", lambda: None)  # macOS, Windows, musl: nothing to trim
-    with models.trimming_between_layers(model, every=1):
-        model(ids)
-    assert len(trims) == 6
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="resident memory is read the Linux way here")
-def test_free_memory_returns_an_unreferenced_model_to_the_system(tokenizer):
-    import psutil
-    process = psutil.Process()
-
-    def resident():
-        return process.memory_info().rss
-
-    model = models.tiny_random_model(tokenizer, hidden_size=512, num_layers=4)  # ~120 MB of small and large tensors
-    model.cycle = [model]  # a reference cycle, as models often have: only a garbage collection finds it
-    before = resident()
-    del model
-    models.free_memory()
-    assert before - resident() > 60e6
-
-
-def test_glibc_gives_large_blocks_their_own_pages_at_a_fixed_threshold(monkeypatch):
-    calls = []
-
-    class FakeGlibc:
-        def mallopt(self, option, value):
-            calls.append((option, value))
-    monkeypatch.setattr(models, "_glibc", lambda: FakeGlibc())
-    models.fix_mmap_threshold()
-    assert calls == [(-3, 8 * 2**20)]  # M_MMAP_THRESHOLD: fixed, so glibc no longer raises it (see the docstring)
-    monkeypatch.setattr(models, "_glibc", lambda: None)  # macOS, Windows, musl: nothing to set
-    models.fix_mmap_threshold()
-    assert len(calls) == 1
-
-
-def test_the_allocator_is_found_where_it_is_glibc():
-    import platform
-    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
-    libc = models._glibc()
-    assert (libc is not None) == glibc
-    if glibc:
-        assert libc.mallopt(-3, models.MMAP_THRESHOLD_BYTES) == 1  # glibc accepts the setting (1: success)

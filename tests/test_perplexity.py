@@ -3,16 +3,16 @@ import math
 import pytest
 import torch
 
-from helpers.errors import CourseError
-from helpers.perplexity import TextScore, passages, score_char_model, score_language_model, score_table
-from helpers.pretraining import CharTokenizer
-from helpers.tinygpt import GPTConfig, TinyGPT
+from helpers.core.errors import CourseError
+from helpers.llm.perplexity import TextScore, passages, score_char_model, score_language_model, score_table
+from helpers.llm.pretraining import CharTokenizer
+from helpers.llm.tinygpt import GPTConfig, TinyGPT
 
 
 def test_bits_per_character_and_perplexity_follow_from_the_counts():
     score = TextScore(bits=300.0, characters=100, tokens=25)
     assert score.bits_per_character == 3.0
-    assert score.perplexity == 2 ** 12
+    assert score.perplexity == 2**12
 
 
 def test_passages_are_long_enough_cut_and_evenly_spread():

@@ -1,15 +1,23 @@
 import pandas as pd
 import pytest
 
-from helpers.errors import CourseError
-from helpers import playground
-from helpers.playground import build_messages, build_playground, fill_template, parse_examples
+from helpers.core.errors import CourseError
+from helpers.prompting import playground
+from helpers.prompting.playground import build_messages, build_playground, fill_template, parse_examples
 
-REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "Meh", "Great", "Awful"],
-                        "label": ["very_positive", "negative", "mixed", "positive", "very_negative"]})
-TICKETS = pd.DataFrame({"text": ["My P2 sparks! HH-12345"], "issue_type": ["defect"],
-                        "expected": [{"product": "Pulse Plug P2", "issue_type": "defect", "urgency": "high",
-                                      "order_id": "HH-12345"}]})
+REVIEWS = pd.DataFrame(
+    {
+        "text": ["I love it", "It broke", "Meh", "Great", "Awful"],
+        "label": ["very_positive", "negative", "mixed", "positive", "very_negative"],
+    }
+)
+TICKETS = pd.DataFrame(
+    {
+        "text": ["My P2 sparks! HH-12345"],
+        "issue_type": ["defect"],
+        "expected": [{"product": "Pulse Plug P2", "issue_type": "defect", "urgency": "high", "order_id": "HH-12345"}],
+    }
+)
 
 
 @pytest.fixture
@@ -27,11 +35,16 @@ def test_fill_template_and_examples():
     assert messages[-1]["content"] == "Q: new" and messages[2]["content"] == "answer"
 
 
-@pytest.mark.parametrize("template, examples, message", [
-    ("", "", "template is empty"), ("   ", "", "template is empty"),
-    ("Classify this review", "", "no {input} slot"), ("{input}", "just a line", "has no '=>'"),
-    ("{input}", "=> positive", "both sides"),
-])
+@pytest.mark.parametrize(
+    "template, examples, message",
+    [
+        ("", "", "template is empty"),
+        ("   ", "", "template is empty"),
+        ("Classify this review", "", "no {input} slot"),
+        ("{input}", "just a line", "has no '=>'"),
+        ("{input}", "=> positive", "both sides"),
+    ],
+)
 def test_prompt_mistakes_raise_clear_errors(template, examples, message):
     with pytest.raises(CourseError, match=message):
         build_messages("", template, "text", examples)
@@ -64,18 +77,22 @@ def test_greedy_runs_are_repeatable_and_examples_cost_tokens(app):
     def answer_and_prompt_tokens():
         answer, cost = app.run().split("— ")
         return answer, int(cost.split()[0])
+
     first = answer_and_prompt_tokens()
     assert answer_and_prompt_tokens() == first
     app.examples.value = "It is great => positive\nIt is bad => negative"
     assert answer_and_prompt_tokens()[1] > first[1]
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(template=""), "template is empty"),
-    (dict(template="Classify the review."), "no {input} slot"),
-    (dict(input="  "), "input is empty"),
-    (dict(examples="no arrow here"), "has no '=>'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(template=""), "template is empty"),
+        (dict(template="Classify the review."), "no {input} slot"),
+        (dict(input="  "), "input is empty"),
+        (dict(examples="no arrow here"), "has no '=>'"),
+    ],
+)
 def test_bad_input_shows_a_message_and_the_app_keeps_working(app, change, message):
     good = {name: getattr(app, name).value for name in change}
     for name, value in change.items():
@@ -99,7 +116,7 @@ def test_extreme_slider_values_are_clamped_and_still_answer(app):
 
 
 def test_unexpected_errors_are_shown_not_raised(app, monkeypatch):
-    monkeypatch.setattr("helpers.playground.generate", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("helpers.prompting.playground.generate", lambda *a, **k: 1 / 0)
     app.run_button.click()
     assert "Unexpected problem (ZeroDivisionError)" in app.output_text
 
@@ -112,7 +129,9 @@ def test_compare_scores_both_prompts_on_the_same_examples(app):
     accuracy = app.compare_results.set_index("pattern")["accuracy"]
     paired = app.compare_paired  # B against A on the same three examples
     assert paired.n == 3 and paired.difference == pytest.approx(accuracy["B"] - accuracy["A"])
-    assert paired.verdict == "too close to call" and paired.describe("B", "A") in app.compare_text  # 3 examples decide nothing
+    assert (
+        paired.verdict == "too close to call" and paired.describe("B", "A") in app.compare_text
+    )  # 3 examples decide nothing
     app.method.value = "score"
     app.compare_button.click()
     assert (app.compare_results["unparseable_rate"] == 0).all()

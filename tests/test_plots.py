@@ -1,9 +1,20 @@
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from helpers.plots import (LiveLossPlot, figure_png, near_groups, plot_accuracy_vs_tokens, plot_approaches, plot_compute, plot_size_curve, plot_style_rules,
-                           plot_learning_curve, plot_loss, plot_next_tokens)
-from helpers.pretraining import TrainingRun
+from helpers.core.plots import (
+    LiveLossPlot,
+    figure_png,
+    near_groups,
+    plot_accuracy_vs_tokens,
+    plot_approaches,
+    plot_compute,
+    plot_learning_curve,
+    plot_loss,
+    plot_next_tokens,
+    plot_size_curve,
+    plot_style_rules,
+)
+from helpers.llm.pretraining import TrainingRun
 
 
 def test_next_token_chart_has_one_bar_per_token_most_probable_on_top():
@@ -39,17 +50,23 @@ def test_compute_chart_is_log_scale_with_one_colour_per_model():
 
 
 def test_learning_curve_labels_only_the_measured_sizes():
-    ax = plot_learning_curve(pd.DataFrame({"train_examples": [10, 20, 40], "accuracy": [0.3, 0.3, 0.4]}),
-                             {"zero-shot prompt": 0.2})
+    ax = plot_learning_curve(
+        pd.DataFrame({"train_examples": [10, 20, 40], "accuracy": [0.3, 0.3, 0.4]}), {"zero-shot prompt": 0.2}
+    )
     assert [label.get_text() for label in ax.get_xticklabels()] == ["10", "20", "40"]
     assert len(ax.xaxis.get_minorticklocs()) == 0
     plt.close(ax.figure)
 
 
 def test_accuracy_vs_tokens_numbers_points_and_never_overprints_labels():
-    results = pd.DataFrame({"pattern": ["zero_shot", "explicit", "few_shot", "few_shot k=16"],
-                            "method": ["generate", "generate", "score", "generate"],
-                            "prompt_tokens": [88.0, 90.0, 400.0, 1200.0], "accuracy": [0.2, 0.2, 0.2, 0.4]})
+    results = pd.DataFrame(
+        {
+            "pattern": ["zero_shot", "explicit", "few_shot", "few_shot k=16"],
+            "method": ["generate", "generate", "score", "generate"],
+            "prompt_tokens": [88.0, 90.0, 400.0, 1200.0],
+            "accuracy": [0.2, 0.2, 0.2, 0.4],
+        }
+    )
     assert near_groups(results["prompt_tokens"].to_numpy(), results["accuracy"].to_numpy()) == [[0, 1], [2], [3]]
     ax = plot_accuracy_vs_tokens(results)
     texts = [t.get_text() for t in ax.texts]
@@ -60,8 +77,15 @@ def test_accuracy_vs_tokens_numbers_points_and_never_overprints_labels():
 
 def test_style_rules_chart_has_a_bar_per_rule_and_approach_and_an_interval_on_the_score():
     rules = ("greeting", "sign_off")
-    results = pd.DataFrame({"greeting": [0.0, 1.0], "sign_off": [0.5, 1.0], "style_score": [0.25, 1.0],
-                            "scores": [[0.0, 0.5], [1.0, 1.0]]}, index=["prompt", "LoRA"])
+    results = pd.DataFrame(
+        {
+            "greeting": [0.0, 1.0],
+            "sign_off": [0.5, 1.0],
+            "style_score": [0.25, 1.0],
+            "scores": [[0.0, 0.5], [1.0, 1.0]],
+        },
+        index=["prompt", "LoRA"],
+    )
     ax = plot_style_rules(results, rules)
     assert len(ax.patches) == 2 * 3  # 2 approaches x (2 rules + the score)
     assert [tick.get_text() for tick in ax.get_yticklabels()] == ["greeting", "sign_off", "style score"]
@@ -71,9 +95,16 @@ def test_style_rules_chart_has_a_bar_per_rule_and_approach_and_an_interval_on_th
 
 
 def test_size_curve_chart_has_a_line_per_pattern_on_a_log_axis():
-    table = pd.DataFrame({"model": ["tiny", "tiny", "big", "big"], "parameters": [10, 10, 1000, 1000],
-                          "pattern": ["zero-shot", "3-shot"] * 2, "n": [2] * 4, "accuracy": [0.0, 0.0, 0.5, 1.0],
-                          "scores": [[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]})
+    table = pd.DataFrame(
+        {
+            "model": ["tiny", "tiny", "big", "big"],
+            "parameters": [10, 10, 1000, 1000],
+            "pattern": ["zero-shot", "3-shot"] * 2,
+            "n": [2] * 4,
+            "accuracy": [0.0, 0.0, 0.5, 1.0],
+            "scores": [[0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [1.0, 1.0]],
+        }
+    )
     ax = plot_size_curve(table)
     assert ax.get_xscale() == "log" and [t.get_text() for t in ax.get_legend().get_texts()] == ["zero-shot", "3-shot"]
     assert [list(line.get_ydata()) for line in ax.get_lines()[:1]] == [[0.0, 0.5]]
@@ -82,7 +113,9 @@ def test_size_curve_chart_has_a_line_per_pattern_on_a_log_axis():
 
 
 def test_approaches_chart_has_a_bar_per_approach_with_its_interval_and_the_guessing_line():
-    results = pd.DataFrame({"accuracy": [0.3, 0.6], "low": [0.2, 0.5], "high": [0.45, 0.7]}, index=["zero-shot", "LoRA"])
+    results = pd.DataFrame(
+        {"accuracy": [0.3, 0.6], "low": [0.2, 0.5], "high": [0.45, 0.7]}, index=["zero-shot", "LoRA"]
+    )
     ax = plot_approaches(results, chance=0.25)
     assert [bar.get_width() for bar in ax.patches] == [0.6, 0.3]  # the first approach on top
     assert [t.get_text() for t in ax.get_yticklabels()] == ["LoRA", "zero-shot"]

@@ -1,10 +1,20 @@
 import pytest
 import torch
 
-from helpers.errors import CourseError
-from helpers.pretraining import (CharTokenizer, TrainingRun, compute_table, learning_rate_at, load_corpus,
-                                 random_batch, sample_text, samples_table, train, words)
-from helpers.tinygpt import GPTConfig, TinyGPT
+from helpers.core.errors import CourseError
+from helpers.llm.pretraining import (
+    CharTokenizer,
+    TrainingRun,
+    compute_table,
+    learning_rate_at,
+    load_corpus,
+    random_batch,
+    sample_text,
+    samples_table,
+    train,
+    words,
+)
+from helpers.llm.tinygpt import GPTConfig, TinyGPT
 
 TEXT = "the cat sat on the mat. " * 40
 
@@ -52,9 +62,18 @@ def test_training_lowers_the_loss_and_keeps_samples_at_checkpoints():
     tokenizer = CharTokenizer(TEXT)
     model = tiny_gpt(tokenizer.vocab_size)
     seen = []
-    run = train(model, torch.tensor(tokenizer.encode(TEXT)), steps=60, batch_size=8, learning_rate=1e-2,
-                tokenizer=tokenizer, sample_at=(0, 60), callback=lambda r: seen.append(r.steps),
-                callback_every=20, progress=False)
+    run = train(
+        model,
+        torch.tensor(tokenizer.encode(TEXT)),
+        steps=60,
+        batch_size=8,
+        learning_rate=1e-2,
+        tokenizer=tokenizer,
+        sample_at=(0, 60),
+        callback=lambda r: seen.append(r.steps),
+        callback_every=20,
+        progress=False,
+    )
     assert run.steps == 60 and run.tokens_seen == 60 * 8 * 16 and not run.interrupted
     assert sum(run.losses[-10:]) / 10 < sum(run.losses[:10]) / 10 - 1.0
     assert sorted(run.samples) == [0, 60] and len(run.samples[60]) == 200
@@ -75,8 +94,15 @@ def test_interrupting_keeps_the_model_and_the_history(capsys):
         if run.steps == 6:
             raise KeyboardInterrupt
 
-    run = train(tiny_gpt(tokenizer.vocab_size), torch.tensor(tokenizer.encode(TEXT)), steps=50, batch_size=4,
-                callback=stop_at_step_6, callback_every=3, progress=False)
+    run = train(
+        tiny_gpt(tokenizer.vocab_size),
+        torch.tensor(tokenizer.encode(TEXT)),
+        steps=50,
+        batch_size=4,
+        callback=stop_at_step_6,
+        callback_every=3,
+        progress=False,
+    )
     assert run.interrupted and run.steps == 6
     assert "Stopped after 6 steps" in capsys.readouterr().out
 

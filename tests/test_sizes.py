@@ -1,12 +1,13 @@
 import pandas as pd
-import pytest
 import torch
 
-from helpers.pretraining import CharTokenizer
-from helpers.sizes import PATTERNS, as_plain_text, chat_answerer, probe_messages, size_curve, text_answerer
-from helpers.tinygpt import GPTConfig, TinyGPT
+from helpers.llm.pretraining import CharTokenizer
+from helpers.llm.tinygpt import GPTConfig, TinyGPT
+from helpers.prompting.sizes import PATTERNS, as_plain_text, chat_answerer, probe_messages, size_curve, text_answerer
 
-PROBE = pd.DataFrame({"question": ["What is 2 + 2?", "Name the capital of France."], "answers": [["4", "four"], ["Paris"]]})
+PROBE = pd.DataFrame(
+    {"question": ["What is 2 + 2?", "Name the capital of France."], "answers": [["4", "four"], ["Paris"]]}
+)
 
 
 def test_the_two_patterns_ask_the_same_question_with_and_without_solved_examples():

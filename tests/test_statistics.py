@@ -1,16 +1,19 @@
 import numpy as np
 import pytest
 
-from helpers import statistics
-from helpers.errors import CourseError
+from helpers.core import statistics
+from helpers.core.errors import CourseError
 
 
-@pytest.mark.parametrize("successes, n, low, high", [
-    (81, 263, 0.2553, 0.3662),   # Newcombe (1998, proportions), example (a): 81/263
-    (15, 148, 0.0624, 0.1605),   # example (b)
-    (0, 20, 0.0, 0.1611),        # example (c): none of 20
-    (1, 29, 0.0061, 0.1718),     # example (d)
-])
+@pytest.mark.parametrize(
+    "successes, n, low, high",
+    [
+        (81, 263, 0.2553, 0.3662),  # Newcombe (1998, proportions), example (a): 81/263
+        (15, 148, 0.0624, 0.1605),  # example (b)
+        (0, 20, 0.0, 0.1611),  # example (c): none of 20
+        (1, 29, 0.0061, 0.1718),  # example (d)
+    ],
+)
 def test_wilson_interval_matches_published_values(successes, n, low, high):
     assert statistics.wilson_interval(successes, n) == pytest.approx((low, high), abs=1e-4)
 
@@ -47,7 +50,7 @@ def test_mcnemar_counts_only_the_disagreements():
     b = [True] * 50 + [False] * 40 + [False] * 10
     result = statistics.compare_paired(a, b)
     assert (result.a_better, result.b_better) == (10, 0)
-    assert result.p_value == pytest.approx(2 * 0.5 ** 10)
+    assert result.p_value == pytest.approx(2 * 0.5**10)
     assert result.difference == pytest.approx(0.10)
     assert result.verdict == "A better" and result.low > 0
     assert statistics.compare_paired(b, a).verdict == "B better"
@@ -62,7 +65,9 @@ def test_same_accuracy_on_the_same_examples_is_too_close_to_call():
 
 def test_three_of_five_against_one_of_five_is_not_a_finding():
     # The kind of gap notebook 02 once called a finding: 60% vs 20% on five reviews.
-    assert statistics.verdict([True, True, True, False, False], [True, False, False, False, False]) == "too close to call"
+    assert (
+        statistics.verdict([True, True, True, False, False], [True, False, False, False, False]) == "too close to call"
+    )
 
 
 def test_newcombe_interval_agrees_with_a_paired_bootstrap():
@@ -72,7 +77,7 @@ def test_newcombe_interval_agrees_with_a_paired_bootstrap():
     b = np.where(rng.random(300) < 0.7, a, rng.random(300) < 0.34)
     result = statistics.compare_paired(a, b)
     draws = rng.integers(0, 300, size=(4000, 300))
-    boot = (a[draws].mean(axis=1) - b[draws].mean(axis=1))
+    boot = a[draws].mean(axis=1) - b[draws].mean(axis=1)
     assert result.low == pytest.approx(np.quantile(boot, 0.025), abs=0.015)
     assert result.high == pytest.approx(np.quantile(boot, 0.975), abs=0.015)
 
@@ -110,3 +115,10 @@ def test_two_examples_never_decide():
     assert statistics.compare_paired([0.25], [1.0]).verdict == "too close to call"
     assert statistics.compare_paired([0, 0], [0.5, 0.5]).verdict == "too close to call"  # zero spread, two examples
     assert statistics.accuracy_interval([0.5]) == (0.5, 0.0, 1.0)
+
+
+def test_several_runs_read_as_their_mean_interval_and_spread():
+    runs = [[1.0] * 6 + [0.0] * 4, [1.0] * 4 + [0.0] * 6]  # two runs (seeds or draws) on the same 10 examples
+    text = statistics.format_runs(runs)
+    assert text.startswith("50% (") and text.endswith("n=10, 2 runs: 40-60%)")
+    assert statistics.format_runs(runs[:1]) == statistics.format_accuracy(runs[0])  # one run: a plain accuracy

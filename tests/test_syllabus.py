@@ -1,10 +1,19 @@
 import json
 
-from helpers.syllabus import course_map, notebook_summary
+from helpers.core.syllabus import course_map, notebook_summary
 
 
 def write_notebook(path, markdown):
-    path.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": markdown}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    path.write_text(
+        json.dumps(
+            {
+                "cells": [{"cell_type": "markdown", "source": markdown}],
+                "metadata": {},
+                "nbformat": 4,
+                "nbformat_minor": 5,
+            }
+        )
+    )
 
 
 def test_summary_reads_title_and_first_paragraph(tmp_path):

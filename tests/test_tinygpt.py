@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from helpers.errors import CourseError
-from helpers.tinygpt import GPTConfig, TinyGPT
+from helpers.core.errors import CourseError
+from helpers.llm.tinygpt import GPTConfig, TinyGPT
 
 
 def small_model(seed=0, **sizes):
@@ -50,11 +50,14 @@ def test_generate_crops_context_longer_than_the_block():
     assert small_model().generate(torch.zeros((1, 16), dtype=torch.long), 5, temperature=0).shape == (1, 21)
 
 
-@pytest.mark.parametrize("sizes, message", [
-    (dict(n_embd=15), "divisible"),
-    (dict(n_layer=0), "n_layer"),
-    (dict(block_size=2.5), "block_size"),
-])
+@pytest.mark.parametrize(
+    "sizes, message",
+    [
+        (dict(n_embd=15), "divisible"),
+        (dict(n_layer=0), "n_layer"),
+        (dict(block_size=2.5), "block_size"),
+    ],
+)
 def test_bad_sizes_get_a_clear_message(sizes, message):
     with pytest.raises(CourseError, match=message):
         small_model(**sizes)

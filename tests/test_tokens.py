@@ -1,9 +1,19 @@
 import pytest
 import torch
 
-from helpers.errors import CourseError
-from helpers.tokens import (CONTINUATION, NextTokenExplorer, apply_temperature, document_start_id, draw_next_tokens,
-                            next_tokens, show_tokens, temperature_table, token_table, top_tokens)
+from helpers.core.errors import CourseError
+from helpers.llm.tokens import (
+    CONTINUATION,
+    NextTokenExplorer,
+    apply_temperature,
+    document_start_id,
+    draw_next_tokens,
+    next_tokens,
+    show_tokens,
+    temperature_table,
+    token_table,
+    top_tokens,
+)
 
 
 def test_pieces_put_back_together_give_the_text(tokenizer):
@@ -23,7 +33,8 @@ def test_a_character_made_of_several_byte_tokens_is_shown_once(tokenizer):
 def test_text_view_marks_boundaries_and_html_colours_them(tokenizer):
     view = show_tokens(tokenizer, "Hello world\n<b>")
     assert repr(view) == f"{len(view)} tokens for 15 characters: [Hello][ world][↵]" + "".join(
-        f"[{p}]" for p in view.pieces[3:])
+        f"[{p}]" for p in view.pieces[3:]
+    )
     page = view._repr_html_()
     assert page.count("<span") == len(view) and "&lt;" in page and "id 19556" in page
 

@@ -1,17 +1,29 @@
 """Fine-tuning machinery on the tiny random model: data, loss masking, LoRA, the loop, memory, saving."""
+
 import copy
 import warnings
 
 import pytest
 import torch
 
-from helpers import training
-from helpers.errors import CourseError
-from helpers.generation import chat_text
-from helpers.models import count_parameters, tiny_random_model
-from helpers.training import (IGNORE_INDEX, PeakMemory, add_lora, answer_loss, collate, load_adapter,
-                              make_fully_trainable, make_optimizer, sft_example,
-                              sft_examples, steps_for_epochs, train)
+from helpers.core.errors import CourseError
+from helpers.finetuning import training
+from helpers.finetuning.training import (
+    IGNORE_INDEX,
+    PeakMemory,
+    add_lora,
+    answer_loss,
+    collate,
+    load_adapter,
+    make_fully_trainable,
+    make_optimizer,
+    sft_example,
+    sft_examples,
+    steps_for_epochs,
+    train,
+)
+from helpers.llm.generation import chat_text
+from helpers.llm.models import count_parameters, tiny_random_model
 
 PROMPTS = ["Classify: I love it.", "Classify: It broke.", "Classify: Fine, I guess.", "Classify: Awful!"]
 ANSWERS = ["positive", "negative", "mixed", "very_negative"]
@@ -86,6 +98,7 @@ def test_a_seeded_adapter_starts_the_same_whatever_ran_before(tiny_model):
         torch.rand(7)  # something else drew random numbers first
         lora = add_lora(copy.deepcopy(tiny_model), rank=4, seed=seed)
         return [p.detach().clone() for name, p in lora.named_parameters() if "lora_A" in name]
+
     first, again, other = start(3), start(3), start(4)
     assert all(torch.equal(a, b) for a, b in zip(first, again))
     assert not all(torch.equal(a, b) for a, b in zip(first, other))
@@ -140,9 +153,11 @@ def test_optimizers_and_their_memory(model, tokenizer, examples):
     assert 0 < adafactor.optimizer_state_bytes < adamw.optimizer_state_bytes
 
 
+@pytest.mark.slow
 def test_full_fine_tune_overfits_a_tiny_set(model, tokenizer, examples):
-    result = train(make_fully_trainable(model), tokenizer, examples, steps=30, batch_size=4, learning_rate=1e-2,
-                   progress=False)
+    result = train(
+        make_fully_trainable(model), tokenizer, examples, steps=30, batch_size=4, learning_rate=1e-2, progress=False
+    )
     assert len(result.losses) == 30 and not result.interrupted
     assert result.losses[-1] < 0.5 * result.losses[0]
     assert result.seconds_per_step > 0 and result.peak_memory_bytes > 0
@@ -150,14 +165,31 @@ def test_full_fine_tune_overfits_a_tiny_set(model, tokenizer, examples):
 
 
 def test_lora_lowers_the_loss(model, tokenizer, examples):
-    result = train(add_lora(model, rank=8, target_modules=training.LINEAR_MODULES), tokenizer, examples, steps=30,
-                   batch_size=4, learning_rate=1e-2, progress=False)
+    result = train(
+        add_lora(model, rank=8, target_modules=training.LINEAR_MODULES),
+        tokenizer,
+        examples,
+        steps=30,
+        batch_size=4,
+        learning_rate=1e-2,
+        progress=False,
+    )
     assert result.losses[-1] < result.losses[0] - 0.3
 
 
 def test_training_is_reproducible(tokenizer, examples):
-    runs = [train(add_lora(tiny_random_model(tokenizer), rank=4), tokenizer, examples, steps=3, batch_size=2,
-                  learning_rate=1e-2, progress=False).losses for _ in range(2)]
+    runs = [
+        train(
+            add_lora(tiny_random_model(tokenizer), rank=4),
+            tokenizer,
+            examples,
+            steps=3,
+            batch_size=2,
+            learning_rate=1e-2,
+            progress=False,
+        ).losses
+        for _ in range(2)
+    ]
     assert runs[0] == runs[1]
 
 
@@ -169,17 +201,32 @@ def checkpointing_is_on(model) -> bool:
 
 
 def test_checkpointing_is_on_only_while_training_and_keeps_the_losses(tokenizer, examples):
-    """Activation checkpointing recomputes what it dropped: same losses, on only while training, no deprecation noise."""
+    """Activation checkpointing recomputes what it dropped: same losses, on only while training, no deprecation
+    noise."""
+
     def run(checkpointing):
         during = []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model = add_lora(tiny_random_model(tokenizer), rank=4)
-            on_step = lambda step, loss: during.append(checkpointing_is_on(model))
-            losses = train(model, tokenizer, examples, steps=3, batch_size=2, learning_rate=1e-2, progress=False,
-                           checkpointing=checkpointing, on_step=on_step).losses
+
+            def on_step(step, loss):
+                during.append(checkpointing_is_on(model))
+
+            losses = train(
+                model,
+                tokenizer,
+                examples,
+                steps=3,
+                batch_size=2,
+                learning_rate=1e-2,
+                progress=False,
+                checkpointing=checkpointing,
+                on_step=on_step,
+            ).losses
         assert not [w for w in caught if "deprecated" in str(w.message)]
         return losses, during, checkpointing_is_on(model)
+
     plain, with_checkpoints = run(False), run(True)
     assert plain[1] == [False] * 3 and with_checkpoints[1] == [True] * 3
     assert not with_checkpoints[2]  # switched off again after training
@@ -190,22 +237,39 @@ def test_interrupt_keeps_the_model_and_the_loss_history(model, tokenizer, exampl
     def interrupt_at_step_3(step, loss):
         if step == 3:
             raise KeyboardInterrupt  # what the notebook's stop button (or Ctrl-C) does
-    result = train(add_lora(model, rank=4), tokenizer, examples, steps=10, batch_size=2, progress=False,
-                   on_step=interrupt_at_step_3)
+
+    result = train(
+        add_lora(model, rank=4),
+        tokenizer,
+        examples,
+        steps=10,
+        batch_size=2,
+        progress=False,
+        on_step=interrupt_at_step_3,
+    )
     assert result.interrupted and len(result.losses) == 3
     assert result.model is not None and not result.model.training
 
 
 def test_should_stop_ends_training_early(model, tokenizer, examples):
     seen = []
-    result = train(add_lora(model, rank=4), tokenizer, examples, steps=10, batch_size=2, progress=False,
-                   on_step=lambda step, loss: seen.append(step), should_stop=lambda: len(seen) >= 2)
+    result = train(
+        add_lora(model, rank=4),
+        tokenizer,
+        examples,
+        steps=10,
+        batch_size=2,
+        progress=False,
+        on_step=lambda step, loss: seen.append(step),
+        should_stop=lambda: len(seen) >= 2,
+    )
     assert result.interrupted and len(result.losses) == 2
 
 
 def test_out_of_memory_becomes_advice(model, tokenizer, examples, monkeypatch):
     def no_memory(model, batch):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
     monkeypatch.setattr(training, "answer_loss", no_memory)
     with pytest.raises(CourseError, match="Out of GPU memory.*batch_size=4.*LoRA instead"):
         train(make_fully_trainable(model), tokenizer, examples, steps=2, batch_size=8, progress=False)
@@ -236,8 +300,15 @@ def test_peak_memory_on_cpu_sees_a_large_allocation():
 
 
 def test_adapter_round_trip_and_merge_give_the_same_logits(tokenizer, examples, tmp_path):
-    trained = train(add_lora(tiny_random_model(tokenizer), rank=4), tokenizer, examples, steps=3, batch_size=2,
-                    learning_rate=1e-2, progress=False).model
+    trained = train(
+        add_lora(tiny_random_model(tokenizer), rank=4),
+        tokenizer,
+        examples,
+        steps=3,
+        batch_size=2,
+        learning_rate=1e-2,
+        progress=False,
+    ).model
     trained.save_pretrained(tmp_path)
     assert (tmp_path / "adapter_model.safetensors").exists()
     reloaded = load_adapter(tiny_random_model(tokenizer), tmp_path)  # a fresh copy of the same base weights

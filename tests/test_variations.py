@@ -1,38 +1,55 @@
 from dataclasses import replace
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
-import helpers.comparison as comparison
-import helpers.tasks as tasks
-import helpers.variations as variations
-from helpers.comparison import Settings
-from helpers.errors import CourseError
-from helpers.models import tiny_random_model
-from helpers.plots import plot_iteration
-from helpers.variations import VARIATIONS, evaluate_variation, iteration, mapped_accuracy, parse_variation, variation_prompt
+from helpers.core.errors import CourseError
+from helpers.core.plots import plot_iteration
+from helpers.experiments.variations import (
+    VARIATIONS,
+    evaluate_variation,
+    iteration,
+    mapped_accuracy,
+    parse_variation,
+    variation_prompt,
+)
 
-REVIEWS = pd.DataFrame({"text": ["I love it", "It broke", "Meh, half good"], "label": ["very_positive", "negative", "mixed"]})
+REVIEWS = pd.DataFrame(
+    {"text": ["I love it", "It broke", "It has two buttons"], "label": ["very_positive", "negative", "neutral"]}
+)
 THREE_WAY, STARS = VARIATIONS["three_way"], VARIATIONS["stars"]
 
 
-@pytest.mark.parametrize("answer, expected", [
-    ("positive", "positive"), ("Neutral.", "neutral"), ("very_negative", None), ("very-positive", None),
-    ("Very negative", "negative"), ("mixed", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        ("positive", "positive"),
+        ("Neutral.", "neutral"),
+        ("very_negative", None),
+        ("very-positive", None),
+        ("Very negative", "negative"),
+        ("mixed", None),
+        ("", None),
+    ],
+)
 def test_three_way_parsing_wants_one_of_the_new_labels(answer, expected):
     assert parse_variation(THREE_WAY, answer) == expected
 
 
-@pytest.mark.parametrize("answer, expected", [("4", "4"), ("5 stars", "5"), ("I'd say 2/5", "2"), ("1-5", None), ("10", None)])
+@pytest.mark.parametrize(
+    "answer, expected", [("4", "4"), ("5 stars", "5"), ("I'd say 2/5", "2"), ("1-5", None), ("10", None)]
+)
 def test_star_parsing(answer, expected):
     assert parse_variation(STARS, answer) == expected
 
 
 def test_every_review_label_translates_into_every_variation():
     for variation in VARIATIONS.values():
-        assert set(variation.expected(["very_negative", "negative", "mixed", "positive", "very_positive"])) <= set(variation.answers)
+        assert set(variation.expected(["very_negative", "negative", "neutral", "positive", "very_positive"])) <= set(
+            variation.answers
+        )
     assert STARS.expected(["very_negative", "very_positive"]) == ["1", "5"]
 
 
@@ -54,26 +71,32 @@ def test_evaluate_variation_scores_against_the_translated_labels(tiny_model, tok
 
 
 def test_mapped_accuracy_translates_five_way_predictions():
-    details = pd.DataFrame({"prediction": ["very_positive", "negative", None], "expected": ["positive", "very_negative", "mixed"]})
+    details = pd.DataFrame(
+        {"prediction": ["very_positive", "negative", None], "expected": ["positive", "very_negative", "neutral"]}
+    )
     assert mapped_accuracy(details, THREE_WAY) == pytest.approx(2 / 3)
     assert mapped_accuracy(details, STARS) == 0
 
 
-def test_iteration_measures_each_step(monkeypatch, tmp_path, tokenizer):
-    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
-    tiny = lambda model_id=None, device=None, dtype=None: (tiny_random_model(tokenizer), tokenizer)  # noqa: E731
-    for module in (comparison, variations):
-        monkeypatch.setattr(module, "load_model", tiny)
-    monkeypatch.setattr(comparison, "PROMPT_CANDIDATES", ("strict_format",))
-    monkeypatch.setitem(tasks.COURSE_TASKS, "reviews", replace(tasks.REVIEWS, max_new_tokens=3))
-    settings = Settings("reviews", n_test=3, n_validation=2, n_train=6, steps=1, batch_size=2, k=1, n_wordings=2,
-                        seeds=(0, 1), model_id="tiny")
-    table = iteration(settings, progress=False)
-    assert list(table["step"].unique()) == ["1. prompt", "2. fine-tune", "3. prompt for a variation",
-                                            "3b. translate its five labels by code"]
+@pytest.mark.slow
+def test_iteration_measures_each_step(tiny_course):
+    settings = tiny_course("reviews")
+    table = iteration(settings, progress=False).table
+    assert list(table["step"].unique()) == [
+        "1. prompt",
+        "2. fine-tune",
+        "3. prompt for a variation",
+        "3b. translate its five labels by code",
+    ]
     assert len(table) == 2 + 2 * len(VARIATIONS) * 2 + len(VARIATIONS)
     assert (table.loc[table["model"] == "base", "seconds_to_build"] == 0).all()
     assert (table.loc[table["model"] == "fine-tuned", "seconds_to_build"] > 0).all()
+    assert (table.loc[table["model"] == "fine-tuned", "runs"] == len(settings.seeds)).all()  # every training seed
+    assert all(
+        len(runs) == n and all(len(scores) == size for scores in runs)
+        for runs, n, size in zip(table["run_scores"], table["runs"], table["n"])
+    )
+    assert table["accuracy"].round(6).tolist() == [round(float(np.mean(runs)), 6) for runs in table["run_scores"]]
     assert len(plot_iteration(table).patches) == 2 * len(table)
     plt.close("all")
     with pytest.raises(CourseError):
