@@ -41,7 +41,7 @@ REPRODUCIBLE := OMP_NUM_THREADS=1 COURSE_BFLOAT16=0 ATEN_CPU_CAPABILITY=avx2 MKL
 test: setup lint
 	bash tests/install_browser.sh $(BIN)/python
 	$(REPRODUCIBLE) COURSE_QUICK=1 $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests notebooks \
-		--nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout 900
+		--nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg --nbval-cell-timeout 1800
 
 # The fast loop while changing helpers/: lint, then the unit tests on the tiny model (no notebooks, no browser, and
 # none of the tests marked slow: a whole tiny experiment, a second process or the real model). `make test` stays the
