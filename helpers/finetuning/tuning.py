@@ -26,7 +26,7 @@ from ..llm.models import count_parameters, load_model
 from ..prompting.evaluation import EVAL_BATCH, evaluate
 from ..prompting.prompts import zero_shot
 from ..prompting.tasks import Task, require_task
-from .training import LINEAR_MODULES, add_lora, make_fully_trainable, task_examples, train
+from .training import LINEAR_MODULES, LORA_RANK, add_lora, make_fully_trainable, task_examples, train
 
 KINDS = ("lora", "full")
 LEARNING_RATES = {
@@ -44,7 +44,7 @@ class Recipe:
     passes: int  # passes over the training rows
     max_passes: int  # the schedule's length in passes: the rate falls to 0 at its end
     batch_size: int
-    lora_rank: int = 8
+    lora_rank: int = LORA_RANK
 
     def steps(self, n_rows: int) -> tuple[int, int]:
         """(optimizer steps to run, steps of the whole schedule) for `n_rows` training rows."""
@@ -52,7 +52,7 @@ class Recipe:
         return self.passes * per_pass, self.max_passes * per_pass
 
 
-def trainable_model(kind: str, model_id: str | None, seed: int, lora_rank: int = 8):
+def trainable_model(kind: str, model_id: str | None, seed: int, lora_rank: int = LORA_RANK):
     """A fresh copy of the base model made trainable: (model, tokenizer, optimizer name)."""
     if kind not in KINDS:
         raise CourseError(f"Unknown kind of fine-tune {kind!r}: use 'lora' or 'full'.")
@@ -101,6 +101,7 @@ def fine_tune(
 
     def after_step(step, loss):
         if validation is not None and step % per_pass == 0:
+            model.eval()  # answer as a finished model does: with its cache, never through checkpointing
             summary, _ = evaluate(
                 model,
                 tokenizer,
@@ -110,7 +111,7 @@ def fine_tune(
                 batch_size=EVAL_BATCH,
                 progress=progress,
             )
-            model.train()  # (evaluate answered in eval mode)
+            model.train()
             scores.append(float(summary.loc[0, "accuracy"]))
             if on_pass is not None:
                 on_pass(step // per_pass, scores[-1], model)
