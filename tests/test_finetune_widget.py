@@ -11,6 +11,7 @@ import pytest
 from helpers.core.errors import CourseError
 from helpers.core.plots import plot_confusion, plot_learning_curve, plot_loss_curves
 from helpers.finetuning.finetune_widget import FineTuneApp
+from helpers.finetuning.training import LORA_LEARNING_RATE
 from helpers.llm.models import tiny_random_model
 from helpers.prompting.data import REVIEW_LABELS, balanced_sample, load_reviews
 
@@ -30,7 +31,7 @@ def app(tokenizer):
 
 def test_settings_and_epochs(app):
     assert app.settings() == {
-        "learning_rate": pytest.approx(5e-4),
+        "learning_rate": pytest.approx(LORA_LEARNING_RATE),
         "rank": 4,
         "alpha": 8,
         "target_modules": ("q_proj", "v_proj"),

@@ -1,6 +1,7 @@
 """The shipped reference (results/): its machinery on a tiny model, its fingerprint, and quick runs against it."""
 
 import dataclasses
+import json
 import time
 
 import numpy as np
@@ -13,7 +14,7 @@ import helpers.experiments.style as style
 import helpers.experiments.versatility as versatility
 import helpers.prompting.evaluation as evaluation
 import helpers.prompting.tasks as tasks
-from helpers.core.config import QUICK
+from helpers.core.config import QUICK, REPO_ROOT
 from helpers.core.errors import CourseError
 from helpers.experiments import reference
 from helpers.experiments.comparison import Settings
@@ -21,6 +22,7 @@ from helpers.experiments.crossover import BASELINE, FINE_TUNE, PROMPT, crossover
 from helpers.experiments.style import StyleSettings
 from helpers.experiments.variations import iteration
 from helpers.experiments.verdicts import seed_claims  # noqa: F401
+from helpers.finetuning import training
 from helpers.llm.models import tiny_random_model
 
 TINY = dict(
@@ -245,6 +247,17 @@ def test_no_shipped_table_was_edited_by_hand():
 def test_the_shipped_summary_is_the_one_its_tables_give():
     for folder in reference.shipped().values():
         assert (folder / "README.md").read_text() == reference.summary(folder)
+
+
+def test_the_starting_learning_rate_is_the_references_choice():
+    chosen = reference.head_to_head("reviews").results.loc["LoRA fine-tune", "learning_rate"]
+    assert training.LORA_LEARNING_RATE == pytest.approx(chosen), (
+        f"The reference now chooses {chosen:g} for LoRA on reviews: set helpers.finetuning.training.LORA_LEARNING_RATE "
+        "and configs/reviews_lora.json to it."
+    )
+    config = json.loads((REPO_ROOT / "configs" / "reviews_lora.json").read_text())
+    assert config["learning_rate"] == pytest.approx(chosen)
+    assert config["lora"]["rank"] == training.LORA_RANK
 
 
 def test_the_shipped_reference_is_full_size():

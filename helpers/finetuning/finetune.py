@@ -52,15 +52,25 @@ from ..prompting.data import balanced_sample
 from ..prompting.evaluation import evaluate
 from ..prompting.prompts import zero_shot
 from ..prompting.tasks import COURSE_TASKS, Task, get_task
-from .training import LINEAR_MODULES, OPTIMIZERS, add_lora, make_fully_trainable, steps_for_epochs, task_examples, train
+from .training import (
+    LINEAR_MODULES,
+    LORA_LEARNING_RATE,
+    LORA_RANK,
+    OPTIMIZERS,
+    add_lora,
+    make_fully_trainable,
+    steps_for_epochs,
+    task_examples,
+    train,
+)
 
 DEFAULTS = {
     "task": "reviews",
     "model": None,
     "method": "lora",
-    "lora": {"rank": 16, "alpha": 32, "target_modules": list(LINEAR_MODULES), "dropout": 0.0},
+    "lora": {"rank": LORA_RANK, "alpha": 2 * LORA_RANK, "target_modules": list(LINEAR_MODULES), "dropout": 0.0},
     "optimizer": "adamw",
-    "learning_rate": 5e-4,
+    "learning_rate": LORA_LEARNING_RATE,
     "batch_size": 8,
     "epochs": 1,
     "steps": None,
@@ -89,7 +99,7 @@ CHECKS = {
     ),
     "method": (lambda v: v in ("lora", "full"), "'lora' or 'full'"),
     "optimizer": (lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
-    "learning_rate": (lambda v: _number(v) and 0 < v <= 1, "a number above 0 and at most 1, e.g. 0.0005"),
+    "learning_rate": (lambda v: _number(v) and 0 < v <= 1, "a number above 0 and at most 1, e.g. 0.003"),
     "batch_size": (lambda v: _whole(v, 1), "a whole number of at least 1, e.g. 8"),
     "epochs": (lambda v: _whole(v, 1), "a whole number of at least 1"),
     "steps": (lambda v: v is None or _whole(v, 1), "null (use epochs) or a whole number of at least 1"),
@@ -101,11 +111,11 @@ CHECKS = {
         lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
         "null (the course cache) or a folder",
     ),
-    "lora": (lambda v: isinstance(v, dict), 'an object of LoRA settings, like {"rank": 16}'),
+    "lora": (lambda v: isinstance(v, dict), 'an object of LoRA settings, like {"rank": 8}'),
 }
 LORA_CHECKS = {
-    "rank": (lambda v: _whole(v, 1), "a whole number of at least 1, e.g. 16"),
-    "alpha": (lambda v: _number(v) and v > 0, "a number above 0, e.g. 32"),
+    "rank": (lambda v: _whole(v, 1), "a whole number of at least 1, e.g. 8"),
+    "alpha": (lambda v: _number(v) and v > 0, "a number above 0, e.g. 16"),
     "dropout": (lambda v: _number(v) and 0 <= v < 1, "a number from 0 up to (not including) 1"),
     "target_modules": (
         lambda v: isinstance(v, list) and len(v) > 0 and set(v) <= set(LINEAR_MODULES),

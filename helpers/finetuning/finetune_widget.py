@@ -28,7 +28,7 @@ from ..prompting.data import REVIEW_LABELS, balanced_sample
 from ..prompting.evaluation import evaluate
 from ..prompting.prompts import zero_shot_reviews
 from ..prompting.tasks import REVIEWS
-from .training import LINEAR_MODULES, add_lora, steps_for_epochs, task_examples, train
+from .training import LINEAR_MODULES, LORA_LEARNING_RATE, LORA_RANK, add_lora, steps_for_epochs, task_examples, train
 
 TRAIN_SIZES = (25, 50, 100, 200, 500, 1000, 2000)
 STYLE = {"description_width": "150px"}
@@ -39,7 +39,7 @@ def _controls(n_train: int, train_examples: int, steps: int, batch_size: int):
     train_examples = max([n for n in sizes if n <= train_examples], default=sizes[0])
     return dict(
         learning_rate=widgets.FloatLogSlider(
-            value=5e-4,
+            value=LORA_LEARNING_RATE,  # the reference run's choice (training.py)
             base=10,
             min=-5,
             max=-2,
@@ -48,8 +48,12 @@ def _controls(n_train: int, train_examples: int, steps: int, batch_size: int):
             description="learning rate",
             style=STYLE,
         ),
-        rank=widgets.Dropdown(options=[1, 2, 4, 8, 16, 32, 64], value=16, description="LoRA rank r", style=STYLE),
-        alpha=widgets.Dropdown(options=[1, 2, 4, 8, 16, 32, 64, 128], value=32, description="LoRA alpha", style=STYLE),
+        rank=widgets.Dropdown(
+            options=[1, 2, 4, 8, 16, 32, 64], value=LORA_RANK, description="LoRA rank r", style=STYLE
+        ),
+        alpha=widgets.Dropdown(
+            options=[1, 2, 4, 8, 16, 32, 64, 128], value=2 * LORA_RANK, description="LoRA alpha", style=STYLE
+        ),
         target_modules=widgets.SelectMultiple(
             options=LINEAR_MODULES, value=LINEAR_MODULES, rows=7, description="target modules", style=STYLE
         ),
