@@ -122,3 +122,14 @@ def test_several_runs_read_as_their_mean_interval_and_spread():
     text = statistics.format_runs(runs)
     assert text.startswith("50% (") and text.endswith("n=10, 2 runs: 40-60%)")
     assert statistics.format_runs(runs[:1]) == statistics.format_accuracy(runs[0])  # one run: a plain accuracy
+
+
+def test_several_runs_say_how_their_pairs_differ():
+    zero, one = [0.0] * 20, [1.0] * 20
+    half = [1.0] * 10 + [0.0] * 10
+    same = statistics.compare_methods([zero, zero], [zero, zero, zero]).describe()
+    assert "every pair of runs scores the same" in same and "too close to call" in same
+    better = statistics.compare_methods([one, half], [zero, zero]).describe("tuned", "base")
+    assert "every pair of runs differs the same way" in better and better.endswith("tuned is better.")
+    mixed = statistics.compare_methods([half, one], [half, zero]).describe()
+    assert "not every pair of runs differs the same way" in mixed

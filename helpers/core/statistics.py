@@ -221,6 +221,7 @@ class MethodComparison:
     high: float
     p_value: float  # one run each: the exact sign test; else the bootstrap's two-sided share
     runs_agree: bool  # every run of A against every run of B differs in the same direction
+    runs_tie: bool  # every run of A scores exactly as every run of B
 
     @property
     def verdict(self) -> str:
@@ -229,6 +230,11 @@ class MethodComparison:
         if self.p_value >= 1 - CONFIDENCE:
             return "too close to call"
         return "A better" if self.low > 0 else "B better" if self.high < 0 else "too close to call"
+
+    def _runs_pattern(self) -> str:
+        if self.runs_tie:
+            return "every pair of runs scores the same"
+        return f"{'every' if self.runs_agree else 'not every'} pair of runs differs the same way"
 
     def describe(self, name_a: str = "A", name_b: str = "B") -> str:
         """One sentence with both accuracies, the difference, its interval and the verdict (and the runs behind
@@ -239,10 +245,7 @@ class MethodComparison:
         runs = (
             ""
             if self.runs_a == self.runs_b == 1
-            else (
-                f"; {self.runs_a} and {self.runs_b} runs, interval over runs and examples, "
-                f"{'every' if self.runs_agree else 'not every'} pair of runs differs the same way"
-            )
+            else (f"; {self.runs_a} and {self.runs_b} runs, interval over runs and examples, {self._runs_pattern()}")
         )
         return (
             f"{name_a} {self.accuracy_a:.0%} vs {name_b} {self.accuracy_b:.0%} on the same {self.n} examples: "
@@ -260,7 +263,7 @@ def compare_methods(a_runs, b_runs, confidence: float = CONFIDENCE) -> MethodCom
     if a.shape[1] != b.shape[1]:
         raise CourseError(f"A comparison needs both methods on the same examples: got {a.shape[1]} and {b.shape[1]}.")
     signs = {np.sign(x.mean() - y.mean()) for x in a for y in b}
-    agree = len(signs) == 1 and 0 not in signs
+    agree, tie = len(signs) == 1 and 0 not in signs, signs == {0}
     if len(a) == len(b) == 1:
         paired = compare_paired(a[0], b[0], confidence)
         return MethodComparison(
@@ -274,6 +277,7 @@ def compare_methods(a_runs, b_runs, confidence: float = CONFIDENCE) -> MethodCom
             paired.high,
             paired.p_value,
             agree,
+            tie,
         )
     rng = np.random.default_rng(0)
     examples = rng.integers(0, a.shape[1], (BOOTSTRAP_REPLICATES, a.shape[1]))
@@ -291,4 +295,5 @@ def compare_methods(a_runs, b_runs, confidence: float = CONFIDENCE) -> MethodCom
         float(high),
         float(p_value),
         agree,
+        tie,
     )
