@@ -149,7 +149,7 @@ def read_table(name: str, folder: Path = RESULTS_DIR) -> pd.DataFrame:
         raise CourseError(
             f"The reference has no {path.name} ({folder}): run `python benchmarks/reference.py` to measure it."
         )
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip")  # exactly as written
 
 
 def provenance(folder: Path = RESULTS_DIR) -> dict:
