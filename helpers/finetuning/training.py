@@ -45,9 +45,10 @@ from ..prompting.tasks import Task, require_task
 
 IGNORE_INDEX = -100  # label value that PyTorch's cross-entropy skips: "no loss here"
 LINEAR_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-# The course's one LoRA recipe: rank 8, alpha twice the rank, on every linear layer. Its learning rate is chosen on
-# validation (tuning.choose_recipe); where nothing is chosen (the panel, the command line) the reference run's choice
-# for reviews is the starting point (a test checks it against results/).
+# The course's one LoRA recipe: rank 8, alpha twice the rank, on every linear layer (tuning.trainable_model; add_lora
+# alone adapts q_proj and v_proj unless told). Its learning rate is chosen on validation (tuning.choose_recipe); where
+# nothing is chosen (the panel, the command line) the reference run's choice for reviews is the starting point (a
+# test checks it against results/).
 LORA_RANK = 8
 LORA_LEARNING_RATE = 3e-3
 OPTIMIZERS = ("adamw", "adafactor", "sgd")
